@@ -67,11 +67,8 @@ pub fn from_canonical<T: Serialize + DeserializeOwned>(
     let value = from_json::<T>(what, bytes, max_bytes)?;
     let canonical = to_canonical(&value);
     if canonical != bytes {
-        let offset = canonical
-            .iter()
-            .zip(bytes)
-            .position(|(a, b)| a != b)
-            .unwrap_or(canonical.len().min(bytes.len()));
+        let offset =
+            canonical.iter().zip(bytes).position(|(a, b)| a != b).unwrap_or(canonical.len().min(bytes.len()));
         return Err(CanonicalError::NotCanonical { what, offset });
     }
     Ok(value)
@@ -129,7 +126,13 @@ mod tests {
             from_canonical::<T>("t", br#"{"a":"x","a":"y","b":1}"#, 100),
             Err(CanonicalError::Invalid { .. })
         ));
-        assert!(matches!(from_canonical::<T>("t", br#"{"a":"x","b":1}"#, 5), Err(CanonicalError::TooLarge { .. })));
-        assert!(matches!(from_canonical::<T>("t", br#"{"a":"x","b"#, 100), Err(CanonicalError::Invalid { .. })));
+        assert!(matches!(
+            from_canonical::<T>("t", br#"{"a":"x","b":1}"#, 5),
+            Err(CanonicalError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            from_canonical::<T>("t", br#"{"a":"x","b"#, 100),
+            Err(CanonicalError::Invalid { .. })
+        ));
     }
 }

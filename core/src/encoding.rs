@@ -68,8 +68,7 @@ pub fn b64_decode(text: &str, max_bytes: usize) -> Result<Vec<u8>, EncodingError
 /// Decode base64 to exactly `N` bytes.
 pub fn b64_decode_array<const N: usize>(text: &str) -> Result<[u8; N], EncodingError> {
     let bytes = b64_decode(text, N)?;
-    <[u8; N]>::try_from(bytes.as_slice())
-        .map_err(|_| EncodingError::Length { got: bytes.len(), expected: N })
+    <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| EncodingError::Length { got: bytes.len(), expected: N })
 }
 
 /// A SHA-256 digest. In JSON: 64 lowercase hex digits.
