@@ -30,9 +30,17 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
 )]
 
+pub mod block;
+pub mod calendar;
 pub mod canonical;
 pub mod date;
+pub mod documents;
 pub mod domain;
 pub mod encoding;
+pub mod envelope;
+pub mod genesis;
+pub mod ids;
 pub mod keys;
 pub mod limits;
+pub mod seal;
+pub mod state;

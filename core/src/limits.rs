@@ -77,3 +77,11 @@ const _: () = assert!(CIPHERTEXT_BYTES_MAX < ENVELOPE_BYTES_MAX);
 const _: () = assert!(ITEM_ROWS_MAX <= DOCUMENT_ROWS_MAX);
 const _: () = assert!(ENVELOPE_BYTES_MAX <= BLOCK_BYTES_MAX);
 const _: () = assert!(ID_BYTES_MAX <= TEXT_SHORT_BYTES_MAX);
+
+/// How long before its block an envelope may have been created: 24 hours, so a person can
+/// sign in the evening and a node commit in the morning, while old signed documents
+/// cannot be held back and slipped in much later.
+pub const ENVELOPE_AGE_MS_MAX: u64 = 24 * 60 * 60 * 1000;
+
+/// How far after its block's time an envelope's creation time may be: 5 minutes of clock skew.
+pub const ENVELOPE_FUTURE_MS_MAX: u64 = 5 * 60 * 1000;

@@ -1,0 +1,286 @@
+//! Sign, encode and verify document envelopes.
+//!
+//! An envelope is one JSON object, exchanged and committed only in RFC 8785 canonical form:
+//!
+//! ```json
+//! {"author":{"key":"<b64>","org":"bank-a"},"body":{…},"checker":{…},"checker_sig":"<b64>",
+//!  "created_ms":1795400000000,"network":"vouch.example/demo","sig":"<b64>","type":"response","v":1}
+//! ```
+//!
+//! # Terminology
+//!
+//! - *Signing bytes*: `"vouch-v1/envelope-signature\n" || JCS(envelope without "sig" and
+//!   "checker_sig")`. The author and, for responses and corrections, the checker (复核人)
+//!   each sign these same bytes.
+//! - *Document id*: SHA-256 of the envelope's canonical bytes (all fields, signatures
+//!   included): `sha256sum` of the file. Requests are referred to by their document id.
+//! - *Leaf*: the canonical bytes, as appended to the Merkle log.
+//!
+//! Decoding checks, in order: size (R-ENV-1), canonical form and shape (R-ENV-2), version
+//! (R-ENV-3), network (R-ENV-4), body fields (R-ENV-5), checker presence (R-ENV-6) and the
+//! signatures (R-ENV-7). Whether a key was enrolled at the time is the state machine's job.
+
+use crate::canonical::{self, CanonicalError};
+use crate::documents::{DocType, Document, FieldError};
+use crate::domain::ENVELOPE_SIGNATURE;
+use crate::encoding::Hash;
+use crate::genesis::PROTOCOL_VERSION;
+use crate::ids::{NetworkId, OrgId};
+use crate::keys::{KeyError, PublicKey, Signature, SigningKey};
+use crate::limits::{ENVELOPE_BYTES_MAX, JSON_INTEGER_MAX};
+use serde::{Deserialize, Serialize};
+
+/// Why an envelope was refused before it reached the state machine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// Over the size limit, not canonical, or not of the envelope's shape.
+    #[error("R-ENV-1/2: {0}")]
+    Decode(#[from] CanonicalError),
+    /// A protocol version this software does not implement.
+    #[error(
+        "R-ENV-3: envelope version {got} is not supported (this software implements {expected}); upgrade to read it"
+    )]
+    Version {
+        /// Version found.
+        got: u32,
+        /// Version implemented.
+        expected: u32,
+    },
+    /// For another network (a replay across networks).
+    #[error("R-ENV-4: envelope is for network {got}, this is {expected}")]
+    Network {
+        /// Network named.
+        got: NetworkId,
+        /// This network.
+        expected: NetworkId,
+    },
+    /// The body is not a valid body of its type.
+    #[error("R-ENV-5: {doc_type} body is invalid: {detail}")]
+    Body {
+        /// The type.
+        doc_type: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A body field is out of bounds.
+    #[error("R-ENV-5: {0}")]
+    Field(#[from] FieldError),
+    /// A checker is missing where required or present where not allowed.
+    #[error("R-ENV-6: {doc_type} {detail}")]
+    Checker {
+        /// The type.
+        doc_type: &'static str,
+        /// What is wrong.
+        detail: &'static str,
+    },
+    /// A signature does not verify.
+    #[error("R-ENV-7: {who} signature does not verify under key {key}")]
+    Signature {
+        /// `author` or `checker`.
+        who: &'static str,
+        /// The key (base64).
+        key: String,
+    },
+    /// The creation time is not a valid JSON integer.
+    #[error("R-ENV-5: created_ms {0} exceeds 2^53")]
+    Time(u64),
+}
+
+/// Who signed: an organization and one of its keys (admin, person or, for clients, the
+/// enrolling bank's id with the client's key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signer {
+    /// The organization (for a client: the bank that enrolled it).
+    pub org: OrgId,
+    /// The signing key.
+    pub key: PublicKey,
+}
+
+/// The wire form of an envelope: the body kept as JSON until its type is known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire {
+    v: u32,
+    #[serde(rename = "type")]
+    doc_type: DocType,
+    network: NetworkId,
+    created_ms: u64,
+    author: Signer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checker: Option<Signer>,
+    body: serde_json::Value,
+    sig: Signature,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checker_sig: Option<Signature>,
+}
+
+/// A decoded envelope whose signatures verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    /// Network id.
+    pub network: NetworkId,
+    /// Creation time claimed by the author, Unix milliseconds.
+    pub created_ms: u64,
+    /// The author (for responses: the maker, 经办人).
+    pub author: Signer,
+    /// The checker (复核人), for responses and corrections.
+    pub checker: Option<Signer>,
+    /// The typed body.
+    pub document: Document,
+    /// Author's signature.
+    pub sig: Signature,
+    /// Checker's signature.
+    pub checker_sig: Option<Signature>,
+    /// Document id: SHA-256 of `bytes`.
+    pub id: Hash,
+    /// The canonical bytes (the Merkle leaf).
+    pub bytes: Vec<u8>,
+}
+
+/// An envelope before signing.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Network id.
+    pub network: NetworkId,
+    /// Creation time, Unix milliseconds.
+    pub created_ms: u64,
+    /// The author.
+    pub author: Signer,
+    /// The checker, for responses and corrections.
+    pub checker: Option<Signer>,
+    /// The body.
+    pub document: Document,
+}
+
+fn signing_bytes(
+    network: &NetworkId,
+    created_ms: u64,
+    author: &Signer,
+    checker: &Option<Signer>,
+    document: &Document,
+) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Unsigned<'a> {
+        v: u32,
+        #[serde(rename = "type")]
+        doc_type: DocType,
+        network: &'a NetworkId,
+        created_ms: u64,
+        author: &'a Signer,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        checker: &'a Option<Signer>,
+        body: serde_json::Value,
+    }
+    let unsigned = Unsigned {
+        v: PROTOCOL_VERSION,
+        doc_type: document.doc_type(),
+        network,
+        created_ms,
+        author,
+        checker,
+        body: document.to_value(),
+    };
+    ENVELOPE_SIGNATURE.prefix(&canonical::to_canonical(&unsigned))
+}
+
+impl Draft {
+    /// The exact bytes each signer signs (domain prefix included).
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        signing_bytes(&self.network, self.created_ms, &self.author, &self.checker, &self.document)
+    }
+
+    /// Sign as the author (and the checker, if given) and produce the canonical envelope.
+    /// The keys must match `author.key` and `checker.key`; a mismatch is refused.
+    pub fn sign(self, author: &SigningKey, checker: Option<&SigningKey>) -> Result<Envelope, EnvelopeError> {
+        let message = self.signing_bytes();
+        let sig = sign_envelope(author, &message);
+        let checker_sig = checker.map(|k| sign_envelope(k, &message));
+        let wire = Wire {
+            v: PROTOCOL_VERSION,
+            doc_type: self.document.doc_type(),
+            network: self.network.clone(),
+            created_ms: self.created_ms,
+            author: self.author,
+            checker: self.checker,
+            body: self.document.to_value(),
+            sig,
+            checker_sig,
+        };
+        let bytes = canonical::to_canonical(&wire);
+        Envelope::decode(&bytes, &self.network)
+    }
+}
+
+/// Sign an envelope's signing bytes (which already carry the `ENVELOPE_SIGNATURE` prefix).
+fn sign_envelope(key: &SigningKey, signing_bytes: &[u8]) -> Signature {
+    let message = signing_bytes.strip_prefix(ENVELOPE_SIGNATURE.bytes()).unwrap_or(signing_bytes);
+    key.sign(ENVELOPE_SIGNATURE, message)
+}
+
+impl Envelope {
+    /// Decode canonical bytes for `network`, checking rules R-ENV-1 to R-ENV-7.
+    pub fn decode(bytes: &[u8], network: &NetworkId) -> Result<Envelope, EnvelopeError> {
+        let wire: Wire = canonical::from_canonical("envelope", bytes, ENVELOPE_BYTES_MAX)?;
+        if wire.v != PROTOCOL_VERSION {
+            return Err(EnvelopeError::Version { got: wire.v, expected: PROTOCOL_VERSION });
+        }
+        if &wire.network != network {
+            return Err(EnvelopeError::Network { got: wire.network, expected: network.clone() });
+        }
+        if wire.created_ms > JSON_INTEGER_MAX {
+            return Err(EnvelopeError::Time(wire.created_ms));
+        }
+        let name = wire.doc_type.as_str();
+        let document = Document::from_value(wire.doc_type, wire.body.clone())
+            .map_err(|e| EnvelopeError::Body { doc_type: name, detail: e.to_string() })?;
+        // The typed body must re-encode to exactly the JSON received (no `null` standing in
+        // for an absent optional field), so that one document has one encoding.
+        if document.to_value() != wire.body {
+            return Err(EnvelopeError::Body {
+                doc_type: name,
+                detail: "body is not in its one canonical shape (explicit null for an absent field?)".into(),
+            });
+        }
+        document.check_fields()?;
+        match (wire.doc_type.needs_checker(), &wire.checker, &wire.checker_sig) {
+            (true, Some(_), Some(_)) | (false, None, None) => {}
+            (true, _, _) => {
+                return Err(EnvelopeError::Checker {
+                    doc_type: name,
+                    detail: "needs a checker (复核人) and the checker's signature",
+                });
+            }
+            (false, _, _) => {
+                return Err(EnvelopeError::Checker { doc_type: name, detail: "must not carry a checker" });
+            }
+        }
+        let message = signing_bytes(&wire.network, wire.created_ms, &wire.author, &wire.checker, &document);
+        let unprefixed = message.strip_prefix(ENVELOPE_SIGNATURE.bytes()).unwrap_or(&message);
+        wire.author.key.verify(ENVELOPE_SIGNATURE, unprefixed, &wire.sig).map_err(|_: KeyError| {
+            EnvelopeError::Signature { who: "author", key: wire.author.key.to_b64() }
+        })?;
+        if let (Some(checker), Some(sig)) = (&wire.checker, &wire.checker_sig) {
+            checker
+                .key
+                .verify(ENVELOPE_SIGNATURE, unprefixed, sig)
+                .map_err(|_| EnvelopeError::Signature { who: "checker", key: checker.key.to_b64() })?;
+        }
+        Ok(Envelope {
+            network: wire.network,
+            created_ms: wire.created_ms,
+            author: wire.author,
+            checker: wire.checker,
+            document,
+            sig: wire.sig,
+            checker_sig: wire.checker_sig,
+            id: Hash::sha256(bytes),
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// The type.
+    pub fn doc_type(&self) -> DocType {
+        self.document.doc_type()
+    }
+}
