@@ -1,0 +1,352 @@
+//! Re-verify a chain of blocks from genesis, reporting the first fault exactly.
+//!
+//! [`ChainVerifier`] takes blocks one at a time (a node catching up, a regulator streaming
+//! an export); [`verify_chain`] checks a whole slice and decodes envelopes on several
+//! threads first, since signature checks dominate. Both apply the same rules in the same
+//! order, R-BLK-1 to R-BLK-10 of `docs/PROTOCOL.md` §Blocks, and a failure names the
+//! height, the document (index in the block and leaf index) and what failed.
+
+use crate::block::{Block, CertificateError, Validator, total_power, validator_set_hash, verify_certificate};
+use crate::canonical;
+use crate::encoding::Hash;
+use crate::envelope::{Envelope, EnvelopeError};
+use crate::genesis::Genesis;
+use crate::ids::NetworkId;
+use crate::limits::{BLOCK_BYTES_MAX, BLOCK_DOCUMENTS_MAX};
+use crate::merkle::{MemoryTree, MerkleError};
+use crate::state::{Applied, Rejection, State};
+use std::fmt;
+
+/// What failed in a block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockFault {
+    /// Heights must follow one another from 1.
+    #[error("R-BLK-1: height is {got}, expected {expected}")]
+    Height {
+        /// Height found.
+        got: u64,
+        /// Height expected.
+        expected: u64,
+    },
+    /// The previous-header link is broken.
+    #[error("R-BLK-2: prev is {got}, expected {expected} (the previous header's hash, or the genesis hash at height 1)")]
+    Prev {
+        /// Link found.
+        got: Hash,
+        /// Link expected.
+        expected: Hash,
+    },
+    /// The header names another network.
+    #[error("R-BLK-3: network is {got}, expected {expected}")]
+    Network {
+        /// Network found.
+        got: NetworkId,
+        /// Network expected.
+        expected: NetworkId,
+    },
+    /// Block time must increase strictly (and not precede genesis).
+    #[error("R-BLK-4: time_ms {got} is not after the previous block's {previous}")]
+    Time {
+        /// Time found.
+        got: u64,
+        /// Previous block time (or genesis time).
+        previous: u64,
+    },
+    /// The proposer is not a validator.
+    #[error("R-BLK-5: proposer {0} is not a validator")]
+    Proposer(String),
+    /// The validator set hash does not match genesis.
+    #[error("R-BLK-6: validators hash is {got}, expected {expected}")]
+    Validators {
+        /// Hash found.
+        got: Hash,
+        /// Hash of the genesis validator set.
+        expected: Hash,
+    },
+    /// Too many documents, too many bytes, or a count that disagrees with the header.
+    #[error("R-BLK-7: {0}")]
+    Size(String),
+    /// The commit certificate is invalid.
+    #[error("R-BLK-8: certificate: {0}")]
+    Certificate(#[from] CertificateError),
+    /// A document's envelope does not decode or its signatures do not verify.
+    #[error("R-BLK-9: {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// A document breaks a state-machine rule.
+    #[error("R-BLK-9: {0}")]
+    Rejected(#[from] Rejection),
+    /// The tree size after the block is wrong.
+    #[error("R-BLK-10: tree_size is {got}, expected {expected}")]
+    TreeSize {
+        /// Size found.
+        got: u64,
+        /// Size computed.
+        expected: u64,
+    },
+    /// The root after the block is wrong.
+    #[error("R-BLK-10: root is {got}, computed {expected}")]
+    Root {
+        /// Root in the header.
+        got: Hash,
+        /// Root computed from the documents.
+        expected: Hash,
+    },
+    /// The Merkle log could not be extended (a bug or exhausted tree).
+    #[error("R-BLK-10: {0}")]
+    Merkle(#[from] MerkleError),
+}
+
+/// The first fault found in a chain, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ChainError {
+    /// Height of the faulty block.
+    pub height: u64,
+    /// Index of the faulty document within the block, if the fault is in one.
+    pub document: Option<usize>,
+    /// Its leaf index in the ledger, if the fault is in a document.
+    pub leaf_index: Option<u64>,
+    /// What failed.
+    pub fault: BlockFault,
+}
+
+impl fmt::Display for ChainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "block {}", self.height)?;
+        if let (Some(d), Some(l)) = (self.document, self.leaf_index) {
+            write!(f, ", document {d} (leaf {l})")?;
+        }
+        write!(f, ": {}", self.fault)
+    }
+}
+
+/// What a verified block did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockSummary {
+    /// Height.
+    pub height: u64,
+    /// Header hash.
+    pub hash: Hash,
+    /// Voting power that signed its certificate.
+    pub signed_power: u64,
+    /// Each document's outcome.
+    pub applied: Vec<Applied>,
+}
+
+/// What a verified chain contains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainSummary {
+    /// Height of the last block (0 if none).
+    pub height: u64,
+    /// Hash of the last header (the genesis hash if none).
+    pub head: Hash,
+    /// Documents committed.
+    pub tree_size: u64,
+    /// Merkle root after the last block.
+    pub root: Hash,
+}
+
+/// Verifies blocks in order from genesis, keeping the state and the Merkle log.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    network: NetworkId,
+    validators: Vec<Validator>,
+    validators_hash: Hash,
+    state: State,
+    tree: MemoryTree,
+    height: u64,
+    prev: Hash,
+    time_ms: u64,
+}
+
+impl ChainVerifier {
+    /// Start at genesis (height 0).
+    pub fn new(genesis: &Genesis) -> ChainVerifier {
+        let validators = genesis.validators();
+        ChainVerifier {
+            network: genesis.network.clone(),
+            validators_hash: validator_set_hash(&validators),
+            validators,
+            state: State::new(genesis),
+            tree: MemoryTree::new(),
+            height: 0,
+            prev: genesis.hash(),
+            // Block 1 may share genesis's millisecond but not precede it.
+            time_ms: genesis.genesis_ms.saturating_sub(1),
+        }
+    }
+
+    /// The state after the last verified block.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The Merkle log after the last verified block.
+    pub fn tree(&self) -> &MemoryTree {
+        &self.tree
+    }
+
+    /// Height of the last verified block.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// The validator set.
+    pub fn validators(&self) -> &[Validator] {
+        &self.validators
+    }
+
+    /// Summary of what has been verified.
+    pub fn summary(&self) -> ChainSummary {
+        ChainSummary {
+            height: self.height,
+            head: self.prev,
+            tree_size: self.tree.size(),
+            root: self.tree.root().unwrap_or_else(|_| crate::merkle::empty_root()),
+        }
+    }
+
+    /// Verify and apply the next block. On error, this verifier is unchanged.
+    pub fn push(&mut self, block: &Block) -> Result<BlockSummary, ChainError> {
+        let decoded = decode_documents(&block.documents, &self.network);
+        self.push_decoded(block, decoded)
+    }
+
+    fn push_decoded(
+        &mut self,
+        block: &Block,
+        decoded: Vec<Result<Envelope, EnvelopeError>>,
+    ) -> Result<BlockSummary, ChainError> {
+        let h = &block.header;
+        let at = |fault: BlockFault| ChainError { height: h.height, document: None, leaf_index: None, fault };
+        let expected_height = self.height.saturating_add(1);
+        if h.height != expected_height {
+            return Err(at(BlockFault::Height { got: h.height, expected: expected_height }));
+        }
+        if h.prev != self.prev {
+            return Err(at(BlockFault::Prev { got: h.prev, expected: self.prev }));
+        }
+        if h.network != self.network {
+            return Err(at(BlockFault::Network { got: h.network.clone(), expected: self.network.clone() }));
+        }
+        if h.time_ms <= self.time_ms {
+            return Err(at(BlockFault::Time { got: h.time_ms, previous: self.time_ms }));
+        }
+        if !self.validators.iter().any(|v| v.key == h.proposer) {
+            return Err(at(BlockFault::Proposer(h.proposer.to_b64())));
+        }
+        if h.validators != self.validators_hash {
+            return Err(at(BlockFault::Validators { got: h.validators, expected: self.validators_hash }));
+        }
+        let count = block.documents.len();
+        if count > BLOCK_DOCUMENTS_MAX {
+            return Err(at(BlockFault::Size(format!("{count} documents, at most {BLOCK_DOCUMENTS_MAX}"))));
+        }
+        if u64::try_from(count).ok() != Some(h.documents) {
+            return Err(at(BlockFault::Size(format!(
+                "header says {} documents, block carries {count}",
+                h.documents
+            ))));
+        }
+        let signed_power = verify_certificate(h, &block.certificate, &self.validators).map_err(|e| at(e.into()))?;
+
+        // Apply to copies so that a fault leaves this verifier untouched.
+        let mut state = self.state.clone();
+        let mut tree = self.tree.clone();
+        let mut bytes_total = 0usize;
+        let mut applied = Vec::with_capacity(count);
+        for (index, result) in decoded.into_iter().enumerate() {
+            let leaf_index = tree.size();
+            let in_doc = |fault: BlockFault| ChainError {
+                height: h.height,
+                document: Some(index),
+                leaf_index: Some(leaf_index),
+                fault,
+            };
+            let envelope = result.map_err(|e| in_doc(e.into()))?;
+            bytes_total = bytes_total.saturating_add(envelope.bytes.len());
+            if bytes_total > BLOCK_BYTES_MAX {
+                return Err(in_doc(BlockFault::Size(format!("block exceeds {BLOCK_BYTES_MAX} bytes"))));
+            }
+            applied.push(state.apply(&envelope, h.time_ms).map_err(|e| in_doc(e.into()))?);
+            tree.push(&envelope.bytes).map_err(|e| in_doc(e.into()))?;
+        }
+        if tree.size() != h.tree_size {
+            return Err(at(BlockFault::TreeSize { got: h.tree_size, expected: tree.size() }));
+        }
+        let root = tree.root().map_err(|e| at(e.into()))?;
+        if root != h.root {
+            return Err(at(BlockFault::Root { got: h.root, expected: root }));
+        }
+        let hash = h.hash();
+        self.state = state;
+        self.tree = tree;
+        self.height = h.height;
+        self.prev = hash;
+        self.time_ms = h.time_ms;
+        Ok(BlockSummary { height: h.height, hash, signed_power, applied })
+    }
+}
+
+/// Decode a block's documents (canonical bytes, signatures) on up to `threads` threads.
+fn decode_documents(documents: &[serde_json::Value], network: &NetworkId) -> Vec<Result<Envelope, EnvelopeError>> {
+    decode_parallel(documents, network, if documents.len() >= 64 { 2 } else { 1 })
+}
+
+fn decode_one(value: &serde_json::Value, network: &NetworkId) -> Result<Envelope, EnvelopeError> {
+    Envelope::decode(&canonical::to_canonical(value), network)
+}
+
+fn decode_parallel(
+    documents: &[serde_json::Value],
+    network: &NetworkId,
+    threads: usize,
+) -> Vec<Result<Envelope, EnvelopeError>> {
+    if threads <= 1 || documents.len() < 2 {
+        return documents.iter().map(|d| decode_one(d, network)).collect();
+    }
+    let chunk = documents.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = documents
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|d| decode_one(d, network)).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(documents.len());
+        for (handle, part) in handles.into_iter().zip(documents.chunks(chunk)) {
+            match handle.join() {
+                Ok(results) => out.extend(results),
+                // A panicking decoder is a bug; decode that part again on this thread so the
+                // error (or panic) surfaces deterministically here.
+                Err(_) => out.extend(part.iter().map(|d| decode_one(d, network))),
+            }
+        }
+        out
+    })
+}
+
+/// Verify `blocks` as the chain starting at `genesis`: every link, certificate, signature,
+/// state transition and root. Returns the first fault.
+pub fn verify_chain(genesis: &Genesis, blocks: &[Block]) -> Result<ChainSummary, ChainError> {
+    verify_chain_with_threads(genesis, blocks, std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// [`verify_chain`] decoding envelopes on `threads` threads (1 = no extra threads).
+pub fn verify_chain_with_threads(
+    genesis: &Genesis,
+    blocks: &[Block],
+    threads: usize,
+) -> Result<ChainSummary, ChainError> {
+    let mut verifier = ChainVerifier::new(genesis);
+    // Decode everything up front across threads (signature checks dominate), then apply in order.
+    let all: Vec<serde_json::Value> = blocks.iter().flat_map(|b| b.documents.iter().cloned()).collect();
+    let mut decoded = decode_parallel(&all, &genesis.network, threads).into_iter();
+    for block in blocks {
+        let mine: Vec<_> = decoded.by_ref().take(block.documents.len()).collect();
+        verifier.push_decoded(block, mine)?;
+    }
+    Ok(verifier.summary())
+}
+
+/// Total voting power of genesis's validators (re-exported for callers of this module).
+pub fn genesis_power(genesis: &Genesis) -> u64 {
+    total_power(&genesis.validators())
+}
