@@ -618,6 +618,22 @@ mod tests {
     }
 
     #[test]
+    fn oversized_contents_are_refused() {
+        let to = vec![("org/bank-1".to_string(), DecryptionKey::from_bytes([1; 32]).public())];
+        let mut rng = ChaCha20Rng::seed_from_u64(0);
+        // The opening wrapper around a string adds 69 bytes; the tag adds 16.
+        let fits = "x".repeat(CIPHERTEXT_BYTES_MAX - TAG_BYTES - 69);
+        let (sealed, key) = seal(&fits, &to, &mut rng).unwrap();
+        assert_eq!(sealed.ciphertext.0.len(), CIPHERTEXT_BYTES_MAX);
+        assert_eq!(open::<String>(&sealed, &key).unwrap().contents, fits);
+        let over = "x".repeat(CIPHERTEXT_BYTES_MAX - TAG_BYTES - 68);
+        assert_eq!(
+            seal(&over, &to, &mut rng).err(),
+            Some(SealError::TooLarge { got: CIPHERTEXT_BYTES_MAX + 1, max: CIPHERTEXT_BYTES_MAX })
+        );
+    }
+
+    #[test]
     fn content_key_debug_hides_the_key() {
         assert_eq!(format!("{:?}", ContentKey::from_bytes([0xab; 32])), "ContentKey(..)");
     }
