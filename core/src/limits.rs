@@ -30,6 +30,10 @@ pub const DOCUMENT_ROWS_MAX: usize = 2_000;
 /// Most recipients a sealed payload may name (auditor, client, bank, regulators).
 pub const RECIPIENTS_MAX: usize = 8;
 
+/// Longest recipient label in a sealed payload, in bytes: `client/<org id>/<client ref>`
+/// is two identifiers plus a short kind prefix and separators.
+pub const RECIPIENT_LABEL_BYTES_MAX: usize = ID_BYTES_MAX * 2 + 16;
+
 /// Longest short text field (names, titles, codes, letter numbers), in bytes of UTF-8.
 pub const TEXT_SHORT_BYTES_MAX: usize = 256;
 
