@@ -523,3 +523,352 @@ impl NodeReader for MemoryTree {
             .ok_or(MerkleError::MissingNode { level, index })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cell::Cell;
+
+    fn leaves(n: u64) -> Vec<Hash> {
+        (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect()
+    }
+
+    fn tree_of(leaves: &[Hash]) -> MemoryTree {
+        let mut tree = MemoryTree::new();
+        for leaf in leaves {
+            tree.push_hash(*leaf).unwrap();
+        }
+        tree
+    }
+
+    fn prefix(leaves: &[Hash], size: u64) -> &[Hash] {
+        &leaves[..size as usize]
+    }
+
+    fn flip(h: &Hash, bit: usize) -> Hash {
+        let mut out = *h;
+        out.0[bit / 8] ^= 1 << (bit % 8);
+        out
+    }
+
+    /// Every node hash is made up; counts reads. For sizes no memory could hold.
+    struct Synthetic {
+        reads: Cell<usize>,
+    }
+
+    impl NodeReader for Synthetic {
+        fn node(&self, level: u8, index: u64) -> Result<Hash, MerkleError> {
+            self.reads.set(self.reads.get() + 1);
+            Ok(Hash::sha256_parts(&[&[level], &index.to_be_bytes()]))
+        }
+    }
+
+    #[test]
+    fn hashing_rules() {
+        // R-MRK-1, R-MRK-2: the domain-separation bytes of RFC 9162 §2.1.1.
+        let a = Hash::sha256(b"a");
+        assert_eq!(leaf_hash(b"xy"), Hash::sha256(b"\x00xy"));
+        let mut interior = vec![1u8];
+        interior.extend_from_slice(&a.0);
+        interior.extend_from_slice(&leaf_hash(b"").0);
+        assert_eq!(interior_hash(&a, &leaf_hash(b"")), Hash::sha256(&interior));
+        assert_eq!(empty_root(), Hash::sha256(b""));
+        assert_eq!(root_from_leaves(&[]), empty_root());
+        assert_eq!(MemoryTree::new().root().unwrap(), empty_root());
+    }
+
+    #[test]
+    fn appending_stores_2n_minus_popcount_nodes() {
+        let mut tree = MemoryTree::new();
+        for n in 0u64..=1100 {
+            assert_eq!(tree.stored_nodes() as u64, 2 * n - u64::from(n.count_ones()), "n = {n}");
+            let new = append(&tree, n, leaf_hash(&n.to_be_bytes())).unwrap();
+            assert_eq!(new.len() as u32, 1 + n.trailing_ones(), "appending leaf {n}");
+            tree.push(&n.to_be_bytes()).unwrap();
+        }
+    }
+
+    #[test]
+    fn incremental_root_is_reference_root_for_every_size() {
+        // R-MRK-2.
+        let all = leaves(300);
+        let mut tree = MemoryTree::new();
+        for (n, leaf) in (1u64..).zip(&all) {
+            tree.push_hash(*leaf).unwrap();
+            assert_eq!(tree.root().unwrap(), root_from_leaves(prefix(&all, n)), "size {n}");
+        }
+        // Nodes never change, so every earlier root is still there.
+        for n in 0..=300 {
+            assert_eq!(root(&tree, n).unwrap(), root_from_leaves(prefix(&all, n)), "earlier size {n}");
+        }
+    }
+
+    #[test]
+    fn every_proof_of_small_trees_verifies() {
+        // R-MRK-3, R-MRK-4, exhaustively for sizes up to 64.
+        let all = leaves(64);
+        let tree = tree_of(&all);
+        let roots: Vec<Hash> = (0..=64).map(|n| root_from_leaves(prefix(&all, n))).collect();
+        for n in 1..=64u64 {
+            for m in 0..n {
+                let proof = tree.inclusion_proof(m, n).unwrap();
+                verify_inclusion(&all[m as usize], m, n, &proof, &roots[n as usize]).unwrap();
+            }
+            for s1 in 1..=n {
+                let proof = tree.consistency_proof(s1, n).unwrap();
+                verify_consistency(s1, n, &proof, &roots[s1 as usize], &roots[n as usize])
+                    .unwrap_or_else(|e| panic!("{s1} -> {n}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn error_messages_name_the_rule() {
+        let all = leaves(7);
+        let tree = tree_of(&all);
+        let root7 = tree.root().unwrap();
+        let proof = tree.inclusion_proof(2, 7).unwrap();
+        assert_eq!(proof.len(), 3);
+        let long = [proof.clone(), vec![Hash::ZERO; 2]].concat();
+        assert_eq!(
+            verify_inclusion(&all[2], 2, 7, &long, &root7).unwrap_err().to_string(),
+            "R-MRK-3: proof has 5 hashes, expected 3 for leaf 2 in tree of size 7"
+        );
+        assert_eq!(
+            verify_inclusion(&all[2], 2, 7, &proof, &Hash::ZERO).unwrap_err().to_string(),
+            format!("R-MRK-8: computed root {root7}, expected {}", "0".repeat(64))
+        );
+        assert_eq!(
+            verify_inclusion(&all[2], 7, 7, &proof, &root7).unwrap_err().to_string(),
+            "R-MRK-6: leaf index 7 is out of range for tree of size 7"
+        );
+        assert_eq!(
+            verify_consistency(0, 7, &[], &empty_root(), &root7).unwrap_err().to_string(),
+            "R-MRK-7: consistency from size 0 to size 7 refused, expected 0 < size1 <= size2"
+        );
+        assert_eq!(
+            verify_consistency(3, 7, &[], &root7, &root7).unwrap_err().to_string(),
+            "R-MRK-4: proof has 0 hashes, expected 4 for consistency from size 3 to size 7"
+        );
+        assert_eq!(
+            hash_from_slice(&[0; 33]).unwrap_err().to_string(),
+            "R-MRK-9: hash is 33 bytes, expected 32"
+        );
+    }
+
+    #[test]
+    fn oversized_proofs_are_refused_before_anything_else() {
+        // R-MRK-5: even with other faults present, the length limit speaks first.
+        let proof = vec![Hash::ZERO; PROOF_HASHES_MAX + 1];
+        let too_long = MerkleError::ProofTooLong { got: 64, max: 63 };
+        assert_eq!(verify_inclusion(&Hash::ZERO, 9, 3, &proof, &Hash::ZERO), Err(too_long.clone()));
+        assert_eq!(verify_consistency(0, 0, &proof, &Hash::ZERO, &Hash::ZERO), Err(too_long));
+        // The largest trees need 64 hashes for some leaves, so they cannot prove them (R-MRK-5).
+        let big = Synthetic { reads: Cell::new(0) };
+        let p = inclusion_proof(&big, 0, u64::MAX).unwrap();
+        assert_eq!(p.len(), 64);
+        assert!(matches!(
+            verify_inclusion(&Hash::ZERO, 0, u64::MAX, &p, &Hash::ZERO),
+            Err(MerkleError::ProofTooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn sizes_and_indexes_are_checked() {
+        let all = leaves(5);
+        let tree = tree_of(&all);
+        let r = tree.root().unwrap();
+        // R-MRK-6.
+        assert!(matches!(tree.inclusion_proof(5, 5), Err(MerkleError::IndexOutOfRange { .. })));
+        assert!(matches!(verify_inclusion(&all[0], 0, 0, &[], &r), Err(MerkleError::IndexOutOfRange { .. })));
+        assert!(matches!(
+            verify_inclusion(&all[0], u64::MAX, 5, &[], &r),
+            Err(MerkleError::IndexOutOfRange { .. })
+        ));
+        // R-MRK-7.
+        for (s1, s2) in [(0, 0), (0, 5), (3, 2), (6, 5)] {
+            assert_eq!(
+                tree.consistency_proof(s1, s2),
+                Err(MerkleError::SizesInvalid { size1: s1, size2: s2 })
+            );
+            assert_eq!(
+                verify_consistency(s1, s2, &[], &r, &r),
+                Err(MerkleError::SizesInvalid { size1: s1, size2: s2 })
+            );
+        }
+        // Equal sizes: empty proof (R-MRK-4) and equal roots (R-MRK-8).
+        assert_eq!(tree.consistency_proof(5, 5), Ok(vec![]));
+        assert_eq!(verify_consistency(5, 5, &[], &r, &r), Ok(()));
+        assert!(matches!(
+            verify_consistency(5, 5, &[r], &r, &r),
+            Err(MerkleError::ConsistencyProofLength { .. })
+        ));
+        assert!(matches!(verify_consistency(5, 5, &[], &r, &all[0]), Err(MerkleError::RootMismatch { .. })));
+    }
+
+    #[test]
+    fn inclusion_proof_does_not_bind_the_tree_size() {
+        // Leaf 0 takes the same left/right path in trees of 3 and 4 leaves, so the proof for
+        // size 3 also "verifies" at size 4 against the size-3 root. This is RFC 9162
+        // behaviour: the size is bound by the signed checkpoint, which signs size and root
+        // together (see docs/protocol/merkle.md).
+        let all = leaves(4);
+        let tree = tree_of(&all);
+        let proof = tree.inclusion_proof(0, 3).unwrap();
+        let root3 = root(&tree, 3).unwrap();
+        assert_eq!(verify_inclusion(&all[0], 0, 4, &proof, &root3), Ok(()));
+        // Against the real size-4 root it fails.
+        assert!(verify_inclusion(&all[0], 0, 4, &proof, &tree.root().unwrap()).is_err());
+    }
+
+    #[test]
+    fn storage_errors() {
+        let tree = tree_of(&leaves(5));
+        // Size 6 needs node (1, 2), which a 5-leaf tree has not stored yet.
+        assert_eq!(root(&tree, 6), Err(MerkleError::MissingNode { level: 1, index: 2 }));
+        assert!(matches!(tree.inclusion_proof(0, 6), Err(MerkleError::MissingNode { .. })));
+        let big = Synthetic { reads: Cell::new(0) };
+        assert_eq!(append(&big, u64::MAX, Hash::ZERO), Err(MerkleError::TreeFull { tree_size: u64::MAX }));
+    }
+
+    #[test]
+    fn reads_are_logarithmic() {
+        let big = Synthetic { reads: Cell::new(0) };
+        let mut worst = 0;
+        for size in [u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) + 1, 0x5555_5555_5555_5555, 1_000_003] {
+            for m in [0, 1, size / 2, size / 3, size - 2, size - 1] {
+                big.reads.set(0);
+                inclusion_proof(&big, m, size).unwrap();
+                worst = worst.max(big.reads.get());
+                big.reads.set(0);
+                consistency_proof(&big, m + 1, size).unwrap();
+                worst = worst.max(big.reads.get());
+            }
+            big.reads.set(0);
+            root(&big, size).unwrap();
+            assert!(big.reads.get() <= 64);
+        }
+        // One hash per level, plus at most one right-edge subtree folded from <= 64 nodes.
+        assert!(worst <= 2 * 64, "{worst} reads");
+    }
+
+    /// Leaves of random content: the tree size and the data both vary.
+    fn leaf_data(max: usize) -> impl Strategy<Value = Vec<Hash>> {
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..16), 1..=max)
+            .prop_map(|data| data.iter().map(|d| leaf_hash(d)).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn prop_every_inclusion_proof_verifies(all in leaf_data(300), picks in prop::collection::vec((any::<u64>(), any::<u64>()), 16)) {
+            let tree = tree_of(&all);
+            let n = tree.size();
+            let reference = root_from_leaves(&all);
+            prop_assert_eq!(tree.root().unwrap(), reference);
+            for (m, leaf) in (0u64..).zip(&all) {
+                let proof = tree.inclusion_proof(m, n).unwrap();
+                prop_assert_eq!(verify_inclusion(leaf, m, n, &proof, &reference), Ok(()));
+            }
+            // Earlier sizes, against their reference roots.
+            for (a, b) in picks {
+                let size = 1 + a % n;
+                let m = b % size;
+                let proof = tree.inclusion_proof(m, size).unwrap();
+                let r = root_from_leaves(prefix(&all, size));
+                prop_assert_eq!(verify_inclusion(&all[m as usize], m, size, &proof, &r), Ok(()));
+            }
+        }
+
+        #[test]
+        fn prop_consistency_proofs_verify(all in leaf_data(300), picks in prop::collection::vec((any::<u64>(), any::<u64>()), 24)) {
+            let tree = tree_of(&all);
+            let n = tree.size();
+            for (a, b) in picks {
+                let s2 = 1 + a % n;
+                let s1 = 1 + b % s2;
+                let proof = tree.consistency_proof(s1, s2).unwrap();
+                let (r1, r2) = (root_from_leaves(prefix(&all, s1)), root_from_leaves(prefix(&all, s2)));
+                prop_assert_eq!(verify_consistency(s1, s2, &proof, &r1, &r2), Ok(()), "{} -> {}", s1, s2);
+            }
+        }
+
+    }
+
+    proptest! {
+        // Each case flips every bit of every hash involved (thousands of verifications), so
+        // fewer cases cover as much as the default 256 do above.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn prop_tampered_inclusion_fails(all in leaf_data(300), a in any::<u64>(), b in any::<u64>()) {
+            let tree = tree_of(&all);
+            let total = tree.size();
+            let n = 1 + a % total;
+            let m = b % n;
+            let leaf = all[m as usize];
+            let proof = tree.inclusion_proof(m, n).unwrap();
+            let r = root(&tree, n).unwrap();
+            prop_assert_eq!(verify_inclusion(&leaf, m, n, &proof, &r), Ok(()));
+            for bit in 0..256 {
+                prop_assert!(verify_inclusion(&flip(&leaf, bit), m, n, &proof, &r).is_err());
+                prop_assert!(verify_inclusion(&leaf, m, n, &proof, &flip(&r, bit)).is_err());
+                for i in 0..proof.len() {
+                    let mut bad = proof.clone();
+                    bad[i] = flip(&bad[i], bit);
+                    prop_assert!(verify_inclusion(&leaf, m, n, &bad, &r).is_err(), "hash {} bit {}", i, bit);
+                }
+            }
+            prop_assert!(verify_inclusion(&leaf, m, n, &[proof.clone(), vec![r]].concat(), &r).is_err());
+            if let Some((_, shorter)) = proof.split_last() {
+                prop_assert!(verify_inclusion(&leaf, m, n, shorter, &r).is_err());
+            }
+            // Another index, or another size with its own root: refused unless the proof is
+            // also the honest proof for those parameters.
+            for other in (0..n).filter(|&o| o != m) {
+                let honest = tree.inclusion_proof(other, n).unwrap();
+                prop_assert!(honest == proof || verify_inclusion(&leaf, other, n, &proof, &r).is_err(), "index {}", other);
+            }
+            for size in (m + 1..=total).filter(|&s| s != n) {
+                let honest = tree.inclusion_proof(m, size).unwrap();
+                let r_size = root(&tree, size).unwrap();
+                prop_assert!(honest == proof || verify_inclusion(&leaf, m, size, &proof, &r_size).is_err(), "size {}", size);
+            }
+        }
+
+        #[test]
+        fn prop_tampered_consistency_fails(all in leaf_data(300), a in any::<u64>(), b in any::<u64>()) {
+            let tree = tree_of(&all);
+            let total = tree.size();
+            let s2 = 1 + a % total;
+            let s1 = 1 + b % s2;
+            let proof = tree.consistency_proof(s1, s2).unwrap();
+            let (r1, r2) = (root(&tree, s1).unwrap(), root(&tree, s2).unwrap());
+            prop_assert_eq!(verify_consistency(s1, s2, &proof, &r1, &r2), Ok(()));
+            for bit in 0..256 {
+                prop_assert!(verify_consistency(s1, s2, &proof, &flip(&r1, bit), &r2).is_err());
+                prop_assert!(verify_consistency(s1, s2, &proof, &r1, &flip(&r2, bit)).is_err());
+                for i in 0..proof.len() {
+                    let mut bad = proof.clone();
+                    bad[i] = flip(&bad[i], bit);
+                    prop_assert!(verify_consistency(s1, s2, &bad, &r1, &r2).is_err(), "hash {} bit {}", i, bit);
+                }
+            }
+            prop_assert!(verify_consistency(s1, s2, &[proof.clone(), vec![r1]].concat(), &r1, &r2).is_err());
+            if let Some((_, shorter)) = proof.split_last() {
+                prop_assert!(verify_consistency(s1, s2, shorter, &r1, &r2).is_err());
+            }
+            // Other sizes with their own roots: refused unless the proof is also the honest one.
+            for other in (1..=s2).filter(|&o| o != s1) {
+                let honest = tree.consistency_proof(other, s2).unwrap();
+                let r_other = root(&tree, other).unwrap();
+                prop_assert!(honest == proof || verify_consistency(other, s2, &proof, &r_other, &r2).is_err(), "size1 {}", other);
+            }
+            for other in (s1..=total).filter(|&o| o != s2) {
+                let honest = tree.consistency_proof(s1, other).unwrap();
+                let r_other = root(&tree, other).unwrap();
+                prop_assert!(honest == proof || verify_consistency(s1, other, &proof, &r1, &r_other).is_err(), "size2 {}", other);
+            }
+        }
+    }
+}

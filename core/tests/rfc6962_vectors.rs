@@ -6,9 +6,7 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use vouch_core::encoding::{Hash, b64_decode};
-use vouch_core::merkle::{
-    MemoryTree, MerkleError, hash_from_slice, verify_consistency, verify_inclusion,
-};
+use vouch_core::merkle::{MemoryTree, MerkleError, hash_from_slice, verify_consistency, verify_inclusion};
 
 /// The one vector whose expectation we do not share, and why.
 ///
@@ -85,7 +83,8 @@ fn run_consistency(v: &Consistency) -> Result<(), String> {
 
 /// The eight-leaf tree the upstream vectors are built from (RFC 6962 test data).
 fn reference_tree() -> MemoryTree {
-    let leaves = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
+    let leaves =
+        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
     let mut tree = MemoryTree::new();
     for leaf in leaves {
         tree.push(&hex::decode(leaf).unwrap()).unwrap();
@@ -95,7 +94,13 @@ fn reference_tree() -> MemoryTree {
 
 /// If the vector's root is the reference tree's root at that size, our proof must be the
 /// vector's proof exactly. Returns whether the vector was about the reference tree.
-fn same_proof_as_reference(tree: &MemoryTree, size: u64, root: &str, ours: Vec<Hash>, theirs: &[Hash]) -> bool {
+fn same_proof_as_reference(
+    tree: &MemoryTree,
+    size: u64,
+    root: &str,
+    ours: Vec<Hash>,
+    theirs: &[Hash],
+) -> bool {
     let Ok(root) = hash(root) else { return false };
     if size > tree.size() || vouch_core::merkle::root(tree, size).unwrap() != root {
         return false;
@@ -124,8 +129,13 @@ fn rfc6962_vectors() {
             let got = run_inclusion(&v);
             if got.is_ok() {
                 let ours = tree.inclusion_proof(v.leaf_idx, v.tree_size).unwrap_or_default();
-                regenerated +=
-                    usize::from(same_proof_as_reference(&tree, v.tree_size, &v.root, ours, &hashes(&v.proof).unwrap()));
+                regenerated += usize::from(same_proof_as_reference(
+                    &tree,
+                    v.tree_size,
+                    &v.root,
+                    ours,
+                    &hashes(&v.proof).unwrap(),
+                ));
             }
             (got, v.want_err, v.desc)
         } else if name.starts_with("consistency/") {
@@ -134,8 +144,13 @@ fn rfc6962_vectors() {
             let got = run_consistency(&v);
             if got.is_ok() {
                 let ours = tree.consistency_proof(v.size1, v.size2).unwrap_or_default();
-                regenerated +=
-                    usize::from(same_proof_as_reference(&tree, v.size2, &v.root2, ours, &hashes(&v.proof).unwrap()));
+                regenerated += usize::from(same_proof_as_reference(
+                    &tree,
+                    v.size2,
+                    &v.root2,
+                    ours,
+                    &hashes(&v.proof).unwrap(),
+                ));
             }
             (got, v.want_err, v.desc)
         } else {
@@ -170,7 +185,10 @@ fn rfc6962_vectors() {
     assert_eq!(files.len(), inclusion + consistency);
     assert!(inclusion > 50 && consistency > 50, "{inclusion} inclusion, {consistency} consistency");
     assert_eq!(deviations.len(), DEVIATIONS.len(), "listed deviations not all seen: {deviations:?}");
-    assert!(regenerated >= 10, "only {regenerated} happy-path proofs were regenerated from the reference tree");
+    assert!(
+        regenerated >= 10,
+        "only {regenerated} happy-path proofs were regenerated from the reference tree"
+    );
 }
 
 #[test]
