@@ -42,5 +42,7 @@ pub mod genesis;
 pub mod ids;
 pub mod keys;
 pub mod limits;
+pub mod merkle;
 pub mod seal;
 pub mod state;
+pub mod verify;
