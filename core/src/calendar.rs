@@ -34,7 +34,7 @@ impl Calendar {
     pub fn is_working_day(&self, d: Date) -> bool {
         self.workdays.contains(&d) || (!d.is_weekend() && !self.holidays.contains(&d))
     }
-    pub fn add_working_days(&self, start: Date, n: u32) -> Date {
+    pub fn add_working_days(&self, start: Date, n: u32) -> Result<Date, CalendarError> {
         let mut d = start;
         let mut left = n;
         while left > 0 {
@@ -43,10 +43,11 @@ impl Calendar {
                 left -= 1;
             }
         }
-        d
+        Ok(d)
     }
-    pub fn publish(&mut self, year: &CalendarYear) {
+    pub fn publish(&mut self, year: &CalendarYear) -> Result<(), CalendarError> {
         self.holidays.extend(year.holidays.iter().copied());
         self.workdays.extend(year.workdays.iter().copied());
+        Ok(())
     }
 }

@@ -585,20 +585,26 @@ impl State {
                 {
                     return Err(wrong("R-CAL-P", "a regulator"));
                 }
-                year.validate().map_err(|e| Rejection::Invalid { rule: "R-CAL-P", detail: e.to_string() })?;
-                self.calendar.publish(year);
+                let mut calendar = self.calendar.clone();
+                calendar
+                    .publish(year)
+                    .map_err(|e| Rejection::Invalid { rule: "R-CAL-P", detail: e.to_string() })?;
+                self.calendar = calendar;
             }
             Document::Request(request) => {
                 self.check_request(env, &author, request, today)?;
                 let authorize_by =
-                    self.calendar.add_working_days(today, self.policy.authorization_window_days);
+                    self.working_days_after(today, self.policy.authorization_window_days)?;
                 let status = if self.policy.client_authorization_required {
                     Status::AwaitingAuthorization
                 } else {
                     Status::Authorized
                 };
-                let due = (!self.policy.client_authorization_required)
-                    .then(|| self.calendar.add_working_days(today, request.response_days));
+                let due = if self.policy.client_authorization_required {
+                    None
+                } else {
+                    Some(self.working_days_after(today, request.response_days)?)
+                };
                 self.letter_numbers.insert((author.org.clone(), request.letter_no.clone()), env.id);
                 self.requests.insert(
                     env.id,
@@ -751,6 +757,12 @@ impl State {
         }
         self.documents.insert(env.id);
         Ok(applied)
+    }
+
+    fn working_days_after(&self, start: Date, days: u32) -> Result<Date, Rejection> {
+        self.calendar
+            .add_working_days(start, days)
+            .map_err(|e| Rejection::Invalid { rule: "R-CAL-2", detail: e.to_string() })
     }
 
     fn status_in(
@@ -937,7 +949,7 @@ impl State {
             // R-AUTH-4: an authorization carries the content key for the bank and a validity
             // date not before the answer's due date, and no reason.
             Decision::Authorize => {
-                let due = self.calendar.add_working_days(today, record.response_days);
+                let due = self.working_days_after(today, record.response_days)?;
                 let (Some(valid_until), Some(_), None) = (auth.valid_until, &auth.bank_key, &auth.reason)
                 else {
                     return Err(Rejection::Invalid {

@@ -205,6 +205,38 @@ impl ChainVerifier {
         }
     }
 
+    /// Build the header of the next block carrying `documents` at `time_ms`, as a proposer
+    /// does: apply each to a copy of the state and extend a copy of the log. Refuses the
+    /// first document the state machine rejects, with its index. Nothing is changed.
+    pub fn propose(
+        &self,
+        documents: &[Envelope],
+        time_ms: u64,
+        proposer: crate::keys::PublicKey,
+    ) -> Result<crate::block::Header, (usize, Rejection)> {
+        let mut state = self.state.clone();
+        let mut tree = self.tree.clone();
+        for (index, envelope) in documents.iter().enumerate() {
+            state.apply(envelope, time_ms).map_err(|e| (index, e))?;
+            // The log holds at most 2^64 - 1 leaves; failing to append is unreachable in
+            // practice and reported as a rejection of that document.
+            tree.push(&envelope.bytes).map_err(|e| {
+                (index, Rejection::Invalid { rule: "R-BLK-10", detail: e.to_string() })
+            })?;
+        }
+        Ok(crate::block::Header {
+            network: self.network.clone(),
+            height: self.height.saturating_add(1),
+            prev: self.prev,
+            time_ms,
+            proposer,
+            documents: u64::try_from(documents.len()).unwrap_or(u64::MAX),
+            tree_size: tree.size(),
+            root: tree.root().unwrap_or_else(|_| crate::merkle::empty_root()),
+            validators: self.validators_hash,
+        })
+    }
+
     /// Verify and apply the next block. On error, this verifier is unchanged.
     pub fn push(&mut self, block: &Block) -> Result<BlockSummary, ChainError> {
         let decoded = decode_documents(&block.documents, &self.network);
