@@ -672,6 +672,12 @@ mod tests {
             verify_inclusion(&Hash::ZERO, 0, u64::MAX, &p, &Hash::ZERO),
             Err(MerkleError::ProofTooLong { .. })
         ));
+        // Consistency proofs can be one hash longer than the tree is deep: 2^62 leaves is
+        // the largest size all of whose proofs fit.
+        assert_eq!(consistency_proof_len((1 << 62) + 1, 1 << 63), 64);
+        assert_eq!(consistency_proof(&big, (1 << 62) + 1, 1 << 63).unwrap().len(), 64);
+        assert!((1..=64).all(|m| consistency_proof_len(m, 1 << 62) <= PROOF_HASHES_MAX));
+        assert_eq!(consistency_proof_len((1 << 61) + 1, 1 << 62), 63);
     }
 
     #[test]
