@@ -49,7 +49,8 @@ pub const NETWORK_ID_BYTES_MAX: usize = 128;
 /// Largest sealed ciphertext, in bytes (before base64). Bounded by the envelope size.
 pub const CIPHERTEXT_BYTES_MAX: usize = 192 * 1024;
 
-/// Deepest Merkle proof: a tree of 2^63 leaves needs 63 hashes; anything longer is invalid.
+/// Longest Merkle proof accepted. Every inclusion and consistency proof in a tree of at most
+/// 2^62 leaves fits (`docs/protocol/merkle.md` R-MRK-5); no ledger will reach that size.
 pub const PROOF_HASHES_MAX: usize = 63;
 
 /// Most documents in one block.
