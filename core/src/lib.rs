@@ -45,4 +45,5 @@ pub mod limits;
 pub mod merkle;
 pub mod seal;
 pub mod state;
+pub mod testkit;
 pub mod verify;

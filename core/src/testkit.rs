@@ -1,0 +1,467 @@
+//! Build deterministic demo networks and ledgers from a seed: for tests, examples,
+//! golden vectors, benchmarks and the local testnet.
+//!
+//! Nothing here is used to verify anything; it produces the inputs that verification is
+//! tested on. Every key is derived from the seed and a label
+//! (`SHA-256("vouch-testkit\n" || seed || label)`), so the same seed always yields the same
+//! network, documents and blocks, byte for byte. These keys are public: never use them for
+//! anything real.
+
+use crate::block::{Block, Certificate, CommitSignature, sign_precommit};
+use crate::calendar::CalendarYear;
+use crate::date::Date;
+use crate::documents::{Document, Form, Scope};
+use crate::encoding::Hash;
+use crate::envelope::{Draft, Envelope, EnvelopeError, Signer};
+use crate::genesis::{Genesis, Org, Policy, Role, ValidatorInfo};
+use crate::ids::{ClientRef, NetworkId, OrgId, PersonId};
+use crate::keys::{DecryptionKey, SigningKey};
+use crate::seal::{self, ContentKey, Sealed, WrappedKey};
+use crate::verify::{BlockSummary, ChainError, ChainVerifier};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Why the testkit could not do what was asked (a bug in the caller's scenario).
+#[derive(Debug, thiserror::Error)]
+pub enum TestkitError {
+    /// An id in the scenario is malformed or unknown.
+    #[error("testkit: {0}")]
+    Scenario(String),
+    /// Signing produced an envelope that does not decode.
+    #[error("testkit: {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// The state machine refused a document.
+    #[error("testkit: document {index} of the block was refused: {rejection}")]
+    Rejected {
+        /// Index in the pending block.
+        index: usize,
+        /// Why.
+        rejection: crate::state::Rejection,
+    },
+    /// The block failed verification (a bug).
+    #[error("testkit: {0}")]
+    Chain(#[from] ChainError),
+    /// Sealing failed.
+    #[error("testkit: {0}")]
+    Seal(#[from] seal::SealError),
+}
+
+/// 2026-11-23T01:00:00Z: genesis time of demo networks.
+pub const DEMO_GENESIS_MS: u64 = 1_795_395_600_000;
+
+/// Derive a 32-byte secret from the seed and a label.
+pub fn derive(seed: u64, label: &str) -> [u8; 32] {
+    Hash::sha256_parts(&[b"vouch-testkit\n", &seed.to_be_bytes(), label.as_bytes()]).0
+}
+
+fn id<T>(text: &str, f: impl Fn(&str) -> Result<T, crate::ids::IdError>) -> Result<T, TestkitError> {
+    f(text).map_err(|e| TestkitError::Scenario(e.to_string()))
+}
+
+/// A member organization's secrets.
+#[derive(Debug, Clone)]
+pub struct OrgSecrets {
+    /// Admin signing key.
+    pub admin: SigningKey,
+    /// Decryption key (X25519).
+    pub decryption: DecryptionKey,
+    /// Validator consensus key, if it runs one.
+    pub validator: Option<SigningKey>,
+}
+
+/// A demo network: genesis plus every member's secrets.
+#[derive(Debug, Clone)]
+pub struct DemoNetwork {
+    /// The seed everything derives from.
+    pub seed: u64,
+    /// The genesis document.
+    pub genesis: Genesis,
+    /// Secrets by org id.
+    pub orgs: BTreeMap<OrgId, OrgSecrets>,
+}
+
+/// China's 2026 public holidays and adjusted working days, as used by demo networks.
+/// Demo data: check against the State Council's notice before relying on it.
+pub fn demo_calendar_2026() -> Vec<CalendarYear> {
+    let d = |s: &str| Date::parse(s).ok();
+    let mut holidays = Vec::new();
+    for (from, to) in [
+        ("2026-01-01", "2026-01-03"),
+        ("2026-02-15", "2026-02-23"),
+        ("2026-04-04", "2026-04-06"),
+        ("2026-05-01", "2026-05-05"),
+        ("2026-06-19", "2026-06-21"),
+        ("2026-09-25", "2026-09-27"),
+        ("2026-10-01", "2026-10-07"),
+    ] {
+        let (Some(mut day), Some(end)) = (d(from), d(to)) else { continue };
+        while day <= end {
+            holidays.push(day);
+            day = day.next();
+        }
+    }
+    let workdays = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
+        .iter()
+        .filter_map(|s| d(s))
+        .collect();
+    vec![CalendarYear { year: 2026, holidays, workdays }]
+}
+
+impl DemoNetwork {
+    /// Four members, each running a validator of power 1: two banks, an audit firm and a
+    /// regulator. The regulator reads contents; banks need the client's authorization.
+    pub fn new(seed: u64) -> Result<DemoNetwork, TestkitError> {
+        let members = [
+            ("bank-a", "Demo Bank A, Shanghai Branch (演示银行上海分行)", Role::Bank),
+            ("bank-b", "Demo Bank B (演示银行乙)", Role::Bank),
+            ("audit-x", "Demo CPA Firm X (演示会计师事务所)", Role::AuditFirm),
+            ("regulator", "Demo Regulator (演示监管机构)", Role::Regulator),
+        ];
+        let mut orgs = Vec::new();
+        let mut secrets = BTreeMap::new();
+        for (org, name, role) in members {
+            let admin = SigningKey::from_seed(&derive(seed, &format!("{org}/admin")));
+            let decryption = DecryptionKey::from_bytes(derive(seed, &format!("{org}/encryption")));
+            let validator = SigningKey::from_seed(&derive(seed, &format!("{org}/validator")));
+            let org_id = id(org, OrgId::new)?;
+            orgs.push(Org {
+                id: org_id.clone(),
+                name: name.to_string(),
+                role,
+                admin_key: admin.public(),
+                encryption_key: decryption.public(),
+                validator: Some(ValidatorInfo { key: validator.public(), power: 1 }),
+            });
+            secrets.insert(org_id, OrgSecrets { admin, decryption, validator: Some(validator) });
+        }
+        let genesis = Genesis {
+            protocol: crate::genesis::PROTOCOL_VERSION,
+            network: id("vouch.example/demo", NetworkId::new)?,
+            genesis_ms: DEMO_GENESIS_MS,
+            utc_offset_minutes: 480,
+            orgs,
+            policy: Policy {
+                regulator_reads_contents: true,
+                client_authorization_required: true,
+                authorization_window_days: 10,
+                response_days_default: 10,
+            },
+            calendar: demo_calendar_2026(),
+        };
+        genesis.validate().map_err(|e| TestkitError::Scenario(e.to_string()))?;
+        Ok(DemoNetwork { seed, genesis, orgs: secrets })
+    }
+}
+
+/// A person enrolled at an org.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// The org.
+    pub org: OrgId,
+    /// The person's id.
+    pub id: PersonId,
+    /// Signing key.
+    pub key: SigningKey,
+}
+
+impl Person {
+    /// As an envelope signer.
+    pub fn signer(&self) -> Signer {
+        Signer { org: self.org.clone(), key: self.key.public() }
+    }
+}
+
+/// A client enrolled at a bank.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// The enrolling bank.
+    pub bank: OrgId,
+    /// The bank's reference.
+    pub client: ClientRef,
+    /// Signing key.
+    pub key: SigningKey,
+    /// Decryption key.
+    pub decryption: DecryptionKey,
+}
+
+/// A ledger under construction: documents are signed, queued, and committed in blocks
+/// certified by every demo validator; each block is checked by a [`ChainVerifier`].
+#[derive(Debug)]
+pub struct Ledger {
+    /// The network.
+    pub net: DemoNetwork,
+    /// The verifier holding state and log after the last block.
+    pub verifier: ChainVerifier,
+    /// Blocks so far.
+    pub blocks: Vec<Block>,
+    /// Current time, Unix milliseconds; the next block's time.
+    pub now_ms: u64,
+    /// Documents waiting for the next block.
+    pub pending: Vec<Envelope>,
+    /// Content keys of sealed documents, by commitment.
+    pub content_keys: BTreeMap<Hash, ContentKey>,
+    rng: ChaCha20Rng,
+}
+
+impl Ledger {
+    /// A ledger at genesis.
+    pub fn new(net: DemoNetwork) -> Ledger {
+        let verifier = ChainVerifier::new(&net.genesis);
+        let rng = ChaCha20Rng::from_seed(derive(net.seed, "rng"));
+        Ledger {
+            now_ms: net.genesis.genesis_ms,
+            net,
+            verifier,
+            blocks: Vec::new(),
+            pending: Vec::new(),
+            content_keys: BTreeMap::new(),
+            rng,
+        }
+    }
+
+    /// Move the clock forward.
+    pub fn advance_ms(&mut self, ms: u64) {
+        self.now_ms = self.now_ms.saturating_add(ms);
+    }
+
+    /// The org's secrets.
+    pub fn org(&self, org: &str) -> Result<&OrgSecrets, TestkitError> {
+        let org_id = id(org, OrgId::new)?;
+        self.net.orgs.get(&org_id).ok_or_else(|| TestkitError::Scenario(format!("no org {org}")))
+    }
+
+    /// Sign `document` now as `author` (and `checker`) and queue it.
+    pub fn submit(
+        &mut self,
+        author: (&Signer, &SigningKey),
+        checker: Option<(&Signer, &SigningKey)>,
+        document: Document,
+    ) -> Result<Envelope, TestkitError> {
+        let draft = Draft {
+            network: self.net.genesis.network.clone(),
+            created_ms: self.now_ms,
+            author: author.0.clone(),
+            checker: checker.map(|c| c.0.clone()),
+            document,
+        };
+        let envelope = draft.sign(author.1, checker.map(|c| c.1))?;
+        self.pending.push(envelope.clone());
+        Ok(envelope)
+    }
+
+    /// Commit the pending documents as the next block, one second after the previous.
+    pub fn commit(&mut self) -> Result<BlockSummary, TestkitError> {
+        let validators: Vec<SigningKey> = self.net.orgs.values().filter_map(|o| o.validator.clone()).collect();
+        let height = self.verifier.height().saturating_add(1);
+        let proposer_index = usize::try_from(height).unwrap_or(0) % validators.len().max(1);
+        let proposer = validators
+            .get(proposer_index)
+            .ok_or_else(|| TestkitError::Scenario("no validators".into()))?
+            .public();
+        let header = self
+            .verifier
+            .propose(&self.pending, self.now_ms, proposer)
+            .map_err(|(index, rejection)| TestkitError::Rejected { index, rejection })?;
+        let hash = header.hash();
+        let round = 0;
+        let signatures = validators
+            .iter()
+            .map(|k| CommitSignature {
+                validator: k.public(),
+                sig: sign_precommit(k, &header.network, header.height, round, &hash),
+            })
+            .collect();
+        let documents = self
+            .pending
+            .iter()
+            .map(|e| serde_json::from_slice(&e.bytes))
+            .collect::<Result<Vec<serde_json::Value>, _>>()
+            .map_err(|e| TestkitError::Scenario(e.to_string()))?;
+        let block = Block { header, certificate: Certificate { round, signatures }, documents };
+        let summary = self.verifier.push(&block)?;
+        self.blocks.push(block);
+        self.pending.clear();
+        self.advance_ms(1_000);
+        Ok(summary)
+    }
+
+    /// Enroll a person at `org` (signed by the org's admin key) and queue it.
+    pub fn enroll(&mut self, org: &str, person: &str, name: &str, title: &str) -> Result<Person, TestkitError> {
+        let secrets = self.org(org)?.clone();
+        let org_id = id(org, OrgId::new)?;
+        let person_id = id(person, PersonId::new)?;
+        let key = SigningKey::from_seed(&derive(self.net.seed, &format!("{org}/person/{person}")));
+        let admin = Signer { org: org_id.clone(), key: secrets.admin.public() };
+        self.submit(
+            (&admin, &secrets.admin),
+            None,
+            Document::Enroll(crate::documents::Enroll {
+                person: person_id.clone(),
+                name: name.to_string(),
+                title: title.to_string(),
+                key: key.public(),
+            }),
+        )?;
+        Ok(Person { org: org_id, id: person_id, key })
+    }
+
+    /// Labels and keys of the regulators (when the policy lets them read contents).
+    pub fn regulator_recipients(&self) -> Vec<(String, crate::keys::EncryptionKey)> {
+        if !self.net.genesis.policy.regulator_reads_contents {
+            return Vec::new();
+        }
+        self.net
+            .genesis
+            .orgs
+            .iter()
+            .filter(|o| o.role == Role::Regulator)
+            .map(|o| (format!("org/{}", o.id), o.encryption_key))
+            .collect()
+    }
+
+    fn org_recipient(&self, org: &OrgId) -> Result<(String, crate::keys::EncryptionKey), TestkitError> {
+        let o = self.net.genesis.org(org).ok_or_else(|| TestkitError::Scenario(format!("no org {org}")))?;
+        Ok((format!("org/{org}"), o.encryption_key))
+    }
+
+    /// Seal `contents` for `recipients`, remembering the content key.
+    pub fn seal<T: Serialize>(
+        &mut self,
+        contents: &T,
+        recipients: &[(String, crate::keys::EncryptionKey)],
+    ) -> Result<Sealed, TestkitError> {
+        let (sealed, key) = seal::seal(contents, recipients, &mut self.rng)?;
+        self.content_keys.insert(sealed.commitment, key);
+        Ok(sealed)
+    }
+
+    /// Enroll a client at a bank (signed by `officer`, a person of the bank), with its
+    /// identity sealed for the bank and the regulators.
+    pub fn enroll_client<T: Serialize>(
+        &mut self,
+        officer: &Person,
+        client: &str,
+        identity: &T,
+    ) -> Result<Client, TestkitError> {
+        let client_ref = id(client, ClientRef::new)?;
+        let label = format!("{}/client/{client}", officer.org);
+        let key = SigningKey::from_seed(&derive(self.net.seed, &label));
+        let decryption = DecryptionKey::from_bytes(derive(self.net.seed, &format!("{label}/encryption")));
+        let mut recipients = self.regulator_recipients();
+        recipients.push(self.org_recipient(&officer.org)?);
+        let sealed = self.seal(identity, &recipients)?;
+        self.submit(
+            (&officer.signer(), &officer.key),
+            None,
+            Document::ClientEnroll(crate::documents::ClientEnroll {
+                client: client_ref.clone(),
+                key: key.public(),
+                encryption_key: decryption.public(),
+                identity: sealed,
+            }),
+        )?;
+        Ok(Client { bank: officer.org.clone(), client: client_ref, key, decryption })
+    }
+
+    /// Send a request from `auditor` to `client`'s bank, contents sealed for the auditor,
+    /// the client and the regulators.
+    #[allow(clippy::too_many_arguments)]
+    pub fn request<T: Serialize>(
+        &mut self,
+        auditor: &Person,
+        client: &Client,
+        letter_no: &str,
+        form: Form,
+        scope: Scope,
+        as_of: Date,
+        contents: &T,
+    ) -> Result<Envelope, TestkitError> {
+        let mut recipients = self.regulator_recipients();
+        recipients.push(self.org_recipient(&auditor.org)?);
+        recipients.push((format!("client/{}/{}", client.bank, client.client), client.decryption.public()));
+        if !self.net.genesis.policy.client_authorization_required {
+            recipients.push(self.org_recipient(&client.bank)?);
+        }
+        let sealed = self.seal(contents, &recipients)?;
+        self.submit(
+            (&auditor.signer(), &auditor.key),
+            None,
+            Document::Request(crate::documents::Request {
+                letter_no: letter_no.to_string(),
+                form,
+                bank: client.bank.clone(),
+                scope,
+                client: client.client.clone(),
+                as_of,
+                response_days: self.net.genesis.policy.response_days_default,
+                contents: sealed,
+            }),
+        )
+    }
+
+    /// The client authorizes `request`: it opens the content key sealed to it and wraps it
+    /// for the bank.
+    pub fn authorize(
+        &mut self,
+        client: &Client,
+        request: &Envelope,
+        valid_until: Date,
+    ) -> Result<Envelope, TestkitError> {
+        let Document::Request(body) = &request.document else {
+            return Err(TestkitError::Scenario("not a request".into()));
+        };
+        let label = format!("client/{}/{}", client.bank, client.client);
+        let key = body.contents.open_as(&label, &client.decryption)?;
+        let bank = self.org_recipient(&client.bank)?;
+        let bank_key: WrappedKey = seal::wrap_key(&key, &body.contents.commitment, &bank.1, &mut self.rng)?;
+        let signer = Signer { org: client.bank.clone(), key: client.key.public() };
+        self.submit(
+            (&signer, &client.key),
+            None,
+            Document::Authorization(crate::documents::Authorization {
+                request: request.id,
+                decision: crate::documents::Decision::Authorize,
+                valid_until: Some(valid_until),
+                bank_key: Some(bank_key),
+                reason: None,
+            }),
+        )
+    }
+
+    /// The bank answers `request` (maker and checker), contents sealed for the auditor,
+    /// the bank and the regulators.
+    pub fn respond<T: Serialize>(
+        &mut self,
+        maker: &Person,
+        checker: &Person,
+        request: &Envelope,
+        conclusion: crate::documents::Conclusion,
+        contents: &T,
+        supersedes: Option<(Hash, &str)>,
+    ) -> Result<Envelope, TestkitError> {
+        let Document::Request(body) = &request.document else {
+            return Err(TestkitError::Scenario("not a request".into()));
+        };
+        let mut recipients = self.regulator_recipients();
+        recipients.push(self.org_recipient(&request.author.org)?);
+        recipients.push(self.org_recipient(&body.bank)?);
+        let sealed = self.seal(contents, &recipients)?;
+        let document = match supersedes {
+            None => Document::Response(crate::documents::Response {
+                request: request.id,
+                conclusion,
+                contents: sealed,
+            }),
+            Some((previous, reason)) => Document::Correction(crate::documents::Correction {
+                request: request.id,
+                supersedes: previous,
+                reason: reason.to_string(),
+                conclusion,
+                contents: sealed,
+            }),
+        };
+        self.submit((&maker.signer(), &maker.key), Some((&checker.signer(), &checker.key)), document)
+    }
+}
