@@ -31,6 +31,7 @@
 )]
 
 pub mod canonical;
+pub mod checkpoint;
 pub mod date;
 pub mod domain;
 pub mod encoding;
