@@ -26,12 +26,12 @@
 //! cosigner keys as their trusted keys.
 //!
 //! ```text
-//! vouch.example/net-1                               ┐
-//! 5                                                 │ body (note text)
-//! 4bCfNUWqH2RDuBfGm7qIjzFx/CSCqtw8BAm1ELzpkqQ=      ┘
-//!                                                     blank line
-//! — vouch.example/net-1/val-a <base64 76 bytes>       one cosignature per validator
-//! — vouch.example/net-1/val-b <base64 76 bytes>
+//! vouch.example/net-1                            ┐
+//! 1                                              │ body (note text)
+//! iipcm3aIJ95alVLDigRMZpWcaPbS8htSYK9U0vh9uCc=   ┘
+//!                                                  blank line
+//! — vouch.example/net-1/val-a <base64, 76 bytes>   one line per cosigning validator
+//! — vouch.example/net-1/val-b <base64, 76 bytes>
 //! ```
 
 use crate::encoding::Hash;
