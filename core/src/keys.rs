@@ -215,7 +215,6 @@ impl SigningKey {
     }
 
     /// Sign raw `message` for formats that fix their own signed bytes (C2SP notes).
-    #[allow(dead_code)] // until the first signed object lands
     pub(crate) fn sign_raw(&self, message: &[u8]) -> Signature {
         Signature(self.0.sign(message).to_bytes())
     }

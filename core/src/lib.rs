@@ -33,6 +33,7 @@
 pub mod block;
 pub mod calendar;
 pub mod canonical;
+pub mod checkpoint;
 pub mod date;
 pub mod documents;
 pub mod domain;
@@ -43,6 +44,7 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod merkle;
+pub mod note;
 pub mod seal;
 pub mod state;
 pub mod testkit;

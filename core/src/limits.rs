@@ -72,8 +72,9 @@ pub const JSON_INTEGER_MAX: u64 = 1 << 53;
 /// Most lines (signatures) a signed note may carry.
 pub const NOTE_SIGNATURES_MAX: usize = VALIDATORS_MAX + 16;
 
-/// Largest signed note, in bytes.
-pub const NOTE_BYTES_MAX: usize = 64 * 1024;
+/// Largest signed note, in bytes: the checkpoint body plus `NOTE_SIGNATURES_MAX` cosignature
+/// lines of up to ~300 bytes each (a 128-byte origin, a 64-byte validator name, base64).
+pub const NOTE_BYTES_MAX: usize = 128 * 1024;
 
 /// Most entries in one evidence bundle.
 pub const BUNDLE_ENTRIES_MAX: usize = 256;
