@@ -37,7 +37,7 @@ pub struct Validator {
 /// `SHA-256("vouch-v1/validator-set\n" || JCS(validators sorted by key))`.
 pub fn validator_set_hash(validators: &[Validator]) -> Hash {
     let mut sorted: Vec<&Validator> = validators.iter().collect();
-    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    sorted.sort_by_key(|v| v.key);
     Hash::sha256(&VALIDATOR_SET_HASH.prefix(&canonical::to_canonical(&sorted)))
 }
 
@@ -128,7 +128,13 @@ fn precommit_bytes(network: &NetworkId, height: u64, round: u32, header: &Hash) 
 }
 
 /// Sign a precommit for `header` at `height` and `round`.
-pub fn sign_precommit(key: &SigningKey, network: &NetworkId, height: u64, round: u32, header: &Hash) -> Signature {
+pub fn sign_precommit(
+    key: &SigningKey,
+    network: &NetworkId,
+    height: u64,
+    round: u32,
+    header: &Hash,
+) -> Signature {
     key.sign(PRECOMMIT_VOTE, &precommit_bytes(network, height, round, header))
 }
 
@@ -208,7 +214,8 @@ pub fn verify_certificate(
         if !seen.insert(cs.validator) {
             return Err(CertificateError::Duplicate { key });
         }
-        if !verify_precommit(&cs.validator, &header.network, header.height, certificate.round, &hash, &cs.sig) {
+        if !verify_precommit(&cs.validator, &header.network, header.height, certificate.round, &hash, &cs.sig)
+        {
             return Err(CertificateError::BadSignature { index, key });
         }
         signed = signed.saturating_add(v.power);
@@ -289,7 +296,10 @@ mod tests {
         dup.signatures.push(dup.signatures[0].clone());
         assert!(matches!(verify_certificate(&h, &dup, &vals), Err(CertificateError::Duplicate { .. })));
         let wrong_round = Certificate { round: 1, ..certify(&keys[..3], &h, 0) };
-        assert!(matches!(verify_certificate(&h, &wrong_round, &vals), Err(CertificateError::BadSignature { .. })));
+        assert!(matches!(
+            verify_certificate(&h, &wrong_round, &vals),
+            Err(CertificateError::BadSignature { .. })
+        ));
         let outsider = SigningKey::from_seed(&[99; 32]);
         let mut c = certify(&keys[..3], &h, 0);
         c.signatures[0].validator = outsider.public();

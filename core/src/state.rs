@@ -593,8 +593,7 @@ impl State {
             }
             Document::Request(request) => {
                 self.check_request(env, &author, request, today)?;
-                let authorize_by =
-                    self.working_days_after(today, self.policy.authorization_window_days)?;
+                let authorize_by = self.working_days_after(today, self.policy.authorization_window_days)?;
                 let status = if self.policy.client_authorization_required {
                     Status::AwaitingAuthorization
                 } else {

@@ -38,11 +38,11 @@ pub enum TestkitError {
         /// Index in the pending block.
         index: usize,
         /// Why.
-        rejection: crate::state::Rejection,
+        rejection: Box<crate::state::Rejection>,
     },
     /// The block failed verification (a bug).
     #[error("testkit: {0}")]
-    Chain(#[from] ChainError),
+    Chain(Box<ChainError>),
     /// Sealing failed.
     #[error("testkit: {0}")]
     Seal(#[from] seal::SealError),
@@ -253,17 +253,23 @@ impl Ledger {
 
     /// Commit the pending documents as the next block, one second after the previous.
     pub fn commit(&mut self) -> Result<BlockSummary, TestkitError> {
-        let validators: Vec<SigningKey> = self.net.orgs.values().filter_map(|o| o.validator.clone()).collect();
+        let validators: Vec<SigningKey> =
+            self.net.orgs.values().filter_map(|o| o.validator.clone()).collect();
         let height = self.verifier.height().saturating_add(1);
         let proposer_index = usize::try_from(height).unwrap_or(0) % validators.len().max(1);
         let proposer = validators
             .get(proposer_index)
             .ok_or_else(|| TestkitError::Scenario("no validators".into()))?
             .public();
-        let header = self
-            .verifier
-            .propose(&self.pending, self.now_ms, proposer)
-            .map_err(|(index, rejection)| TestkitError::Rejected { index, rejection })?;
+        // A refused document is dropped with the rest of the pending block, so a test can
+        // go on after checking the refusal.
+        let header = match self.verifier.propose(&self.pending, self.now_ms, proposer) {
+            Ok(header) => header,
+            Err((index, rejection)) => {
+                self.pending.clear();
+                return Err(TestkitError::Rejected { index, rejection: Box::new(rejection) });
+            }
+        };
         let hash = header.hash();
         let round = 0;
         let signatures = validators
@@ -280,7 +286,7 @@ impl Ledger {
             .collect::<Result<Vec<serde_json::Value>, _>>()
             .map_err(|e| TestkitError::Scenario(e.to_string()))?;
         let block = Block { header, certificate: Certificate { round, signatures }, documents };
-        let summary = self.verifier.push(&block)?;
+        let summary = self.verifier.push(&block).map_err(|e| TestkitError::Chain(Box::new(e)))?;
         self.blocks.push(block);
         self.pending.clear();
         self.advance_ms(1_000);
@@ -288,7 +294,13 @@ impl Ledger {
     }
 
     /// Enroll a person at `org` (signed by the org's admin key) and queue it.
-    pub fn enroll(&mut self, org: &str, person: &str, name: &str, title: &str) -> Result<Person, TestkitError> {
+    pub fn enroll(
+        &mut self,
+        org: &str,
+        person: &str,
+        name: &str,
+        title: &str,
+    ) -> Result<Person, TestkitError> {
         let secrets = self.org(org)?.clone();
         let org_id = id(org, OrgId::new)?;
         let person_id = id(person, PersonId::new)?;

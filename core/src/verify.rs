@@ -29,7 +29,9 @@ pub enum BlockFault {
         expected: u64,
     },
     /// The previous-header link is broken.
-    #[error("R-BLK-2: prev is {got}, expected {expected} (the previous header's hash, or the genesis hash at height 1)")]
+    #[error(
+        "R-BLK-2: prev is {got}, expected {expected} (the previous header's hash, or the genesis hash at height 1)"
+    )]
     Prev {
         /// Link found.
         got: Hash,
@@ -105,8 +107,8 @@ pub struct ChainError {
     pub document: Option<usize>,
     /// Its leaf index in the ledger, if the fault is in a document.
     pub leaf_index: Option<u64>,
-    /// What failed.
-    pub fault: BlockFault,
+    /// What failed (boxed: faults carry hashes and messages, and errors travel far).
+    pub fault: Box<BlockFault>,
 }
 
 impl fmt::Display for ChainError {
@@ -220,9 +222,8 @@ impl ChainVerifier {
             state.apply(envelope, time_ms).map_err(|e| (index, e))?;
             // The log holds at most 2^64 - 1 leaves; failing to append is unreachable in
             // practice and reported as a rejection of that document.
-            tree.push(&envelope.bytes).map_err(|e| {
-                (index, Rejection::Invalid { rule: "R-BLK-10", detail: e.to_string() })
-            })?;
+            tree.push(&envelope.bytes)
+                .map_err(|e| (index, Rejection::Invalid { rule: "R-BLK-10", detail: e.to_string() }))?;
         }
         Ok(crate::block::Header {
             network: self.network.clone(),
@@ -249,7 +250,12 @@ impl ChainVerifier {
         decoded: Vec<Result<Envelope, EnvelopeError>>,
     ) -> Result<BlockSummary, ChainError> {
         let h = &block.header;
-        let at = |fault: BlockFault| ChainError { height: h.height, document: None, leaf_index: None, fault };
+        let at = |fault: BlockFault| ChainError {
+            height: h.height,
+            document: None,
+            leaf_index: None,
+            fault: Box::new(fault),
+        };
         let expected_height = self.height.saturating_add(1);
         if h.height != expected_height {
             return Err(at(BlockFault::Height { got: h.height, expected: expected_height }));
@@ -279,7 +285,8 @@ impl ChainVerifier {
                 h.documents
             ))));
         }
-        let signed_power = verify_certificate(h, &block.certificate, &self.validators).map_err(|e| at(e.into()))?;
+        let signed_power =
+            verify_certificate(h, &block.certificate, &self.validators).map_err(|e| at(e.into()))?;
 
         // Apply to copies so that a fault leaves this verifier untouched.
         let mut state = self.state.clone();
@@ -292,7 +299,7 @@ impl ChainVerifier {
                 height: h.height,
                 document: Some(index),
                 leaf_index: Some(leaf_index),
-                fault,
+                fault: Box::new(fault),
             };
             let envelope = result.map_err(|e| in_doc(e.into()))?;
             bytes_total = bytes_total.saturating_add(envelope.bytes.len());
@@ -320,7 +327,10 @@ impl ChainVerifier {
 }
 
 /// Decode a block's documents (canonical bytes, signatures) on up to `threads` threads.
-fn decode_documents(documents: &[serde_json::Value], network: &NetworkId) -> Vec<Result<Envelope, EnvelopeError>> {
+fn decode_documents(
+    documents: &[serde_json::Value],
+    network: &NetworkId,
+) -> Vec<Result<Envelope, EnvelopeError>> {
     decode_parallel(documents, network, if documents.len() >= 64 { 2 } else { 1 })
 }
 

@@ -1,0 +1,490 @@
+//! The confirmation state machine, rule by rule, on a demo network: each test names the
+//! rule of `docs/PROTOCOL.md` it checks, and each refusal is checked for its rule id.
+
+use serde_json::json;
+use vouch_core::date::Date;
+use vouch_core::documents::{Conclusion, Decision, Document, Form, Scope};
+use vouch_core::envelope::{Draft, Envelope, Signer};
+use vouch_core::keys::SigningKey;
+use vouch_core::state::Status;
+use vouch_core::testkit::{Client, DemoNetwork, Ledger, Person, TestkitError};
+
+struct World {
+    ledger: Ledger,
+    auditor: Person,
+    auditor2: Person,
+    maker: Person,
+    checker: Person,
+    other_bank: Person,
+    client: Client,
+}
+
+fn d(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+fn contents() -> serde_json::Value {
+    json!({"deposits": [{"account_no": "6222 0000 1234", "balance": "1000000.00", "currency": "CNY"}]})
+}
+
+fn world() -> World {
+    let mut ledger = Ledger::new(DemoNetwork::new(7).unwrap());
+    let auditor = ledger.enroll("audit-x", "li-si", "李四", "Audit Manager").unwrap();
+    let auditor2 = ledger.enroll("audit-x", "wang-wu", "王五", "Audit Senior").unwrap();
+    let maker = ledger.enroll("bank-a", "zhang-san", "张三", "函证中心经办").unwrap();
+    let checker = ledger.enroll("bank-a", "zhao-liu", "赵六", "函证中心复核").unwrap();
+    let other_bank = ledger.enroll("bank-b", "qian-qi", "钱七", "经办").unwrap();
+    ledger.commit().unwrap();
+    let client = ledger
+        .enroll_client(&maker, "c-001", &json!({"name": "Demo Client Ltd", "uscc": "91310000MA1FL0000X"}))
+        .unwrap();
+    ledger.commit().unwrap();
+    World { ledger, auditor, auditor2, maker, checker, other_bank, client }
+}
+
+fn rejected_rule(result: Result<vouch_core::verify::BlockSummary, TestkitError>) -> String {
+    match result {
+        Err(TestkitError::Rejected { rejection, .. }) => rejection.to_string(),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+fn send(w: &mut World, letter: &str) -> Envelope {
+    let as_of = d("2026-10-31");
+    let c = w.client.clone();
+    let a = w.auditor.clone();
+    let env = w.ledger.request(&a, &c, letter, Form::Form1, Scope::WholeBank, as_of, &contents()).unwrap();
+    w.ledger.commit().unwrap();
+    env
+}
+
+fn authorize(w: &mut World, request: &Envelope) -> Envelope {
+    let c = w.client.clone();
+    let env = w.ledger.authorize(&c, request, d("2027-03-31")).unwrap();
+    w.ledger.commit().unwrap();
+    env
+}
+
+fn respond(w: &mut World, request: &Envelope) -> Envelope {
+    let (m, c) = (w.maker.clone(), w.checker.clone());
+    let env = w.ledger.respond(&m, &c, request, Conclusion::Matches, &json!({"ok": true}), None).unwrap();
+    w.ledger.commit().unwrap();
+    env
+}
+
+fn status(w: &World, request: &Envelope) -> Status {
+    w.ledger.verifier.state().request(&request.id).unwrap().status
+}
+
+fn submit_as(
+    w: &mut World,
+    who: &Person,
+    document: Document,
+) -> Result<vouch_core::verify::BlockSummary, TestkitError> {
+    w.ledger.submit((&who.signer(), &who.key), None, document).unwrap();
+    w.ledger.commit()
+}
+
+#[test]
+fn happy_path_request_authorize_respond_correct_accept() {
+    let mut w = world();
+    let req = send(&mut w, "AX-2026-0001");
+    assert_eq!(status(&w, &req), Status::AwaitingAuthorization);
+    authorize(&mut w, &req);
+    assert_eq!(status(&w, &req), Status::Authorized);
+    let resp = respond(&mut w, &req);
+    assert_eq!(status(&w, &req), Status::Answered);
+    let (m, c) = (w.maker.clone(), w.checker.clone());
+    let corr = w
+        .ledger
+        .respond(&m, &c, &req, Conclusion::Differences, &json!({"fix": 1}), Some((resp.id, "wrong balance")))
+        .unwrap();
+    w.ledger.commit().unwrap();
+    let a = w.auditor.clone();
+    submit_as(
+        &mut w,
+        &a,
+        Document::Accept(vouch_core::documents::Accept { request: req.id, response: corr.id, note: None }),
+    )
+    .unwrap();
+    let record = w.ledger.verifier.state().request(&req.id).unwrap();
+    assert_eq!(record.status, Status::Accepted);
+    assert_eq!(record.answers.len(), 2, "both answers are kept");
+    assert!(!record.answers[0].late);
+}
+
+#[test]
+fn r_st_1_duplicates_and_replays_are_refused() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    w.ledger.pending.push(req.clone());
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-ST-1"));
+}
+
+#[test]
+fn r_st_2_stale_envelopes_are_refused() {
+    let mut w = world();
+    let a = w.auditor.clone();
+    let old = Draft {
+        network: w.ledger.net.genesis.network.clone(),
+        created_ms: w.ledger.now_ms - 25 * 3600 * 1000,
+        author: a.signer(),
+        checker: None,
+        document: Document::Withdraw(vouch_core::documents::Withdraw {
+            request: vouch_core::encoding::Hash::ZERO,
+            reason: "x".into(),
+        }),
+    }
+    .sign(&a.key, None)
+    .unwrap();
+    w.ledger.pending.push(old);
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-ST-2"));
+}
+
+#[test]
+fn r_st_3_unenrolled_and_revoked_keys_are_refused() {
+    let mut w = world();
+    // A key nobody enrolled, claiming to be audit-x.
+    let stranger = Person {
+        org: w.auditor.org.clone(),
+        id: w.auditor.id.clone(),
+        key: SigningKey::from_seed(&[42; 32]),
+    };
+    let c = w.client.clone();
+    w.ledger
+        .request(&stranger, &c, "AX-9", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents())
+        .unwrap();
+    assert!(rejected_rule(w.ledger.commit()).contains("R-ST-3"));
+    // Revoke li-si, then li-si's request is refused.
+    let admin = w.ledger.org("audit-x").unwrap().admin.clone();
+    let admin_signer = Signer { org: w.auditor.org.clone(), key: admin.public() };
+    let a = w.auditor.clone();
+    w.ledger
+        .submit(
+            (&admin_signer, &admin),
+            None,
+            Document::Revoke(vouch_core::documents::Revoke {
+                key: a.key.public(),
+                reason: "left the firm".into(),
+            }),
+        )
+        .unwrap();
+    w.ledger.commit().unwrap();
+    w.ledger.request(&a, &c, "AX-10", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.contains("R-ST-3") && msg.contains("revoked"), "{msg}");
+}
+
+#[test]
+fn r_enr_1_only_the_admin_key_enrolls() {
+    let mut w = world();
+    let a = w.auditor.clone();
+    let doc = Document::Enroll(vouch_core::documents::Enroll {
+        person: vouch_core::ids::PersonId::new("mallory").unwrap(),
+        name: "M".into(),
+        title: "T".into(),
+        key: SigningKey::from_seed(&[9; 32]).public(),
+    });
+    assert!(rejected_rule(submit_as(&mut w, &a, doc)).starts_with("R-ENR-1"));
+}
+
+#[test]
+fn r_enr_2_a_key_is_enrolled_once() {
+    let mut w = world();
+    let admin = w.ledger.org("audit-x").unwrap().admin.clone();
+    let signer = Signer { org: w.auditor.org.clone(), key: admin.public() };
+    let doc = Document::Enroll(vouch_core::documents::Enroll {
+        person: vouch_core::ids::PersonId::new("again").unwrap(),
+        name: "A".into(),
+        title: "T".into(),
+        key: w.auditor.key.public(),
+    });
+    w.ledger.submit((&signer, &admin), None, doc).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-ENR-2"));
+}
+
+#[test]
+fn r_cli_1_only_a_bank_enrolls_clients() {
+    let mut w = world();
+    let a = w.auditor.clone();
+    let err = w.ledger.enroll_client(&a, "c-009", &json!({"name": "x"})).unwrap();
+    let _ = err;
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-CLI-1"));
+}
+
+#[test]
+fn r_req_1_only_an_auditor_requests() {
+    let mut w = world();
+    let m = w.maker.clone();
+    let c = w.client.clone();
+    w.ledger.request(&m, &c, "B-1", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-REQ-1"));
+}
+
+#[test]
+fn r_req_4_letter_numbers_are_unique_per_firm() {
+    let mut w = world();
+    send(&mut w, "AX-1");
+    let c = w.client.clone();
+    let a2 = w.auditor2.clone();
+    w.ledger.request(&a2, &c, "AX-1", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-REQ-4"));
+}
+
+#[test]
+fn r_req_6_as_of_is_not_in_the_future() {
+    let mut w = world();
+    let c = w.client.clone();
+    let a = w.auditor.clone();
+    w.ledger.request(&a, &c, "AX-2", Form::Form1, Scope::WholeBank, d("2027-01-31"), &contents()).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-REQ-6"));
+}
+
+#[test]
+fn r_req_7_the_bank_cannot_be_a_recipient_before_authorization() {
+    let mut w = world();
+    let a = w.auditor.clone();
+    let c = w.client.clone();
+    let mut recipients = w.ledger.regulator_recipients();
+    let net = w.ledger.net.genesis.clone();
+    recipients.push(("org/audit-x".into(), net.org(&a.org).unwrap().encryption_key));
+    recipients.push(("client/bank-a/c-001".into(), c.decryption.public()));
+    recipients.push(("org/bank-a".into(), net.orgs[0].encryption_key));
+    let sealed = w.ledger.seal(&contents(), &recipients).unwrap();
+    let doc = Document::Request(vouch_core::documents::Request {
+        letter_no: "AX-3".into(),
+        form: Form::Form1,
+        bank: c.bank.clone(),
+        scope: Scope::WholeBank,
+        client: c.client.clone(),
+        as_of: d("2026-10-31"),
+        response_days: 10,
+        contents: sealed,
+    });
+    let msg = rejected_rule(submit_as(&mut w, &a, doc));
+    assert!(msg.starts_with("R-REQ-7"), "{msg}");
+}
+
+#[test]
+fn r_auth_1_only_the_client_authorizes() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let m = w.maker.clone();
+    let doc = Document::Authorization(vouch_core::documents::Authorization {
+        request: req.id,
+        decision: Decision::Refuse,
+        valid_until: None,
+        bank_key: None,
+        reason: Some("no".into()),
+    });
+    assert!(rejected_rule(submit_as(&mut w, &m, doc)).starts_with("R-AUTH-1"));
+}
+
+#[test]
+fn r_auth_2_authorization_is_given_once() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    let c = w.client.clone();
+    w.ledger.advance_ms(1);
+    w.ledger.authorize(&c, &req, d("2027-03-31")).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-AUTH-2"));
+}
+
+#[test]
+fn r_auth_3_the_authorization_window_closes() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    w.ledger.advance_ms(30 * 86_400_000);
+    let c = w.client.clone();
+    w.ledger.authorize(&c, &req, d("2027-03-31")).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-AUTH-3"));
+}
+
+#[test]
+fn r_auth_5_a_refusal_needs_a_reason_and_ends_the_request() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let c = w.client.clone();
+    let signer = Signer { org: c.bank.clone(), key: c.key.public() };
+    let refuse = |reason: Option<&str>| {
+        Document::Authorization(vouch_core::documents::Authorization {
+            request: req.id,
+            decision: Decision::Refuse,
+            valid_until: None,
+            bank_key: None,
+            reason: reason.map(String::from),
+        })
+    };
+    w.ledger.submit((&signer, &c.key), None, refuse(None)).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-AUTH-5"));
+    w.ledger.submit((&signer, &c.key), None, refuse(Some("dispute with the bank"))).unwrap();
+    w.ledger.commit().unwrap();
+    assert_eq!(status(&w, &req), Status::AuthorizationRefused);
+}
+
+#[test]
+fn r_resp_1_only_the_addressed_bank_answers() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    let (o, c) = (w.other_bank.clone(), w.checker.clone());
+    w.ledger.respond(&o, &c, &req, Conclusion::Matches, &json!({}), None).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-RESP-1"));
+}
+
+#[test]
+fn r_resp_2_maker_and_checker_are_two_people_of_the_bank() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    let m = w.maker.clone();
+    w.ledger.respond(&m, &m, &req, Conclusion::Matches, &json!({}), None).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-RESP-2"));
+}
+
+#[test]
+fn r_resp_4_no_answer_before_authorization_and_only_one_answer() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let (m, c) = (w.maker.clone(), w.checker.clone());
+    w.ledger.respond(&m, &c, &req, Conclusion::Matches, &json!({}), None).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-RESP-4") && msg.contains("awaiting_authorization"), "{msg}");
+    authorize(&mut w, &req);
+    respond(&mut w, &req);
+    w.ledger.respond(&m, &c, &req, Conclusion::Matches, &json!({"again": 1}), None).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-RESP-4"));
+}
+
+#[test]
+fn r_resp_6_late_answers_are_accepted_and_marked() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    w.ledger.advance_ms(40 * 86_400_000);
+    let (m, c) = (w.maker.clone(), w.checker.clone());
+    w.ledger.respond(&m, &c, &req, Conclusion::Matches, &json!({}), None).unwrap();
+    let summary = w.ledger.commit().unwrap();
+    assert!(summary.applied[0].late);
+    assert!(w.ledger.verifier.state().request(&req.id).unwrap().answers[0].late);
+}
+
+#[test]
+fn r_resp_3_no_answer_after_the_authorization_expires() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    w.ledger.advance_ms(200 * 86_400_000);
+    let (m, c) = (w.maker.clone(), w.checker.clone());
+    w.ledger.respond(&m, &c, &req, Conclusion::Matches, &json!({}), None).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-RESP-3"));
+}
+
+#[test]
+fn r_cor_2_a_correction_supersedes_the_latest_answer() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    respond(&mut w, &req);
+    let (m, c) = (w.maker.clone(), w.checker.clone());
+    w.ledger
+        .respond(&m, &c, &req, Conclusion::Matches, &json!({}), Some((vouch_core::encoding::Hash::ZERO, "x")))
+        .unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-COR-2"));
+}
+
+#[test]
+fn r_wdr_nothing_after_withdrawal() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let a = w.auditor.clone();
+    submit_as(
+        &mut w,
+        &a,
+        Document::Withdraw(vouch_core::documents::Withdraw { request: req.id, reason: "client sold".into() }),
+    )
+    .unwrap();
+    assert_eq!(status(&w, &req), Status::Withdrawn);
+    let c = w.client.clone();
+    w.ledger.authorize(&c, &req, d("2027-03-31")).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-AUTH-2"));
+    let m = w.maker.clone();
+    let msg = rejected_rule(submit_as(
+        &mut w,
+        &m,
+        Document::Decline(vouch_core::documents::Decline { request: req.id, reason: "x".into() }),
+    ));
+    assert!(msg.starts_with("R-DEC-2"), "{msg}");
+}
+
+#[test]
+fn r_wdr_1_only_the_requesting_firm_withdraws() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let m = w.maker.clone();
+    let msg = rejected_rule(submit_as(
+        &mut w,
+        &m,
+        Document::Withdraw(vouch_core::documents::Withdraw { request: req.id, reason: "x".into() }),
+    ));
+    assert!(msg.starts_with("R-WDR-1"), "{msg}");
+}
+
+#[test]
+fn r_ret_returns_need_the_bank_and_an_authorized_request() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let m = w.maker.clone();
+    let ret = Document::Return(vouch_core::documents::Return {
+        request: req.id,
+        reason: vouch_core::documents::ReturnReason::FeeNotPaid,
+        note: None,
+    });
+    assert!(rejected_rule(submit_as(&mut w, &m, ret.clone())).starts_with("R-RET-2"));
+    authorize(&mut w, &req);
+    submit_as(&mut w, &m, ret).unwrap();
+    assert_eq!(status(&w, &req), Status::Returned);
+}
+
+#[test]
+fn r_acc_2_accept_only_the_latest_answer() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let a = w.auditor.clone();
+    let accept =
+        |response| Document::Accept(vouch_core::documents::Accept { request: req.id, response, note: None });
+    assert!(rejected_rule(submit_as(&mut w, &a, accept(req.id))).starts_with("R-ACC-2"));
+    authorize(&mut w, &req);
+    let resp = respond(&mut w, &req);
+    assert!(rejected_rule(submit_as(&mut w, &a, accept(req.id))).starts_with("R-ACC-2"));
+    submit_as(&mut w, &a, accept(resp.id)).unwrap();
+}
+
+#[test]
+fn the_bank_cannot_open_a_request_before_authorization() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let Document::Request(body) = &req.document else { unreachable!() };
+    let bank_key = w.ledger.org("bank-a").unwrap().decryption.clone();
+    assert!(body.contents.open_as("org/bank-a", &bank_key).is_err());
+    let auth = authorize(&mut w, &req);
+    let Document::Authorization(a) = &auth.document else { unreachable!() };
+    let key =
+        vouch_core::seal::unwrap_key(a.bank_key.as_ref().unwrap(), &body.contents.commitment, &bank_key)
+            .unwrap();
+    let opened: vouch_core::seal::Opening<serde_json::Value> =
+        vouch_core::seal::open(&body.contents, &key).unwrap();
+    assert_eq!(opened.contents, contents());
+}
+
+#[test]
+fn a_refused_document_leaves_the_state_unchanged() {
+    let mut w = world();
+    let before = w.ledger.verifier.state().clone();
+    let m = w.maker.clone();
+    let c = w.client.clone();
+    w.ledger.request(&m, &c, "B-1", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    assert!(w.ledger.commit().is_err());
+    assert_eq!(&before, w.ledger.verifier.state());
+}
