@@ -31,6 +31,7 @@
 )]
 
 pub mod block;
+pub mod bundle;
 pub mod calendar;
 pub mod canonical;
 pub mod checkpoint;

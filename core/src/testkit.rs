@@ -202,6 +202,8 @@ pub struct Ledger {
     pub pending: Vec<Envelope>,
     /// Content keys of sealed documents, by commitment.
     pub content_keys: BTreeMap<Hash, ContentKey>,
+    /// Every committed envelope, in ledger order (position = leaf index).
+    pub committed: Vec<Envelope>,
     rng: ChaCha20Rng,
 }
 
@@ -217,6 +219,7 @@ impl Ledger {
             blocks: Vec::new(),
             pending: Vec::new(),
             content_keys: BTreeMap::new(),
+            committed: Vec::new(),
             rng,
         }
     }
@@ -288,7 +291,7 @@ impl Ledger {
         let block = Block { header, certificate: Certificate { round, signatures }, documents };
         let summary = self.verifier.push(&block).map_err(|e| TestkitError::Chain(Box::new(e)))?;
         self.blocks.push(block);
-        self.pending.clear();
+        self.committed.append(&mut self.pending);
         self.advance_ms(1_000);
         Ok(summary)
     }
@@ -475,5 +478,92 @@ impl Ledger {
             }),
         };
         self.submit((&maker.signer(), &maker.key), Some((&checker.signer(), &checker.key)), document)
+    }
+}
+
+impl Ledger {
+    /// A checkpoint of the current log, cosigned by every validator at the current time.
+    pub fn checkpoint(&self) -> Result<String, TestkitError> {
+        let tree = self.verifier.tree();
+        let root = tree.root().map_err(|e| TestkitError::Scenario(e.to_string()))?;
+        let checkpoint =
+            crate::checkpoint::Checkpoint::new(self.net.genesis.network.as_str(), tree.size(), root)
+                .map_err(|e| TestkitError::Scenario(e.to_string()))?;
+        let mut cosignatures = Vec::new();
+        for (org, secrets) in &self.net.orgs {
+            let Some(key) = &secrets.validator else { continue };
+            let name = self.net.genesis.cosigner_name(org);
+            cosignatures.push(
+                crate::checkpoint::cosign_checkpoint(&checkpoint, &name, key, self.now_ms / 1000)
+                    .map_err(|e| TestkitError::Scenario(e.to_string()))?,
+            );
+        }
+        crate::checkpoint::CosignedCheckpoint { checkpoint, cosignatures, other_signatures: Vec::new() }
+            .to_note()
+            .map_err(|e| TestkitError::Scenario(e.to_string()))
+    }
+
+    /// The evidence bundle of `request` against a fresh checkpoint: the confirmation's
+    /// documents and the enrollments of their signers (and of those enrollments' signers),
+    /// with openings of every sealed payload if `with_openings`.
+    pub fn bundle(&self, request: Hash, with_openings: bool) -> Result<crate::bundle::Bundle, TestkitError> {
+        let about = |e: &Envelope| e.id == request || e.document.request_ref() == Some(request);
+        let mut wanted: std::collections::BTreeSet<usize> =
+            self.committed.iter().enumerate().filter(|(_, e)| about(e)).map(|(i, _)| i).collect();
+        // Add enrollments of every signer until nothing new is needed.
+        loop {
+            let mut keys = std::collections::BTreeSet::new();
+            for i in &wanted {
+                if let Some(e) = self.committed.get(*i) {
+                    keys.insert(e.author.key);
+                    if let Some(c) = &e.checker {
+                        keys.insert(c.key);
+                    }
+                }
+            }
+            let before = wanted.len();
+            for (i, e) in self.committed.iter().enumerate() {
+                let enrolls = match &e.document {
+                    Document::Enroll(b) => keys.contains(&b.key),
+                    Document::ClientEnroll(b) => keys.contains(&b.key),
+                    _ => false,
+                };
+                if enrolls {
+                    wanted.insert(i);
+                }
+            }
+            if wanted.len() == before {
+                break;
+            }
+        }
+        let entries: Vec<(u64, &Envelope)> = wanted
+            .iter()
+            .filter_map(|i| self.committed.get(*i).map(|e| (u64::try_from(*i).unwrap_or(u64::MAX), e)))
+            .collect();
+        let mut openings = Vec::new();
+        if with_openings {
+            for (_, e) in &entries {
+                let Some(commitment) = crate::bundle::sealed_commitment(&e.document) else { continue };
+                let Some(key) = self.content_keys.get(&commitment) else { continue };
+                let sealed = match &e.document {
+                    Document::Request(b) => &b.contents,
+                    Document::Response(b) => &b.contents,
+                    Document::Correction(b) => &b.contents,
+                    Document::ClientEnroll(b) => &b.identity,
+                    _ => continue,
+                };
+                let opening = seal::open::<serde_json::Value>(sealed, key)?;
+                openings.push(crate::bundle::BundleOpening { document: e.id, opening });
+            }
+        }
+        crate::bundle::build_bundle(
+            &self.net.genesis,
+            &self.checkpoint()?,
+            self.verifier.tree(),
+            request,
+            &entries,
+            openings,
+        )
+        .map_err(|e| TestkitError::Scenario(e.to_string()))
     }
 }

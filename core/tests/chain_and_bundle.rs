@@ -1,0 +1,327 @@
+//! `verify_chain`, evidence bundles and checkpoint consistency, on a demo ledger, with
+//! every tampering we can think of reported at the right place and under the right rule.
+
+use serde_json::json;
+use vouch_core::block::{Block, CommitSignature, sign_precommit};
+use vouch_core::bundle::{Bundle, verify_bundle, verify_consistency};
+use vouch_core::date::Date;
+use vouch_core::documents::{Conclusion, Form, Scope};
+use vouch_core::encoding::Hash;
+use vouch_core::keys::SigningKey;
+use vouch_core::testkit::{DemoNetwork, Ledger};
+use vouch_core::verify::{ChainError, verify_chain, verify_chain_with_threads};
+
+/// A ledger with one full confirmation (request, authorization, response, correction,
+/// acceptance) and a second, unrelated request. Returns the ledger and the first request id.
+fn ledger() -> (Ledger, Hash) {
+    let mut l = Ledger::new(DemoNetwork::new(11).unwrap());
+    let auditor = l.enroll("audit-x", "li-si", "李四", "Audit Manager").unwrap();
+    let maker = l.enroll("bank-a", "zhang-san", "张三", "经办").unwrap();
+    let checker = l.enroll("bank-a", "zhao-liu", "赵六", "复核").unwrap();
+    l.commit().unwrap();
+    let client = l.enroll_client(&maker, "c-001", &json!({"name": "Client Ltd"})).unwrap();
+    let client2 = l.enroll_client(&maker, "c-002", &json!({"name": "Other Ltd"})).unwrap();
+    l.commit().unwrap();
+    let as_of = Date::parse("2026-10-31").unwrap();
+    let req = l
+        .request(&auditor, &client, "AX-1", Form::Form1, Scope::WholeBank, as_of, &json!({"deposits": []}))
+        .unwrap();
+    l.request(&auditor, &client2, "AX-2", Form::Form2, Scope::WholeBank, as_of, &json!({})).unwrap();
+    l.commit().unwrap();
+    l.authorize(&client, &req, Date::parse("2027-03-31").unwrap()).unwrap();
+    l.commit().unwrap();
+    let resp = l.respond(&maker, &checker, &req, Conclusion::Matches, &json!({"ok": 1}), None).unwrap();
+    l.commit().unwrap();
+    let corr = l
+        .respond(&maker, &checker, &req, Conclusion::Differences, &json!({"ok": 0}), Some((resp.id, "typo")))
+        .unwrap();
+    l.commit().unwrap();
+    l.submit(
+        (&auditor.signer(), &auditor.key),
+        None,
+        vouch_core::documents::Document::Accept(vouch_core::documents::Accept {
+            request: req.id,
+            response: corr.id,
+            note: None,
+        }),
+    )
+    .unwrap();
+    l.commit().unwrap();
+    l.commit().unwrap(); // an empty block
+    (l, req.id)
+}
+
+fn chain_error(l: &Ledger, blocks: &[Block]) -> ChainError {
+    verify_chain(&l.net.genesis, blocks).expect_err("tampered chain must fail")
+}
+
+/// Re-sign a block's certificate after its header was changed, so that the rule under
+/// test (not the certificate) is what fails.
+fn recertify(l: &Ledger, block: &mut Block) {
+    let hash = block.header.hash();
+    block.certificate.signatures = l
+        .net
+        .orgs
+        .values()
+        .filter_map(|o| o.validator.as_ref())
+        .map(|k| CommitSignature {
+            validator: k.public(),
+            sig: sign_precommit(
+                k,
+                &block.header.network,
+                block.header.height,
+                block.certificate.round,
+                &hash,
+            ),
+        })
+        .collect();
+}
+
+#[test]
+fn an_honest_chain_verifies_with_one_or_many_threads() {
+    let (l, _) = ledger();
+    let one = verify_chain_with_threads(&l.net.genesis, &l.blocks, 1).unwrap();
+    let many = verify_chain_with_threads(&l.net.genesis, &l.blocks, 4).unwrap();
+    assert_eq!(one, many);
+    assert_eq!(one.height, 8);
+    assert_eq!(one.tree_size, l.committed.len() as u64);
+}
+
+#[test]
+fn r_blk_1_heights_follow_each_other() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    blocks.swap(2, 3);
+    let e = chain_error(&l, &blocks);
+    assert_eq!(e.height, 4);
+    assert!(e.to_string().contains("R-BLK-1"), "{e}");
+}
+
+#[test]
+fn r_blk_2_a_broken_link_is_found() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    blocks[3].header.prev = Hash::ZERO;
+    let e = chain_error(&l, &blocks);
+    assert_eq!((e.height, e.document), (4, None));
+    assert!(e.to_string().contains("R-BLK-2"), "{e}");
+}
+
+#[test]
+fn r_blk_4_time_only_moves_forward() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    blocks[4].header.time_ms = blocks[3].header.time_ms;
+    assert!(chain_error(&l, &blocks).to_string().contains("R-BLK-4"));
+}
+
+#[test]
+fn r_blk_5_and_6_proposer_and_validator_set() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    blocks[1].header.proposer = SigningKey::from_seed(&[5; 32]).public();
+    assert!(chain_error(&l, &blocks).to_string().contains("R-BLK-5"));
+    let mut blocks = l.blocks.clone();
+    blocks[1].header.validators = Hash::ZERO;
+    assert!(chain_error(&l, &blocks).to_string().contains("R-BLK-6"));
+}
+
+#[test]
+fn r_blk_7_document_count_matches_the_header() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    blocks[2].header.documents += 1;
+    assert!(chain_error(&l, &blocks).to_string().contains("R-BLK-7"));
+}
+
+#[test]
+fn r_blk_8_certificates_need_a_quorum_of_valid_signatures() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    blocks[5].certificate.signatures.truncate(2);
+    let e = chain_error(&l, &blocks);
+    assert_eq!(e.height, 6);
+    assert!(e.to_string().contains("R-BLK-8") && e.to_string().contains("R-CERT-5"), "{e}");
+    // A header changed after certification no longer matches its certificate.
+    let mut blocks = l.blocks.clone();
+    blocks[5].header.root = Hash::ZERO;
+    assert!(chain_error(&l, &blocks).to_string().contains("R-CERT-4"));
+}
+
+#[test]
+fn r_blk_9_a_tampered_document_is_reported_with_its_leaf_index() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    // Block 3 holds the two requests; change the second one's letter number.
+    blocks[2].documents[1]["body"]["letter_no"] = json!("AX-2-forged");
+    let e = chain_error(&l, &blocks);
+    assert_eq!((e.height, e.document, e.leaf_index), (3, Some(1), Some(6)));
+    assert!(e.to_string().contains("R-ENV-7"), "{e}");
+}
+
+#[test]
+fn r_blk_9_a_dropped_enrollment_makes_later_documents_invalid() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    // Drop the checker's enrollment from block 1 and recertify: the response in block 5
+    // is then signed by an unenrolled checker... but first the tree root disagrees.
+    blocks[0].documents.remove(2);
+    blocks[0].header.documents -= 1;
+    recertify(&l, &mut blocks[0]);
+    let e = chain_error(&l, &blocks);
+    assert_eq!(e.height, 1);
+    assert!(e.to_string().contains("R-BLK-10"), "{e}");
+}
+
+#[test]
+fn r_blk_10_roots_must_match_the_documents() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    blocks[3].header.root = Hash::ZERO;
+    recertify(&l, &mut blocks[3]);
+    let e = chain_error(&l, &blocks);
+    assert!(e.to_string().contains("R-BLK-10") && e.to_string().contains("root"), "{e}");
+    let mut blocks = l.blocks.clone();
+    blocks[3].header.tree_size += 1;
+    recertify(&l, &mut blocks[3]);
+    assert!(chain_error(&l, &blocks).to_string().contains("tree_size"));
+}
+
+#[test]
+fn a_block_from_another_network_is_refused() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    blocks[0].header.network = vouch_core::ids::NetworkId::new("vouch.example/other").unwrap();
+    assert!(chain_error(&l, &blocks).to_string().contains("R-BLK-3"));
+}
+
+fn bundle_bytes(b: &Bundle) -> Vec<u8> {
+    serde_json::to_vec_pretty(b).unwrap()
+}
+
+#[test]
+fn a_bundle_verifies_offline_and_tells_the_story() {
+    let (l, req) = ledger();
+    let bundle = l.bundle(req, true).unwrap();
+    let report = verify_bundle(&bundle_bytes(&bundle), &l.net.genesis.hash()).unwrap();
+    let kinds: Vec<&str> = report.timeline.iter().map(|t| t.doc_type.as_str()).collect();
+    assert_eq!(kinds, ["request", "authorization", "response", "correction", "accept"]);
+    assert_eq!(report.letter_no, "AX-1");
+    assert_eq!(report.cosigned_power, (4, 4));
+    assert_eq!(report.openings_checked, 4, "request, response, correction and client identity");
+    assert_eq!(report.timeline[2].signer, "张三, 经办");
+    assert_eq!(report.timeline[2].checker.as_deref(), Some("赵六, 复核"));
+    assert_eq!(report.timeline[1].signer, "client c-001");
+    // The unrelated request is not in the bundle.
+    assert!(!bundle.entries.iter().any(|e| e.envelope["body"]["letter_no"] == "AX-2"));
+}
+
+fn bundle_error(l: &Ledger, b: &Bundle) -> String {
+    verify_bundle(&bundle_bytes(b), &l.net.genesis.hash()).expect_err("tampered bundle must fail").to_string()
+}
+
+#[test]
+fn r_bun_2_the_genesis_must_be_the_pinned_one() {
+    let (l, req) = ledger();
+    let bundle = l.bundle(req, false).unwrap();
+    let e = verify_bundle(&bundle_bytes(&bundle), &Hash::ZERO).unwrap_err().to_string();
+    assert!(e.starts_with("R-BUN-2"), "{e}");
+}
+
+#[test]
+fn r_bun_3_the_checkpoint_needs_a_quorum() {
+    let (l, req) = ledger();
+    let mut bundle = l.bundle(req, false).unwrap();
+    let mut lines: Vec<&str> = bundle.checkpoint.lines().collect();
+    lines.truncate(lines.len() - 2); // keep 2 of 4 cosignatures
+    bundle.checkpoint = lines.join("\n") + "\n";
+    let e = bundle_error(&l, &bundle);
+    assert!(e.starts_with("R-BUN-3"), "{e}");
+}
+
+#[test]
+fn r_bun_4_and_5_tampered_documents_and_proofs_fail() {
+    let (l, req) = ledger();
+    let mut bundle = l.bundle(req, false).unwrap();
+    let last = bundle.entries.len() - 1;
+    bundle.entries[last].envelope["created_ms"] = json!(1);
+    assert!(bundle_error(&l, &bundle).starts_with("R-BUN-4"));
+    let mut bundle = l.bundle(req, false).unwrap();
+    bundle.entries[0].proof[0] = Hash::ZERO;
+    assert!(bundle_error(&l, &bundle).starts_with("R-BUN-5"));
+    let mut bundle = l.bundle(req, false).unwrap();
+    bundle.entries[0].leaf_index += 1;
+    assert!(bundle_error(&l, &bundle).starts_with("R-BUN-5"));
+}
+
+#[test]
+fn r_bun_7_signers_must_be_proven() {
+    let (l, req) = ledger();
+    let mut bundle = l.bundle(req, false).unwrap();
+    // Remove the maker's enrollment.
+    bundle.entries.retain(|e| e.envelope["body"]["person"] != "zhang-san");
+    let e = bundle_error(&l, &bundle);
+    assert!(e.starts_with("R-BUN-7"), "{e}");
+}
+
+#[test]
+fn r_bun_8_all_documents_belong_to_the_confirmation() {
+    let (l, req) = ledger();
+    let mut bundle = l.bundle(req, false).unwrap();
+    bundle.request = Hash::ZERO;
+    assert!(bundle_error(&l, &bundle).starts_with("R-BUN-8"));
+    let mut bundle = l.bundle(req, false).unwrap();
+    bundle.entries.retain(|e| e.envelope["type"] != "request");
+    assert!(bundle_error(&l, &bundle).starts_with("R-BUN-8"));
+}
+
+#[test]
+fn r_bun_9_openings_must_match_commitments() {
+    let (l, req) = ledger();
+    let mut bundle = l.bundle(req, true).unwrap();
+    bundle.openings[0].opening.contents = json!({"deposits": [{"balance": "999999999"}]});
+    let e = bundle_error(&l, &bundle);
+    assert!(e.starts_with("R-BUN-9"), "{e}");
+}
+
+#[test]
+fn bad_bundle_input_is_an_error_not_a_panic() {
+    let (l, _) = ledger();
+    let pinned = l.net.genesis.hash();
+    for bytes in [&b""[..], b"{", b"[]", b"{\"bundle\":2}", b"null", &[0xff, 0xfe][..]] {
+        let e = verify_bundle(bytes, &pinned).unwrap_err();
+        assert!(e.to_string().starts_with("R-BUN-1"), "{e}");
+    }
+    let big = vec![b' '; vouch_core::limits::BUNDLE_BYTES_MAX + 1];
+    assert!(verify_bundle(&big, &pinned).unwrap_err().to_string().contains("limit"));
+}
+
+#[test]
+fn consistency_between_checkpoints() {
+    let (mut l, _) = ledger();
+    let older = l.checkpoint().unwrap();
+    let size1 = l.verifier.tree().size();
+    let m = l.enroll("bank-b", "qian-qi", "钱七", "经办").unwrap();
+    let _ = m;
+    l.commit().unwrap();
+    l.advance_ms(5_000);
+    let newer = l.checkpoint().unwrap();
+    let size2 = l.verifier.tree().size();
+    let proof = l.verifier.tree().consistency_proof(size1, size2).unwrap();
+    assert_eq!(
+        verify_consistency(older.as_bytes(), newer.as_bytes(), &proof, &l.net.genesis),
+        Ok((size1, size2))
+    );
+    // Backwards, or with a wrong proof, fails.
+    assert!(verify_consistency(newer.as_bytes(), older.as_bytes(), &proof, &l.net.genesis).is_err());
+    let mut bad = proof.clone();
+    bad[0] = Hash::ZERO;
+    assert!(verify_consistency(older.as_bytes(), newer.as_bytes(), &bad, &l.net.genesis).is_err());
+    // A fork: same genesis, a different history of the same size, is caught.
+    let (mut fork, _) = ledger();
+    fork.enroll("bank-b", "sun-ba", "孙八", "经办").unwrap();
+    fork.commit().unwrap();
+    let forked = fork.checkpoint().unwrap();
+    let e = verify_consistency(older.as_bytes(), forked.as_bytes(), &proof, &l.net.genesis).unwrap_err();
+    assert!(e.to_string().starts_with("R-CONS-1"), "{e}");
+}
