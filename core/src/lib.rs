@@ -36,3 +36,4 @@ pub mod domain;
 pub mod encoding;
 pub mod keys;
 pub mod limits;
+pub mod money;
