@@ -30,6 +30,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
 )]
 
+pub mod calendar;
 pub mod canonical;
 pub mod date;
 pub mod domain;

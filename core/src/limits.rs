@@ -77,3 +77,9 @@ const _: () = assert!(CIPHERTEXT_BYTES_MAX < ENVELOPE_BYTES_MAX);
 const _: () = assert!(ITEM_ROWS_MAX <= DOCUMENT_ROWS_MAX);
 const _: () = assert!(ENVELOPE_BYTES_MAX <= BLOCK_BYTES_MAX);
 const _: () = assert!(ID_BYTES_MAX <= TEXT_SHORT_BYTES_MAX);
+
+/// Most calendar days a working-day computation scans before giving up: three years,
+/// enough for `RESPONSE_DAYS_MAX` working days even if two whole years were holidays.
+pub const CALENDAR_SCAN_DAYS_MAX: u32 = 3 * 366;
+
+const _: () = assert!(CALENDAR_SCAN_DAYS_MAX > 2 * 366 + 2 * RESPONSE_DAYS_MAX);
