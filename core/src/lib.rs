@@ -35,6 +35,7 @@ pub mod canonical;
 pub mod date;
 pub mod domain;
 pub mod encoding;
+pub mod items;
 pub mod keys;
 pub mod limits;
 pub mod money;
