@@ -221,9 +221,12 @@ impl Calendar {
             let y = x + 3;
             5 * y.div_euclid(7) + y.rem_euclid(7).min(5)
         };
-        let weekdays = weekdays_below(to.days_since_epoch() + 1) - weekdays_below(from.days_since_epoch() + 1);
+        let weekdays =
+            weekdays_below(to.days_since_epoch() + 1) - weekdays_below(from.days_since_epoch() + 1);
         let in_range = |set: &BTreeSet<Date>| {
-            set.range((std::ops::Bound::Excluded(from), std::ops::Bound::Included(to))).copied().collect::<Vec<_>>()
+            set.range((std::ops::Bound::Excluded(from), std::ops::Bound::Included(to)))
+                .copied()
+                .collect::<Vec<_>>()
         };
         let lost = in_range(&self.holidays)
             .into_iter()
@@ -268,8 +271,9 @@ mod tests {
         ] {
             holidays.extend(range(from, to));
         }
-        let workdays =
-            ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"].map(d).to_vec();
+        let workdays = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
+            .map(d)
+            .to_vec();
         CalendarYear { year: 2026, holidays, workdays }
     }
 
@@ -330,8 +334,12 @@ mod tests {
         for year in [2026u16, 2027, 2028, 2029] {
             let first = d(&format!("{year}-01-01"));
             let holidays = range(&first.to_string(), &format!("{year}-12-31"));
-            c.publish(&CalendarYear { year, holidays: holidays[..holidays.len().min(400)].to_vec(), workdays: vec![] })
-                .unwrap();
+            c.publish(&CalendarYear {
+                year,
+                holidays: holidays[..holidays.len().min(400)].to_vec(),
+                workdays: vec![],
+            })
+            .unwrap();
         }
         assert!(matches!(
             c.add_working_days(d("2026-01-01"), 10),
@@ -390,12 +398,17 @@ mod tests {
 
     #[test]
     fn serde_shape() {
-        let doc = CalendarYear { year: 2026, holidays: vec![d("2026-01-01")], workdays: vec![d("2026-01-04")] };
+        let doc =
+            CalendarYear { year: 2026, holidays: vec![d("2026-01-01")], workdays: vec![d("2026-01-04")] };
         let bytes = crate::canonical::to_canonical(&doc);
         assert_eq!(bytes, br#"{"holidays":["2026-01-01"],"workdays":["2026-01-04"],"year":2026}"#);
-        assert_eq!(crate::canonical::from_canonical::<CalendarYear>("calendar", &bytes, 1 << 16).unwrap(), doc);
+        assert_eq!(
+            crate::canonical::from_canonical::<CalendarYear>("calendar", &bytes, 1 << 16).unwrap(),
+            doc
+        );
         assert!(
-            serde_json::from_str::<CalendarYear>(r#"{"holidays":[],"workdays":[],"year":2026,"x":1}"#).is_err()
+            serde_json::from_str::<CalendarYear>(r#"{"holidays":[],"workdays":[],"year":2026,"x":1}"#)
+                .is_err()
         );
     }
 }

@@ -148,7 +148,9 @@ pub enum ItemsError {
         to: Date,
     },
     /// A yes/no column's detail text is missing while the flag is true, or present while false.
-    #[error("R-ITEM-9: {at}: {detail} is {got} while {flag} is {value}: expected a detail iff {flag} is true")]
+    #[error(
+        "R-ITEM-9: {at}: {detail} is {got} while {flag} is {value}: expected a detail iff {flag} is true"
+    )]
     FlagDetail {
         /// Where.
         at: String,
@@ -357,22 +359,22 @@ impl fmt::Display for ItemKind {
 /// The completeness sentence closing each item, signed verbatim (R-ITEM-3).
 ///
 /// English, in order:
-/// 1. Apart from the deposits listed above (including accounts with a zero balance), the
-///    company has no other deposits with your bank.
-/// 2. … has no other borrowings from your bank.
-/// 3. … closed no other accounts with your bank during this period.
-/// 4. … has no other entrusted loans through your bank with the company as principal.
-/// 5. … has no other entrusted loans through your bank with the company as borrower.
-/// 6(1). … has no other guarantees with your bank as beneficiary.
-/// 6(2). … has no other guarantees provided by your bank.
-/// 7. … has no other bank acceptance drafts accepted by your bank and not yet paid.
-/// 8. … has no other commercial notes discounted with your bank and not yet due.
-/// 9. … has no other commercial notes held by your bank for collection.
-/// 10. … has no other irrevocable letters of credit issued by your bank and not fully
-///     performed.
-/// 11. … has no other foreign-exchange contracts with your bank not fully performed.
-/// 12. … has no other securities or title documents in your bank's custody.
-/// 13. … has bought no other wealth-management products issued by your bank.
+/// - 1: Apart from the deposits listed above (including accounts with a zero balance), the
+///   company has no other deposits with your bank.
+/// - 2: … has no other borrowings from your bank.
+/// - 3: … closed no other accounts with your bank during this period.
+/// - 4: … has no other entrusted loans through your bank with the company as principal.
+/// - 5: … has no other entrusted loans through your bank with the company as borrower.
+/// - 6(1): … has no other guarantees with your bank as beneficiary.
+/// - 6(2): … has no other guarantees provided by your bank.
+/// - 7: … has no other bank acceptance drafts accepted by your bank and not yet paid.
+/// - 8: … has no other commercial notes discounted with your bank and not yet due.
+/// - 9: … has no other commercial notes held by your bank for collection.
+/// - 10: … has no other irrevocable letters of credit issued by your bank and not fully
+///   performed.
+/// - 11: … has no other foreign-exchange contracts with your bank not fully performed.
+/// - 12: … has no other securities or title documents in your bank's custody.
+/// - 13: … has bought no other wealth-management products issued by your bank.
 pub const COMPLETENESS_SENTENCES: [(ItemKind, &str); 14] = [
     (ItemKind::Deposits, "除上述列示的银行存款（包括余额为零的存款账户）外，本公司并无在贵行的其他存款。"),
     (ItemKind::Loans, "除上述列示的银行借款外，本公司并无自贵行的其他借款。"),
@@ -391,19 +393,13 @@ pub const COMPLETENESS_SENTENCES: [(ItemKind, &str); 14] = [
         ItemKind::AcceptanceDrafts,
         "除上述列示的银行承兑汇票外，本公司并无由贵行承兑而尚未支付的其他银行承兑汇票。",
     ),
-    (
-        ItemKind::DiscountedNotes,
-        "除上述列示的商业汇票外，本公司并无向贵行已贴现而尚未到期的其他商业汇票。",
-    ),
+    (ItemKind::DiscountedNotes, "除上述列示的商业汇票外，本公司并无向贵行已贴现而尚未到期的其他商业汇票。"),
     (ItemKind::NotesForCollection, "除上述列示的商业汇票外，本公司并无由贵行托收的其他商业汇票。"),
     (
         ItemKind::LettersOfCredit,
         "除上述列示的不可撤销信用证外，本公司并无由贵行开具的、未履行完毕的其他不可撤销信用证。",
     ),
-    (
-        ItemKind::FxContracts,
-        "除上述列示的外汇买卖合约外，本公司并无与贵行之间未履行完毕的其他外汇买卖合约。",
-    ),
+    (ItemKind::FxContracts, "除上述列示的外汇买卖合约外，本公司并无与贵行之间未履行完毕的其他外汇买卖合约。"),
     (
         ItemKind::Custody,
         "除上述列示的证券或其他产权文件外，本公司并无存放于贵行托管的其他证券或其他产权文件。",
@@ -497,19 +493,20 @@ impl RowCx {
         b: Option<Date>,
     ) -> Result<(), ItemsError> {
         match (a, b) {
-            (Some(a), Some(b)) if a > b => Err(ItemsError::DateOrder {
-                at: self.at(),
-                first,
-                first_date: a,
-                second,
-                second_date: b,
-            }),
+            (Some(a), Some(b)) if a > b => {
+                Err(ItemsError::DateOrder { at: self.at(), first, first_date: a, second, second_date: b })
+            }
             _ => Ok(()),
         }
     }
 }
 
-fn check_text(at: impl Fn() -> String, field: &'static str, value: &str, max: usize) -> Result<(), ItemsError> {
+fn check_text(
+    at: impl Fn() -> String,
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<(), ItemsError> {
     if value.is_empty() || value.len() > max {
         return Err(ItemsError::TextLength { at: at(), field, got: value.len(), max });
     }
@@ -1620,9 +1617,9 @@ pub enum RowAnswer<R> {
 impl<R> RowAnswer<R> {
     fn row(&self) -> u32 {
         match self {
-            RowAnswer::Agreed { row } | RowAnswer::Exception { row, .. } | RowAnswer::NoRecord { row, .. } => {
-                *row
-            }
+            RowAnswer::Agreed { row }
+            | RowAnswer::Exception { row, .. }
+            | RowAnswer::NoRecord { row, .. } => *row,
         }
     }
 }
@@ -1742,11 +1739,21 @@ impl<R: Row> Answer<R> {
         match self {
             Answer::Checked { rows, unlisted } => {
                 if rows.len() > limits::ITEM_ROWS_MAX {
-                    return Err(ItemsError::TooManyRows { item, got: rows.len(), max: limits::ITEM_ROWS_MAX });
+                    return Err(ItemsError::TooManyRows {
+                        item,
+                        got: rows.len(),
+                        max: limits::ITEM_ROWS_MAX,
+                    });
                 }
                 tally.rows = tally.rows.saturating_add(rows.len());
                 for (index, answer) in rows.iter().enumerate() {
-                    let cx = RowCx { item: R::KIND, index, figures: Figures::Required, period: None, side: "answer " };
+                    let cx = RowCx {
+                        item: R::KIND,
+                        index,
+                        figures: Figures::Required,
+                        period: None,
+                        side: "answer ",
+                    };
                     match answer {
                         RowAnswer::Agreed { .. } => {}
                         RowAnswer::Exception { bank, explanation, .. } => {
@@ -1830,7 +1837,11 @@ impl ResponseContents {
 }
 
 /// R-ITEM-20 to R-ITEM-25 for one item.
-fn check_item<R: Row>(form: Form, stated: Option<&[R]>, answer: Option<&Answer<R>>) -> Result<(), ItemsError> {
+fn check_item<R: Row>(
+    form: Form,
+    stated: Option<&[R]>,
+    answer: Option<&Answer<R>>,
+) -> Result<(), ItemsError> {
     let item = R::KIND.name();
     let (stated, answer) = match (stated, answer) {
         (Option::None, Option::None) => return Ok(()),
@@ -1888,7 +1899,11 @@ pub fn check_answer(request: &RequestContents, response: &ResponseContents) -> R
             check_item(form, items.loans.stated(), a.loans.as_ref())?;
             check_item(form, items.closed_accounts.stated(), a.closed_accounts.as_ref())?;
             check_item(form, items.entrusted_loans_as_lender.stated(), a.entrusted_loans_as_lender.as_ref())?;
-            check_item(form, items.entrusted_loans_as_borrower.stated(), a.entrusted_loans_as_borrower.as_ref())?;
+            check_item(
+                form,
+                items.entrusted_loans_as_borrower.stated(),
+                a.entrusted_loans_as_borrower.as_ref(),
+            )?;
             check_item(form, items.guarantees_given.stated(), a.guarantees_given.as_ref())?;
             check_item(form, items.guarantees_received.stated(), a.guarantees_received.as_ref())?;
             check_item(form, items.acceptance_drafts.stated(), a.acceptance_drafts.as_ref())?;
@@ -2009,7 +2024,8 @@ fn item_differences<R: Row>(stated: Option<&[R]>, answer: Option<&Answer<R>>, ou
                 explanation: explanation.clone(),
             }),
             RowAnswer::Exception { row, bank, explanation } => {
-                let ours = usize::try_from(*row).ok().and_then(|i| stated.get(i)).map(columns).unwrap_or_default();
+                let ours =
+                    usize::try_from(*row).ok().and_then(|i| stated.get(i)).map(columns).unwrap_or_default();
                 let theirs = columns(bank);
                 let fields: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
                 for f in fields {
@@ -2049,8 +2065,16 @@ pub fn differences(request: &RequestContents, response: &ResponseContents) -> Ve
         item_differences(i.deposits.stated(), a.deposits.as_ref(), &mut out);
         item_differences(i.loans.stated(), a.loans.as_ref(), &mut out);
         item_differences(i.closed_accounts.stated(), a.closed_accounts.as_ref(), &mut out);
-        item_differences(i.entrusted_loans_as_lender.stated(), a.entrusted_loans_as_lender.as_ref(), &mut out);
-        item_differences(i.entrusted_loans_as_borrower.stated(), a.entrusted_loans_as_borrower.as_ref(), &mut out);
+        item_differences(
+            i.entrusted_loans_as_lender.stated(),
+            a.entrusted_loans_as_lender.as_ref(),
+            &mut out,
+        );
+        item_differences(
+            i.entrusted_loans_as_borrower.stated(),
+            a.entrusted_loans_as_borrower.as_ref(),
+            &mut out,
+        );
         item_differences(i.guarantees_given.stated(), a.guarantees_given.as_ref(), &mut out);
         item_differences(i.guarantees_received.stated(), a.guarantees_received.as_ref(), &mut out);
         item_differences(i.acceptance_drafts.stated(), a.acceptance_drafts.as_ref(), &mut out);
@@ -2066,4 +2090,580 @@ pub fn differences(request: &RequestContents, response: &ResponseContents) -> Ve
         item_differences(Some(cv.contributions.as_slice()), Some(a), &mut out);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::{from_canonical, to_canonical};
+    use proptest::prelude::*;
+
+    const MAX: usize = limits::ENVELOPE_BYTES_MAX;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+    fn amt(s: &str) -> Amount {
+        Amount::parse(s).unwrap()
+    }
+
+    fn deposit(number: &str, balance: &str) -> DepositRow {
+        DepositRow {
+            account_name: "杭州示例科技有限公司".into(),
+            account_number: number.into(),
+            currency: Currency::CNY,
+            rate: Some(Rate::parse("0.2").unwrap()),
+            account_type: Some("基本存款账户".into()),
+            balance: Some(amt(balance)),
+            cash_pooling: Some(false),
+            cash_pooling_detail: None,
+            start_date: None,
+            end_date: None,
+            restricted: Some(false),
+            restriction_detail: None,
+            remarks: None,
+        }
+    }
+
+    fn loan() -> LoanRow {
+        LoanRow {
+            borrower_name: "杭州示例科技有限公司".into(),
+            account_number: "3301040160000123".into(),
+            currency: Currency::CNY,
+            balance: Some(amt("5000000.00")),
+            loan_date: Some(d("2025-03-20")),
+            due_date: Some(d("2026-03-19")),
+            rate: Some(Rate::parse("3.45").unwrap()),
+            collateral: Some("保证：杭州示例控股有限公司".into()),
+            remarks: None,
+        }
+    }
+
+    fn letter() -> LetterDetails {
+        LetterDetails {
+            client_name: "杭州示例科技有限公司".into(),
+            client_credit_code: "9144030071526726XG".into(),
+            audit_firm_name: "示例会计师事务所（特殊普通合伙）".into(),
+            period_audited: "2025年度".into(),
+            auditing_standard: "中国注册会计师审计准则".into(),
+            reply_to: Contact {
+                name: "王审计".into(),
+                address: "浙江省杭州市西湖区示例路1号".into(),
+                phone: "0571-88880000".into(),
+                postcode: Some("310000".into()),
+                email: None,
+            },
+            fee_account: Some("1202020209000012345".into()),
+        }
+    }
+
+    /// A realistic form-1 request: deposits (two accounts, one time deposit pledged),
+    /// a loan, closed accounts, item 7 "无", item 14 text, the rest struck through.
+    fn form1() -> RequestContents {
+        let mut time_deposit = deposit("1202020214000098765", "2000000.00");
+        time_deposit.account_type = Some("定期存款".into());
+        time_deposit.rate = Some(Rate::parse("1.45").unwrap());
+        time_deposit.start_date = Some(d("2025-06-30"));
+        time_deposit.end_date = Some(d("2026-06-30"));
+        time_deposit.restricted = Some(true);
+        time_deposit.restriction_detail = Some("质押，担保本公司银行承兑汇票".into());
+        let mut items = Items::not_requested();
+        items.deposits = Item::rows(vec![deposit("1202020209000012345", "1234567.89"), time_deposit]);
+        items.loans = Item::rows(vec![loan()]);
+        items.closed_accounts = Item::rows(vec![ClosedAccountRow {
+            account_name: "杭州示例科技有限公司".into(),
+            account_number: "1202020209000055555".into(),
+            currency: Currency::USD,
+            closed_on: Some(d("2025-08-15")),
+        }]);
+        items.acceptance_drafts = Item::none();
+        items.cash_pooling = Item::none();
+        items.other = OtherItem::Requested { text: Some("无".into()) };
+        RequestContents {
+            schema: SCHEMA.into(),
+            form: Form::Form1,
+            letter: letter(),
+            closed_accounts_period: Some(Period { from: d("2025-01-01"), to: d("2025-12-31") }),
+            items: Some(items),
+            capital_verification: None,
+        }
+    }
+
+    fn officer(name: &str) -> Officer {
+        Officer { name: name.into(), position: "函证中心".into(), phone: "0571-87650000".into() }
+    }
+
+    fn agreed(n: u32) -> Vec<RowAnswer<DepositRow>> {
+        (0..n).map(|row| RowAnswer::Agreed { row }).collect()
+    }
+
+    fn matching_answer() -> ResponseContents {
+        ResponseContents {
+            schema: SCHEMA.into(),
+            conclusion: Conclusion::Matches,
+            items: Some(ItemAnswers {
+                deposits: Some(Answer::Checked { rows: agreed(2), unlisted: vec![] }),
+                loans: Some(Answer::Checked { rows: vec![RowAnswer::Agreed { row: 0 }], unlisted: vec![] }),
+                closed_accounts: Some(Answer::Checked {
+                    rows: vec![RowAnswer::Agreed { row: 0 }],
+                    unlisted: vec![],
+                }),
+                acceptance_drafts: Some(Answer::Checked { rows: vec![], unlisted: vec![] }),
+                cash_pooling: Some(Answer::Checked { rows: vec![], unlisted: vec![] }),
+                other: Some(OtherAnswer { text: "无".into() }),
+                ..ItemAnswers::default()
+            }),
+            capital_verification: None,
+            maker: officer("李经办"),
+            checker: officer("张复核"),
+        }
+    }
+
+    fn items_mut(r: &mut RequestContents) -> &mut Items {
+        r.items.as_mut().unwrap()
+    }
+
+    #[test]
+    fn form1_roundtrips_canonically() {
+        let req = form1();
+        req.validate().unwrap();
+        let bytes = to_canonical(&req);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains(r#""deposits":{"completeness":"除上述列示的银行存款"#), "{text}");
+        assert!(text.contains(r#""entrusted_loans_as_lender":{"state":"not_requested"}"#));
+        assert!(text.contains(r#""balance":"1234567.89""#));
+        assert!(!text.contains("null"));
+        let back: RequestContents = from_canonical("request", &bytes, MAX).unwrap();
+        assert_eq!(back, req);
+
+        let resp = matching_answer();
+        let bytes = to_canonical(&resp);
+        assert!(
+            String::from_utf8(bytes.clone()).unwrap().contains(r#""acceptance_drafts":{"state":"checked"}"#)
+        );
+        assert_eq!(from_canonical::<ResponseContents>("response", &bytes, MAX).unwrap(), resp);
+    }
+
+    #[test]
+    fn unknown_fields_refused() {
+        let text = String::from_utf8(to_canonical(&form1())).unwrap();
+        for (from, to) in [
+            (r#""account_name":"#, r#""account_nickname":"x","account_name":"#),
+            (r#""form":"form1""#, r#""extra":1,"form":"form1""#),
+            (r#"{"state":"not_requested"}"#, r#"{"rows":[],"state":"not_requested"}"#),
+            (r#""form":"form1""#, r#""form":"form3""#),
+            (r#""currency":"CNY""#, r#""currency":"ABC""#),
+            (r#""currency":"CNY""#, r#""currency":"cny""#),
+            (r#""balance":"1234567.89""#, r#""balance":1234567.89"#),
+            (r#""balance":"1234567.89""#, r#""balance":null"#),
+        ] {
+            let bad = text.replacen(from, to, 1);
+            assert_ne!(bad, text);
+            assert!(from_canonical::<RequestContents>("request", bad.as_bytes(), MAX).is_err(), "{to}");
+        }
+        let resp = String::from_utf8(to_canonical(&matching_answer())).unwrap();
+        let bad =
+            resp.replacen(r#"{"answer":"agreed","row":0}"#, r#"{"answer":"agreed","note":"x","row":0}"#, 1);
+        assert!(from_canonical::<ResponseContents>("response", bad.as_bytes(), MAX).is_err());
+    }
+
+    #[test]
+    fn completeness_sentence_enforced() {
+        let mut r = form1();
+        items_mut(&mut r).loans = Item::Rows {
+            rows: vec![loan()],
+            completeness: Some("除上述列示的银行借款外，本公司并无其他借款。".into()),
+        };
+        assert!(matches!(r.validate(), Err(ItemsError::Completeness { item: "loans", .. })));
+        items_mut(&mut r).loans = Item::Rows { rows: vec![loan()], completeness: None };
+        assert!(matches!(r.validate(), Err(ItemsError::Completeness { .. })));
+        let mut r = form1();
+        items_mut(&mut r).cash_pooling = Item::None { completeness: Some("x".into()) };
+        assert!(matches!(
+            r.validate(),
+            Err(ItemsError::Completeness { item: "cash_pooling", expected: None, .. })
+        ));
+        assert_eq!(COMPLETENESS_SENTENCES.len(), 14);
+        assert!(ItemKind::Other.completeness().is_none());
+        let msg =
+            ItemsError::Completeness { item: "loans", got: None, expected: ItemKind::Loans.completeness() }
+                .to_string();
+        assert!(msg.starts_with("R-ITEM-3: loans"), "{msg}");
+    }
+
+    #[test]
+    fn figures_by_form() {
+        let mut r = form1();
+        if let Item::Rows { rows, .. } = &mut items_mut(&mut r).deposits {
+            rows[1].balance = None;
+        }
+        let e = r.validate().unwrap_err();
+        assert_eq!(e.to_string(), "R-ITEM-4: deposits row 1: balance is required in form 1");
+
+        // Form 2: rows carry keys only; figures present are refused.
+        let mut r = form1();
+        r.form = Form::Form2;
+        assert!(matches!(
+            r.validate(),
+            Err(ItemsError::FigurePresent { .. }) | Err(ItemsError::State { .. })
+        ));
+        let items = items_mut(&mut r);
+        let mut key_only = deposit("1202020209000012345", "0");
+        key_only.balance = None;
+        key_only.cash_pooling = None;
+        key_only.restricted = None;
+        items.deposits = Item::rows(vec![key_only.clone()]);
+        items.loans = Item::requested();
+        items.closed_accounts = Item::requested();
+        items.acceptance_drafts = Item::requested();
+        items.cash_pooling = Item::requested();
+        items.other = OtherItem::Requested { text: None };
+        r.validate().unwrap();
+        let mut with_balance = key_only.clone();
+        with_balance.balance = Some(amt("1"));
+        items_mut(&mut r).deposits = Item::rows(vec![with_balance]);
+        assert!(matches!(r.validate(), Err(ItemsError::FigurePresent { field: "balance", .. })));
+        items_mut(&mut r).deposits = Item::none();
+        assert!(matches!(r.validate(), Err(ItemsError::State { got: "none", .. })));
+        // `requested` is form 2 only.
+        let mut r = form1();
+        items_mut(&mut r).loans = Item::requested();
+        assert!(matches!(r.validate(), Err(ItemsError::State { got: "requested", .. })));
+    }
+
+    #[test]
+    fn closed_accounts_period() {
+        let mut r = form1();
+        r.closed_accounts_period = None;
+        assert!(matches!(r.validate(), Err(ItemsError::Period { .. })));
+        let mut r = form1();
+        r.closed_accounts_period = Some(Period { from: d("2025-12-31"), to: d("2025-01-01") });
+        assert!(matches!(r.validate(), Err(ItemsError::Period { .. })));
+        let mut r = form1();
+        r.closed_accounts_period = Some(Period { from: d("2025-09-01"), to: d("2025-12-31") });
+        assert!(matches!(r.validate(), Err(ItemsError::ClosedOutsidePeriod { .. })));
+        let mut r = form1();
+        items_mut(&mut r).closed_accounts = Item::NotRequested;
+        assert!(matches!(r.validate(), Err(ItemsError::Period { .. })), "period without item 3");
+        r.closed_accounts_period = None;
+        r.validate().unwrap();
+    }
+
+    #[test]
+    fn row_limits_and_texts() {
+        let mut r = form1();
+        items_mut(&mut r).deposits = Item::rows(vec![deposit("1", "1"); limits::ITEM_ROWS_MAX + 1]);
+        assert!(matches!(r.validate(), Err(ItemsError::TooManyRows { .. })));
+        let mut r = form1();
+        let items = items_mut(&mut r);
+        items.deposits = Item::rows(vec![deposit("1", "1"); limits::ITEM_ROWS_MAX]);
+        items.custody = Item::rows(vec![
+            CustodyRow {
+                name: "国债".into(),
+                code: "019547".into(),
+                quantity: Some(Quantity::parse("100").unwrap()),
+                currency: Currency::CNY,
+                amount: Some(amt("10000")),
+            };
+            limits::ITEM_ROWS_MAX
+        ]);
+        items.guarantees_given = Item::rows(vec![
+            GuaranteeGivenRow {
+                guaranteed_party: "子公司".into(),
+                guarantee_type: "保证".into(),
+                currency: Currency::CNY,
+                balance: Some(amt("1")),
+                due_date: Some(d("2026-01-01")),
+                contract_number: "BZ-1".into(),
+                remarks: None,
+            };
+            limits::ITEM_ROWS_MAX
+        ]);
+        items.loans = Item::rows(vec![loan(); limits::ITEM_ROWS_MAX]);
+        assert!(matches!(r.validate(), Err(ItemsError::TooManyRowsTotal { .. })));
+        let mut r = form1();
+        items_mut(&mut r).loans =
+            Item::Rows { rows: vec![], completeness: ItemKind::Loans.completeness().map(Into::into) };
+        assert!(matches!(r.validate(), Err(ItemsError::EmptyRows { .. })));
+        let mut r = form1();
+        r.letter.client_name = "x".repeat(limits::TEXT_SHORT_BYTES_MAX + 1);
+        assert!(matches!(r.validate(), Err(ItemsError::TextLength { .. })));
+        r.letter.client_name = String::new();
+        assert!(matches!(r.validate(), Err(ItemsError::TextLength { .. })));
+        r.letter.client_name = "a\nb".into();
+        assert!(matches!(r.validate(), Err(ItemsError::TextControl { .. })));
+        let mut r = form1();
+        r.schema = "cn-bank-confirmation-2024".into();
+        assert!(matches!(r.validate(), Err(ItemsError::Schema { .. })));
+    }
+
+    #[test]
+    fn flags_need_details() {
+        let mut r = form1();
+        if let Item::Rows { rows, .. } = &mut items_mut(&mut r).deposits {
+            rows[1].restriction_detail = None;
+        }
+        assert!(matches!(r.validate(), Err(ItemsError::FlagDetail { flag: "restricted", value: true, .. })));
+        let mut r = form1();
+        if let Item::Rows { rows, .. } = &mut items_mut(&mut r).deposits {
+            rows[0].cash_pooling_detail = Some("归集".into());
+        }
+        assert!(matches!(
+            r.validate(),
+            Err(ItemsError::FlagDetail { flag: "cash_pooling", value: false, .. })
+        ));
+        let mut r = form1();
+        if let Item::Rows { rows, .. } = &mut items_mut(&mut r).deposits {
+            rows[1].start_date = Some(d("2026-07-01"));
+        }
+        assert!(matches!(r.validate(), Err(ItemsError::DateOrder { .. })));
+        let mut r = form1();
+        if let Item::Rows { rows, .. } = &mut items_mut(&mut r).loans {
+            rows[0].balance = Some(amt("-1"));
+        }
+        assert!(matches!(r.validate(), Err(ItemsError::Money { .. })));
+        // Cash-pooling balances are signed: inflow negative.
+        let mut r = form1();
+        items_mut(&mut r).cash_pooling = Item::rows(vec![CashPoolingRow {
+            provider_name: "杭州示例控股有限公司".into(),
+            provider_account_number: "1202020209000099999".into(),
+            user_name: "杭州示例科技有限公司".into(),
+            user_account_number: "1202020209000012345".into(),
+            currency: Currency::CNY,
+            balance: Some(amt("-3000000.00")),
+            remarks: None,
+        }]);
+        r.validate().unwrap();
+    }
+
+    #[test]
+    fn credit_codes() {
+        for good in ["9144030071526726XG", "91350100M000100Y43"] {
+            check_credit_code(good).unwrap();
+        }
+        for bad in [
+            "9144030071526726XH",
+            "9144030071526726X",
+            "9144030071526726XGG",
+            "9144030071526726xg",
+            "91440300715267I6XG",
+        ] {
+            assert!(check_credit_code(bad).is_err(), "{bad}");
+        }
+        let mut r = form1();
+        r.letter.client_credit_code = "911100001000015830".into();
+        assert!(matches!(r.validate(), Err(ItemsError::CreditCode { .. })));
+    }
+
+    #[test]
+    fn capital_verification_section() {
+        let row = CapitalContributionRow {
+            payer: "张三".into(),
+            account_number: "1202020209000077777".into(),
+            currency: Currency::CNY,
+            amount: Some(amt("1000000")),
+            date: Some(d("2026-01-05")),
+            method: "货币资金转账".into(),
+        };
+        let req = RequestContents {
+            schema: SCHEMA.into(),
+            form: Form::CapitalVerification,
+            letter: letter(),
+            closed_accounts_period: None,
+            items: None,
+            capital_verification: Some(CapitalVerification { contributions: vec![row.clone()] }),
+        };
+        req.validate().unwrap();
+        let mut bad = req.clone();
+        bad.items = Some(Items::not_requested());
+        assert!(matches!(bad.validate(), Err(ItemsError::State { .. })));
+        let mut bad = form1();
+        bad.capital_verification = req.capital_verification.clone();
+        assert!(matches!(bad.validate(), Err(ItemsError::State { .. })));
+
+        let mut resp = matching_answer();
+        resp.items = None;
+        resp.capital_verification =
+            Some(Answer::Checked { rows: vec![RowAnswer::Agreed { row: 0 }], unlisted: vec![] });
+        check_answer(&req, &resp).unwrap();
+        let mut other = row;
+        other.amount = Some(amt("900000"));
+        resp.capital_verification = Some(Answer::Checked {
+            rows: vec![RowAnswer::Exception { row: 0, bank: other, explanation: "实缴90万元".into() }],
+            unlisted: vec![],
+        });
+        assert!(matches!(check_answer(&req, &resp), Err(ItemsError::Conclusion { .. })));
+        resp.conclusion = Conclusion::Differences;
+        check_answer(&req, &resp).unwrap();
+        let diffs = differences(&req, &resp);
+        assert_eq!(diffs.len(), 1);
+        assert_eq!(diffs[0].field.as_deref(), Some("amount"));
+        assert_eq!(diffs[0].stated.as_deref(), Some("1000000"));
+        assert_eq!(diffs[0].bank.as_deref(), Some("900000"));
+    }
+
+    #[test]
+    fn check_answer_accepts_and_refuses() {
+        let req = form1();
+        check_answer(&req, &matching_answer()).unwrap();
+        assert!(differences(&req, &matching_answer()).is_empty());
+
+        let with = |f: &dyn Fn(&mut ItemAnswers)| {
+            let mut r = matching_answer();
+            f(r.items.as_mut().unwrap());
+            r
+        };
+        // R-ITEM-20 / 21.
+        let r = with(&|a| a.loans = None);
+        assert_eq!(check_answer(&req, &r), Err(ItemsError::Unanswered { item: "loans" }));
+        let r = with(&|a| a.custody = Some(Answer::Checked { rows: vec![], unlisted: vec![] }));
+        assert_eq!(check_answer(&req, &r), Err(ItemsError::NotRequested { item: "custody" }));
+        let r = with(&|a| a.other = None);
+        assert_eq!(check_answer(&req, &r), Err(ItemsError::Unanswered { item: "other" }));
+        // R-ITEM-22 / 23 / 24.
+        let r = with(&|a| a.deposits = Some(Answer::Checked { rows: agreed(3), unlisted: vec![] }));
+        assert!(matches!(check_answer(&req, &r), Err(ItemsError::RowRange { got: 2, rows: 2, .. })));
+        let r = with(&|a| {
+            a.deposits = Some(Answer::Checked {
+                rows: vec![RowAnswer::Agreed { row: 0 }, RowAnswer::Agreed { row: 0 }],
+                unlisted: vec![],
+            })
+        });
+        assert!(matches!(check_answer(&req, &r), Err(ItemsError::RowTwice { row: 0, .. })));
+        let r = with(&|a| a.deposits = Some(Answer::Checked { rows: agreed(1), unlisted: vec![] }));
+        assert!(matches!(check_answer(&req, &r), Err(ItemsError::RowUnanswered { row: 1, .. })));
+        // R-ITEM-25: filled is form 2 only.
+        let r = with(&|a| a.acceptance_drafts = Some(Answer::None));
+        assert!(matches!(check_answer(&req, &r), Err(ItemsError::AnswerKind { .. })));
+        // R-ITEM-26: an unlisted account (completeness exception) needs `differences`.
+        let r = with(&|a| {
+            a.deposits = Some(Answer::Checked {
+                rows: agreed(2),
+                unlisted: vec![deposit("1202020209000066666", "0.00")],
+            })
+        });
+        assert!(matches!(check_answer(&req, &r), Err(ItemsError::Conclusion { differences: 1, .. })));
+        let mut r = r;
+        r.conclusion = Conclusion::Differences;
+        check_answer(&req, &r).unwrap();
+        assert_eq!(differences(&req, &r)[0].row, DifferenceRow::Unlisted(0));
+        // An exception: the bank's balance differs; the spelling-only difference in the
+        // rate (0.2 vs 0.20) is not reported.
+        let mut bank = deposit("1202020209000012345", "1234000.00");
+        bank.rate = Some(Rate::parse("0.20").unwrap());
+        let mut r = with(&|a| {
+            a.deposits = Some(Answer::Checked {
+                rows: vec![
+                    RowAnswer::Exception { row: 0, bank: bank.clone(), explanation: "余额不符".into() },
+                    RowAnswer::NoRecord { row: 1, explanation: None },
+                ],
+                unlisted: vec![],
+            })
+        });
+        assert!(matches!(check_answer(&req, &r), Err(ItemsError::Conclusion { differences: 2, .. })));
+        r.conclusion = Conclusion::Differences;
+        check_answer(&req, &r).unwrap();
+        let diffs = differences(&req, &r);
+        assert_eq!(diffs.len(), 2, "{diffs:?}");
+        assert_eq!(diffs[0].field.as_deref(), Some("balance"));
+        assert_eq!(diffs[1].row, DifferenceRow::Stated(1));
+        // A bank row must carry its figures.
+        let mut incomplete = bank.clone();
+        incomplete.balance = None;
+        let r = with(&|a| {
+            a.deposits = Some(Answer::Checked {
+                rows: vec![
+                    RowAnswer::Exception { row: 0, bank: incomplete.clone(), explanation: "x".into() },
+                    RowAnswer::Agreed { row: 1 },
+                ],
+                unlisted: vec![],
+            })
+        });
+        assert!(matches!(check_answer(&req, &r), Err(ItemsError::FigureMissing { .. })));
+        // A matches conclusion with no differences but a missing maker name is refused.
+        let mut r = matching_answer();
+        r.maker.name = String::new();
+        assert!(matches!(check_answer(&req, &r), Err(ItemsError::TextLength { .. })));
+    }
+
+    #[test]
+    fn check_answer_form2() {
+        let mut req = form1();
+        req.form = Form::Form2;
+        let items = items_mut(&mut req);
+        items.deposits = Item::requested();
+        items.loans = Item::requested();
+        items.closed_accounts = Item::requested();
+        items.acceptance_drafts = Item::requested();
+        items.cash_pooling = Item::requested();
+        req.validate().unwrap();
+        let mut resp = matching_answer();
+        let a = resp.items.as_mut().unwrap();
+        a.deposits = Some(Answer::Filled { rows: vec![deposit("1202020209000012345", "1234567.89")] });
+        a.loans = Some(Answer::Filled { rows: vec![loan()] });
+        a.closed_accounts = Some(Answer::None);
+        a.acceptance_drafts = Some(Answer::None);
+        a.cash_pooling = Some(Answer::None);
+        check_answer(&req, &resp).unwrap();
+        resp.items.as_mut().unwrap().loans = Some(Answer::Checked { rows: vec![], unlisted: vec![] });
+        assert!(matches!(check_answer(&req, &resp), Err(ItemsError::AnswerKind { .. })));
+        resp.items.as_mut().unwrap().loans = Some(Answer::Filled { rows: vec![] });
+        assert!(matches!(check_answer(&req, &resp), Err(ItemsError::EmptyRows { .. })));
+    }
+
+    fn arb_text() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9 银行存款账户有限公司]{1,40}"
+    }
+    fn arb_amount() -> impl Strategy<Value = Amount> {
+        (0u64..1_000_000_000_000, proptest::option::of("[0-9]{1,2}")).prop_map(|(i, f)| match f {
+            Some(f) => amt(&format!("{i}.{f}")),
+            None => amt(&i.to_string()),
+        })
+    }
+    fn arb_date() -> impl Strategy<Value = Date> {
+        (2000u32..2040, 1u32..13, 1u32..29).prop_map(|(y, m, dd)| d(&format!("{y:04}-{m:02}-{dd:02}")))
+    }
+    fn arb_deposit() -> impl Strategy<Value = DepositRow> {
+        (
+            arb_text(),
+            "[0-9]{8,30}",
+            proptest::sample::select(CURRENCY_SAMPLE.to_vec()),
+            proptest::option::of(
+                (0u32..1000).prop_map(|r| Rate::parse(&format!("{}.{:02}", r / 100, r % 100)).unwrap()),
+            ),
+            arb_amount(),
+            proptest::option::of(arb_text()),
+            proptest::option::of(arb_text()),
+            arb_date(),
+        )
+            .prop_map(|(name, number, cur, rate, balance, pooled, restriction, start)| DepositRow {
+                account_name: name,
+                account_number: number,
+                currency: Currency::parse(cur).unwrap(),
+                rate,
+                account_type: None,
+                balance: Some(balance),
+                cash_pooling: Some(pooled.is_some()),
+                cash_pooling_detail: pooled,
+                start_date: Some(start),
+                end_date: None,
+                restricted: Some(restriction.is_some()),
+                restriction_detail: restriction,
+                remarks: None,
+            })
+    }
+    const CURRENCY_SAMPLE: [&str; 6] = ["CNY", "USD", "EUR", "HKD", "JPY", "GBP"];
+
+    proptest! {
+        #[test]
+        fn generated_rows_roundtrip(rows in proptest::collection::vec(arb_deposit(), 1..20)) {
+            let mut r = form1();
+            items_mut(&mut r).deposits = Item::rows(rows);
+            r.validate().unwrap();
+            let bytes = to_canonical(&r);
+            let back: RequestContents = from_canonical("request", &bytes, MAX).unwrap();
+            prop_assert_eq!(&back, &r);
+            back.validate().unwrap();
+        }
+    }
 }

@@ -159,9 +159,10 @@ impl Amount {
 
     /// Parse an amount in its one accepted spelling.
     pub fn parse(text: &str) -> Result<Amount, MoneyError> {
-        let p = parse_decimal(text, true, AMOUNT_FRAC_DIGITS_MAX, AMOUNT_FRAC_DIGITS_MAX).ok_or_else(|| {
-            MoneyError::Spelling { kind: "amount", got: truncate(text, 32), expected: Self::PATTERN }
-        })?;
+        let p =
+            parse_decimal(text, true, AMOUNT_FRAC_DIGITS_MAX, AMOUNT_FRAC_DIGITS_MAX).ok_or_else(|| {
+                MoneyError::Spelling { kind: "amount", got: truncate(text, 32), expected: Self::PATTERN }
+            })?;
         if p.negative && p.zero {
             return Err(MoneyError::NegativeZero { got: text.to_owned() });
         }
@@ -344,8 +345,26 @@ mod tests {
             assert_eq!(Amount::parse(good).unwrap().as_str(), good);
         }
         for bad in [
-            "", "1e3", "+1", "01", "1.", ".5", "1.1234567", "1234567890123456789", "-", "- 1", " 1", "1 ",
-            "1,000", "１", "0x10", "NaN", "--1", "1.-1", "00", "-01",
+            "",
+            "1e3",
+            "+1",
+            "01",
+            "1.",
+            ".5",
+            "1.1234567",
+            "1234567890123456789",
+            "-",
+            "- 1",
+            " 1",
+            "1 ",
+            "1,000",
+            "１",
+            "0x10",
+            "NaN",
+            "--1",
+            "1.-1",
+            "00",
+            "-01",
         ] {
             assert!(matches!(Amount::parse(bad), Err(MoneyError::Spelling { .. })), "{bad}");
         }
@@ -361,7 +380,10 @@ mod tests {
         assert!(a.value_eq(&b));
         assert_ne!(a, b, "spelling differs");
         assert_eq!(a.cmp_value(&b), Ordering::Equal);
-        assert_eq!(Amount::parse("-3").unwrap().cmp_value(&Amount::parse("2.999999").unwrap()), Ordering::Less);
+        assert_eq!(
+            Amount::parse("-3").unwrap().cmp_value(&Amount::parse("2.999999").unwrap()),
+            Ordering::Less
+        );
         assert_eq!(Amount::parse("0.000001").unwrap().micros(), 1);
         assert!(non_negative("balance", &Amount::parse("-1").unwrap()).is_err());
         assert!(non_negative("balance", &Amount::parse("0").unwrap()).is_ok());
