@@ -23,6 +23,11 @@ use crate::encoding::Hash;
 use crate::ids::{ClientRef, OrgId, PersonId};
 use crate::keys::{EncryptionKey, PublicKey};
 use crate::seal::{Sealed, WrappedKey};
+
+/// The form of the letter; in clear on the request for oversight, and inside the sealed contents.
+pub use crate::items::Form;
+/// The bank's conclusion (结论); in clear on answers for oversight statistics, and inside the sealed contents.
+pub use crate::items::Conclusion;
 use serde::{Deserialize, Serialize};
 
 /// The `type` of a document.
@@ -162,18 +167,6 @@ pub enum Scope {
     },
 }
 
-/// The form of the letter (also inside the sealed contents; in clear for oversight).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Form {
-    /// 格式一: the auditor states the client's figures; the bank confirms or lists differences.
-    Form1,
-    /// 格式二: figures left blank for the bank to fill.
-    Form2,
-    /// 验资业务银行询证函: the capital-verification letter.
-    CapitalVerification,
-}
-
 /// A confirmation request (银行询证函), signed by a person of the audit firm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -259,16 +252,6 @@ pub struct Return {
     /// Free-text detail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-/// The bank's overall conclusion (结论), in clear for oversight statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Conclusion {
-    /// 经本行核对，所函证项目与本行记载信息相符。
-    Matches,
-    /// 经本行核对，存在以下不符之处。
-    Differences,
 }
 
 /// The bank's answer, signed by the maker (author) and the checker.

@@ -16,7 +16,7 @@
 //! - [`seal`]: salted commitments and HPKE (RFC 9180) sealing of confidential contents.
 //! - [`merkle`]: the RFC 9162 Merkle log, inclusion and consistency proofs.
 //! - [`note`], [`checkpoint`]: C2SP signed notes, tlog-checkpoints and tlog-cosignatures.
-//! - [`genesis`], [`envelope`], [`documents`], [`items`], [`calendar`]: the data model.
+//! - [`genesis`], [`envelope`], [`documents`], [`items`], [`money`], [`calendar`]: the data model.
 //! - [`state`]: the confirmation state machine, `apply(state, envelope, block_time)`.
 //! - [`block`]: block headers, commit certificates and validator sets.
 //! - [`verify`]: `verify_chain`, evidence bundles and `verify_bundle`.
@@ -42,9 +42,11 @@ pub mod encoding;
 pub mod envelope;
 pub mod genesis;
 pub mod ids;
+pub mod items;
 pub mod keys;
 pub mod limits;
 pub mod merkle;
+pub mod money;
 pub mod note;
 pub mod seal;
 pub mod state;

@@ -91,3 +91,8 @@ pub const ENVELOPE_AGE_MS_MAX: u64 = 24 * 60 * 60 * 1000;
 
 /// How far after its block's time an envelope's creation time may be: 5 minutes of clock skew.
 pub const ENVELOPE_FUTURE_MS_MAX: u64 = 5 * 60 * 1000;
+/// Most calendar days a working-day computation scans before giving up: three years,
+/// enough for `RESPONSE_DAYS_MAX` working days even if two whole years were holidays.
+pub const CALENDAR_SCAN_DAYS_MAX: u32 = 3 * 366;
+
+const _: () = assert!(CALENDAR_SCAN_DAYS_MAX > 2 * 366 + 2 * RESPONSE_DAYS_MAX);
