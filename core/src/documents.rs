@@ -24,10 +24,10 @@ use crate::ids::{ClientRef, OrgId, PersonId};
 use crate::keys::{EncryptionKey, PublicKey};
 use crate::seal::{Sealed, WrappedKey};
 
-/// The form of the letter; in clear on the request for oversight, and inside the sealed contents.
-pub use crate::items::Form;
 /// The bank's conclusion (结论); in clear on answers for oversight statistics, and inside the sealed contents.
 pub use crate::items::Conclusion;
+/// The form of the letter; in clear on the request for oversight, and inside the sealed contents.
+pub use crate::items::Form;
 use serde::{Deserialize, Serialize};
 
 /// The `type` of a document.

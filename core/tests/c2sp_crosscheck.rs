@@ -47,7 +47,7 @@ fn notes_they_sign_verify_with_ours() {
 
 #[test]
 fn reference_vector_verifies_with_theirs() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/c2sp/signed-note.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/public/c2sp/signed-note.json");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("vector missing at {}: {e}", path.display()));
     let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let get = |k: &str| json[k].as_str().unwrap().to_string();

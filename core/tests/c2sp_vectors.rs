@@ -1,14 +1,14 @@
 #![allow(clippy::disallowed_methods)]
-//! Reproduce the C2SP signed-note reference vector in `shared/vectors/c2sp/`.
+//! Reproduce the C2SP signed-note reference vector in `core/tests/vectors/public/c2sp/` (a copy of the shared vectors).
 
 use std::path::{Path, PathBuf};
 use vouch_core::note::{SignerKey, VerifierKey, open_note, open_verified, trust, verify_note};
 
 fn vectors_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/public");
     assert!(
         dir.is_dir(),
-        "test vectors missing: expected {} (the shared/ folder beside the work tree)",
+        "test vectors missing: expected {} (core/tests/vectors/public, a copy of the shared vectors)",
         dir.display()
     );
     dir

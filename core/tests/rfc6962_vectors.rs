@@ -1,4 +1,4 @@
-//! Run every RFC 6962 / RFC 9162 §2.1 proof vector of `shared/vectors/rfc6962/` (from
+//! Run every RFC 6962 / RFC 9162 §2.1 proof vector of `core/tests/vectors/public/rfc6962/` (from
 //! transparency-dev/merkle `testdata/`) through the verifiers, and check that the proofs
 //! this crate makes for the reference tree are the vectors' proofs, byte for byte.
 #![allow(clippy::disallowed_methods)]
@@ -39,11 +39,11 @@ struct Consistency {
 }
 
 fn vectors_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/rfc6962");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/public/rfc6962");
     assert!(
         dir.join("inclusion").is_dir() && dir.join("consistency").is_dir(),
-        "RFC 6962 vectors not found at {}: expected the shared vectors at ../../shared/vectors \
-         relative to the crate (e.g. /work/shared/vectors for /work/main/core)",
+        "RFC 6962 vectors not found at {}: expected the copy of the shared vectors at core/tests/vectors/public \
+         in the repository",
         dir.display()
     );
     dir

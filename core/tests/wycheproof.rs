@@ -1,7 +1,7 @@
 //! Run Project Wycheproof's vectors for Ed25519, X25519 and ChaCha20-Poly1305 through the
 //! primitives `vouch-core` uses, and pin down exactly which inputs we accept.
 //!
-//! The vectors live in `shared/vectors/wycheproof/` beside the worktree (Apache-2.0, see the
+//! The vectors live in `core/tests/vectors/public/wycheproof/` (Apache-2.0, see the
 //! `LICENSE` there). A missing file fails the test: silently passing without vectors would
 //! hide exactly the regressions these tests exist for.
 #![allow(clippy::disallowed_methods)]
@@ -13,14 +13,14 @@ use std::path::{Path, PathBuf};
 use vouch_core::keys::{EncryptionKey, KeyError, PublicKey, Signature};
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/wycheproof")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/public/wycheproof")
 }
 
 fn load(name: &str) -> Value {
     let path = vectors_dir().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "Wycheproof vectors missing at {}: {e}. They ship in shared/vectors/wycheproof.",
+            "Wycheproof vectors missing at {}: {e}. They ship in core/tests/vectors/public/wycheproof.",
             path.display()
         )
     });
