@@ -325,3 +325,22 @@ fn consistency_between_checkpoints() {
     let e = verify_consistency(older.as_bytes(), forked.as_bytes(), &proof, &l.net.genesis).unwrap_err();
     assert!(e.to_string().starts_with("R-CONS-1"), "{e}");
 }
+
+#[test]
+fn the_demo_ledger_tells_a_whole_confirmation_and_verifies() {
+    let (l, demo) = vouch_core::testkit::demo_ledger(1).unwrap();
+    let summary = verify_chain(&l.net.genesis, &l.blocks).unwrap();
+    assert_eq!(summary.tree_size, l.committed.len() as u64);
+    let state = l.verifier.state();
+    let record = state.request(&demo.request.id).unwrap();
+    assert_eq!(record.status, vouch_core::state::Status::Accepted);
+    assert_eq!(record.answers.len(), 2);
+    let bundle = l.bundle(demo.request.id, true).unwrap();
+    let report = verify_bundle(&bundle_bytes(&bundle), &l.net.genesis.hash()).unwrap();
+    assert_eq!(report.timeline.len(), 5);
+    // The bank's opened answer lists exactly the differences the example describes.
+    let request: vouch_core::items::RequestContents = vouch_core::testkit::demo_request_contents().unwrap();
+    let answer = vouch_core::testkit::demo_response_contents().unwrap();
+    let diffs = vouch_core::items::differences(&request, &answer);
+    assert!(!diffs.is_empty());
+}

@@ -7,6 +7,8 @@
 //! network, documents and blocks, byte for byte. These keys are public: never use them for
 //! anything real.
 
+pub mod golden;
+
 use crate::block::{Block, Certificate, CommitSignature, sign_precommit};
 use crate::calendar::CalendarYear;
 use crate::date::Date;
@@ -566,4 +568,207 @@ impl Ledger {
         )
         .map_err(|e| TestkitError::Scenario(e.to_string()))
     }
+}
+
+/// The example form-1 request of `docs/protocol/items.md` (a deposits, loans and closed
+/// accounts letter as of 2025-12-31).
+pub fn demo_request_contents() -> Result<crate::items::RequestContents, TestkitError> {
+    let contents: crate::items::RequestContents = serde_json::from_str(include_str!("request_form1.json"))
+        .map_err(|e| TestkitError::Scenario(format!("demo request: {e}")))?;
+    contents.validate().map_err(|e| TestkitError::Scenario(format!("demo request: {e}")))?;
+    Ok(contents)
+}
+
+/// The example answer of `docs/protocol/items.md` to [`demo_request_contents`]: one balance
+/// exception and one account the client did not list.
+pub fn demo_response_contents() -> Result<crate::items::ResponseContents, TestkitError> {
+    let contents: crate::items::ResponseContents = serde_json::from_str(include_str!("response_form1.json"))
+        .map_err(|e| TestkitError::Scenario(format!("demo response: {e}")))?;
+    contents.validate().map_err(|e| TestkitError::Scenario(format!("demo response: {e}")))?;
+    Ok(contents)
+}
+
+/// What [`demo_ledger`] built, for callers that go on from there.
+#[derive(Debug)]
+pub struct DemoConfirmation {
+    /// The request.
+    pub request: Envelope,
+    /// The client's authorization.
+    pub authorization: Envelope,
+    /// The bank's first answer (agrees with everything).
+    pub response: Envelope,
+    /// The corrected answer (one exception, one unlisted account).
+    pub correction: Envelope,
+    /// The auditor's acceptance.
+    pub acceptance: Envelope,
+}
+
+/// A demo ledger telling one confirmation's whole story, in blocks:
+/// people enrolled at the audit firm and the bank; the client enrolled by the bank; a
+/// form-1 request as of 2025-12-31; the client's authorization; the bank's answer; a
+/// correction listing one balance exception and one unlisted account; the auditor's
+/// acceptance; plus a second request the client refuses.
+pub fn demo_ledger(seed: u64) -> Result<(Ledger, DemoConfirmation), TestkitError> {
+    use crate::documents::{Accept, Authorization, Conclusion, Decision, Scope};
+    let mut l = Ledger::new(DemoNetwork::new(seed)?);
+    let auditor = l.enroll("audit-x", "wang-shenji", "王审计", "Audit Manager 审计经理")?;
+    let maker = l.enroll("bank-a", "li-jingban", "李经办", "函证中心经办")?;
+    let checker = l.enroll("bank-a", "zhang-fuhe", "张复核", "函证中心复核")?;
+    l.commit()?;
+    l.advance_ms(60_000);
+    let identity = crate::items::ClientIdentity {
+        name: "杭州示例科技有限公司".into(),
+        credit_code: "9144030071526726XG".into(),
+    };
+    let client = l.enroll_client(&maker, "c-000123", &identity)?;
+    l.commit()?;
+    l.advance_ms(3_600_000);
+    let as_of = Date::parse("2025-12-31").map_err(|e| TestkitError::Scenario(e.to_string()))?;
+    let contents = demo_request_contents()?;
+    let request =
+        l.request(&auditor, &client, "AX-2026-0001", Form::Form1, Scope::WholeBank, as_of, &contents)?;
+    let second =
+        l.request(&auditor, &client, "AX-2026-0002", Form::Form2, Scope::WholeBank, as_of, &contents)?;
+    l.commit()?;
+    l.advance_ms(86_400_000);
+    let valid_until = Date::parse("2027-03-31").map_err(|e| TestkitError::Scenario(e.to_string()))?;
+    let authorization = l.authorize(&client, &request, valid_until)?;
+    let client_signer = Signer { org: client.bank.clone(), key: client.key.public() };
+    l.submit(
+        (&client_signer, &client.key),
+        None,
+        Document::Authorization(Authorization {
+            request: second.id,
+            decision: Decision::Refuse,
+            valid_until: None,
+            bank_key: None,
+            reason: Some("该账户已委托另一家事务所函证 / confirmed through another firm".into()),
+        }),
+    )?;
+    l.commit()?;
+    l.advance_ms(2 * 86_400_000);
+    let mut agreed = demo_response_contents()?;
+    agreed.conclusion = Conclusion::Matches;
+    if let Some(items) = agreed.items.as_mut() {
+        items.deposits = Some(crate::items::Answer::Checked {
+            rows: vec![
+                crate::items::RowAnswer::Agreed { row: 0 },
+                crate::items::RowAnswer::Agreed { row: 1 },
+            ],
+            unlisted: Vec::new(),
+        });
+    }
+    let request_contents = demo_request_contents()?;
+    for answer in [&agreed, &demo_response_contents()?] {
+        crate::items::check_answer(&request_contents, answer)
+            .map_err(|e| TestkitError::Scenario(format!("demo answer: {e}")))?;
+    }
+    let response = l.respond(&maker, &checker, &request, Conclusion::Matches, &agreed, None)?;
+    l.commit()?;
+    l.advance_ms(86_400_000);
+    let corrected = demo_response_contents()?;
+    let correction = l.respond(
+        &maker,
+        &checker,
+        &request,
+        Conclusion::Differences,
+        &corrected,
+        Some((response.id, "复核发现余额及未列示账户 / balance and an unlisted account found on review")),
+    )?;
+    l.commit()?;
+    l.advance_ms(86_400_000);
+    let acceptance = l.submit(
+        (&auditor.signer(), &auditor.key),
+        None,
+        Document::Accept(Accept {
+            request: request.id,
+            response: correction.id,
+            note: Some("差异已记录于底稿 E1-3 / exceptions recorded in working paper E1-3".into()),
+        }),
+    )?;
+    l.commit()?;
+    // The rest of the document types, so that the ledger holds one of each: a published
+    // calendar, a revoked person, a revoked client, and requests that are returned,
+    // withdrawn and declined.
+    l.advance_ms(86_400_000);
+    let regulator = l.org("regulator")?.clone();
+    let regulator_admin = Signer { org: id("regulator", OrgId::new)?, key: regulator.admin.public() };
+    let d = |s: &str| Date::parse(s).map_err(|e| TestkitError::Scenario(e.to_string()));
+    l.submit(
+        (&regulator_admin, &regulator.admin),
+        None,
+        Document::Calendar(CalendarYear {
+            year: 2027,
+            holidays: vec![d("2027-01-01")?, d("2027-10-01")?],
+            workdays: vec![d("2027-09-26")?],
+        }),
+    )?;
+    let temp = l.enroll("audit-x", "temp-staff", "临时人员", "Intern 实习生")?;
+    let stale = l.enroll_client(
+        &maker,
+        "c-000999",
+        &crate::items::ClientIdentity {
+            name: "已注销示例有限公司".into(),
+            credit_code: "9144030071526726XG".into(),
+        },
+    )?;
+    l.commit()?;
+    l.advance_ms(60_000);
+    let audit = l.org("audit-x")?.clone();
+    let audit_admin = Signer { org: auditor.org.clone(), key: audit.admin.public() };
+    l.submit(
+        (&audit_admin, &audit.admin),
+        None,
+        Document::Revoke(crate::documents::Revoke {
+            key: temp.key.public(),
+            reason: "internship ended / 实习结束".into(),
+        }),
+    )?;
+    l.submit(
+        (&maker.signer(), &maker.key),
+        None,
+        Document::ClientRevoke(crate::documents::ClientRevoke {
+            client: stale.client.clone(),
+            reason: "account relationship closed / 已销户".into(),
+        }),
+    )?;
+    let returned =
+        l.request(&auditor, &client, "AX-2026-0003", Form::Form1, Scope::WholeBank, as_of, &contents)?;
+    let withdrawn =
+        l.request(&auditor, &client, "AX-2026-0004", Form::Form1, Scope::WholeBank, as_of, &contents)?;
+    let branch = Scope::Branch { branch: "杭州西湖支行".into() };
+    let declined = l.request(&auditor, &client, "AX-2026-0005", Form::Form1, branch, as_of, &contents)?;
+    l.commit()?;
+    l.advance_ms(60_000);
+    l.authorize(&client, &returned, valid_until)?;
+    l.authorize(&client, &declined, valid_until)?;
+    l.submit(
+        (&auditor.signer(), &auditor.key),
+        None,
+        Document::Withdraw(crate::documents::Withdraw {
+            request: withdrawn.id,
+            reason: "sent in error / 误发".into(),
+        }),
+    )?;
+    l.commit()?;
+    l.advance_ms(60_000);
+    l.submit(
+        (&maker.signer(), &maker.key),
+        None,
+        Document::Return(crate::documents::Return {
+            request: returned.id,
+            reason: crate::documents::ReturnReason::FeeNotPaid,
+            note: Some("扣费账户余额不足 / fee account has insufficient funds".into()),
+        }),
+    )?;
+    l.submit(
+        (&maker.signer(), &maker.key),
+        None,
+        Document::Decline(crate::documents::Decline {
+            request: declined.id,
+            reason: "该支行不办理集中函证 / this branch does not answer confirmations".into(),
+        }),
+    )?;
+    l.commit()?;
+    Ok((l, DemoConfirmation { request, authorization, response, correction, acceptance }))
 }
