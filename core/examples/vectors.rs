@@ -3,6 +3,8 @@
 //! Run this only when a change to signed bytes is intended, and log it in
 //! `docs/CHANGELOG-PROTOCOL.md`; `core/tests/golden.rs` fails until the files match again.
 
+#![allow(clippy::disallowed_methods)] // an example writes files; the library never does
+
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
