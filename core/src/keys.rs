@@ -29,16 +29,19 @@ pub enum KeyError {
     #[error(transparent)]
     Encoding(#[from] EncodingError),
     /// Not a point on the curve, or not its canonical encoding.
-    #[error("not a valid Ed25519 public key")]
+    #[error("R-KEY-2: not a valid Ed25519 public key (not a curve point, or not its canonical encoding)")]
     InvalidPublicKey,
     /// A small-order point: any signature could verify against it.
-    #[error("weak Ed25519 public key (small order) refused")]
+    #[error("R-KEY-2: weak Ed25519 public key (small order) refused")]
     WeakPublicKey,
+    /// An X25519 key not in its one canonical encoding (top bit set, or u ≥ 2^255 - 19).
+    #[error("R-KEY-6: X25519 public key is not canonically encoded (top bit set, or u >= 2^255-19)")]
+    NonCanonicalEncryptionKey,
     /// A small-order X25519 key: the shared secret would be predictable.
-    #[error("weak X25519 public key (small order) refused")]
+    #[error("R-KEY-6: weak X25519 public key (small order) refused")]
     WeakEncryptionKey,
     /// The signature does not verify under `verify_strict`.
-    #[error("signature does not verify")]
+    #[error("R-KEY-4: signature does not verify")]
     BadSignature,
     /// The PEM file is not a PKCS#8 private key of the expected algorithm.
     #[error("not a PKCS#8 {algorithm} private key in PEM: {detail}")]
@@ -70,9 +73,9 @@ impl PublicKey {
     /// Decode 32 bytes, refusing invalid and weak keys.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
         let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidPublicKey)?;
-        // from_bytes accepts some non-canonical y encodings; refuse them so that
-        // one key has one spelling.
-        if key.as_bytes() != bytes {
+        // Decompression reduces y mod p and ignores the sign bit when x = 0, so several
+        // spellings decode to one point; accept only the one the point compresses back to.
+        if &key.to_edwards().compress().to_bytes() != bytes {
             return Err(KeyError::InvalidPublicKey);
         }
         if key.is_weak() {
@@ -247,8 +250,14 @@ impl SigningKey {
 pub struct EncryptionKey(pub(crate) [u8; 32]);
 
 impl EncryptionKey {
-    /// Decode 32 bytes, refusing small-order points.
+    /// Decode 32 bytes, refusing non-canonical encodings and small-order points.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, KeyError> {
+        // RFC 7748 lets a receiver mask the top bit and reduce mod p, which gives one key
+        // several spellings; a key in signed data must have exactly one, and a sender using
+        // another spelling could produce wraps its recipient's library refuses.
+        if !is_canonical_x25519(&bytes) {
+            return Err(KeyError::NonCanonicalEncryptionKey);
+        }
         // A clamped scalar is a multiple of the cofactor 8, so it maps every point of small
         // order (on the curve or its twist) to zero, and no other point.
         let probe = x25519_dalek::x25519([9u8; 32], bytes);
@@ -294,6 +303,17 @@ impl<'de> Deserialize<'de> for EncryptionKey {
         let bytes = b64_decode_array::<32>(&text).map_err(D::Error::custom)?;
         EncryptionKey::from_bytes(bytes).map_err(D::Error::custom)
     }
+}
+
+/// Whether `u` (little-endian) is below p = 2^255 - 19 with the top bit clear.
+fn is_canonical_x25519(u: &[u8; 32]) -> bool {
+    let [low, middle @ .., top] = u;
+    if *top & 0x80 != 0 {
+        return false;
+    }
+    // u >= p exactly when the top byte is 0x7f, the middle bytes are 0xff and the low
+    // byte is at least 0xed.
+    !(*top == 0x7f && middle.iter().all(|b| *b == 0xff) && *low >= 0xed)
 }
 
 /// An X25519 secret key for opening sealed contents.
@@ -389,6 +409,49 @@ mod tests {
         let enc = DecryptionKey::from_bytes([5u8; 32]);
         let back = DecryptionKey::from_pkcs8_pem(&enc.to_pkcs8_pem()).unwrap();
         assert_eq!(back.public(), enc.public());
+    }
+
+    #[test]
+    fn non_canonical_ed25519_encodings_are_refused() {
+        // y = 2^255 - 19 + 1 ≡ 1: a non-canonical spelling of the identity's y.
+        let mut y_over_p = [0xffu8; 32];
+        y_over_p[0] = 0xee;
+        y_over_p[31] = 0x7f;
+        assert!(PublicKey::from_bytes(&y_over_p).is_err());
+        // The basepoint with the sign bit flipped is a valid, canonical point (-B): accepted.
+        let b = SigningKey::from_seed(&[3u8; 32]).public().to_bytes();
+        let mut flipped = b;
+        flipped[31] ^= 0x80;
+        assert!(PublicKey::from_bytes(&flipped).is_ok());
+        // y = p + 4 (≡ 4): decodes if 4 is a valid y, but is not canonical; refused either way.
+        let mut y4 = [0xffu8; 32];
+        y4[0] = 0xf1;
+        y4[31] = 0x7f;
+        assert!(PublicKey::from_bytes(&y4).is_err());
+        // Every y in 0..19 written as y + p: none is canonical.
+        for small in 0u8..19 {
+            let mut enc = [0xffu8; 32];
+            enc[31] = 0x7f;
+            let (low, carry) = 0xedu8.overflowing_add(small);
+            enc[0] = low;
+            if carry {
+                continue;
+            }
+            assert!(PublicKey::from_bytes(&enc).is_err(), "y = p + {small}");
+        }
+    }
+
+    #[test]
+    fn non_canonical_x25519_encodings_are_refused() {
+        let public = DecryptionKey::from_bytes([5u8; 32]).public().to_bytes();
+        let mut top = public;
+        top[31] |= 0x80;
+        assert_eq!(EncryptionKey::from_bytes(top), Err(KeyError::NonCanonicalEncryptionKey));
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        assert_eq!(EncryptionKey::from_bytes(p), Err(KeyError::NonCanonicalEncryptionKey));
+        assert!(EncryptionKey::from_bytes(public).is_ok());
     }
 
     #[test]
