@@ -46,8 +46,8 @@ pub enum BlockFault {
         /// Network expected.
         expected: NetworkId,
     },
-    /// Block time must increase strictly (and not precede genesis).
-    #[error("R-BLK-4: time_ms {got} is not after the previous block's {previous}")]
+    /// Block time must increase strictly (and not precede genesis), and fit in 2^53.
+    #[error("R-BLK-4: time_ms {got} is not after the previous block's {previous}, or exceeds 2^53")]
     Time {
         /// Time found.
         got: u64,
@@ -238,13 +238,20 @@ impl ChainVerifier {
         })
     }
 
-    /// Verify and apply the next block. On error, this verifier is unchanged.
+    /// Verify and apply the next block. On error, this verifier is unchanged: the block is
+    /// applied to a copy first (which costs a copy of the state and log per block; a
+    /// whole-chain check uses [`verify_chain`], which does not copy).
     pub fn push(&mut self, block: &Block) -> Result<BlockSummary, ChainError> {
         let decoded = decode_documents(&block.documents, &self.network);
-        self.push_decoded(block, decoded)
+        let mut next = self.clone();
+        let summary = next.apply_in_place(block, decoded)?;
+        *self = next;
+        Ok(summary)
     }
 
-    fn push_decoded(
+    /// Verify and apply a block directly to this verifier's state and log. On error the
+    /// verifier is left part-way through the block and must be discarded.
+    fn apply_in_place(
         &mut self,
         block: &Block,
         decoded: Vec<Result<Envelope, EnvelopeError>>,
@@ -266,7 +273,7 @@ impl ChainVerifier {
         if h.network != self.network {
             return Err(at(BlockFault::Network { got: h.network.clone(), expected: self.network.clone() }));
         }
-        if h.time_ms <= self.time_ms {
+        if h.time_ms <= self.time_ms || h.time_ms > crate::limits::JSON_INTEGER_MAX {
             return Err(at(BlockFault::Time { got: h.time_ms, previous: self.time_ms }));
         }
         if !self.validators.iter().any(|v| v.key == h.proposer) {
@@ -288,9 +295,8 @@ impl ChainVerifier {
         let signed_power =
             verify_certificate(h, &block.certificate, &self.validators).map_err(|e| at(e.into()))?;
 
-        // Apply to copies so that a fault leaves this verifier untouched.
-        let mut state = self.state.clone();
-        let mut tree = self.tree.clone();
+        let state = &mut self.state;
+        let tree = &mut self.tree;
         let mut bytes_total = 0usize;
         let mut applied = Vec::with_capacity(count);
         for (index, result) in decoded.into_iter().enumerate() {
@@ -317,8 +323,6 @@ impl ChainVerifier {
             return Err(at(BlockFault::Root { got: h.root, expected: root }));
         }
         let hash = h.hash();
-        self.state = state;
-        self.tree = tree;
         self.height = h.height;
         self.prev = hash;
         self.time_ms = h.time_ms;
@@ -383,7 +387,7 @@ pub fn verify_chain_with_threads(
     let mut decoded = decode_parallel(&all, &genesis.network, threads).into_iter();
     for block in blocks {
         let mine: Vec<_> = decoded.by_ref().take(block.documents.len()).collect();
-        verifier.push_decoded(block, mine)?;
+        verifier.apply_in_place(block, mine)?;
     }
     Ok(verifier.summary())
 }
