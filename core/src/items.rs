@@ -1270,7 +1270,7 @@ pub struct Items {
     pub deposits: Item<DepositRow>,
     /// 2 银行借款.
     pub loans: Item<LoanRow>,
-    /// 3 自[起]至[止]期间内注销的银行存款账户.
+    /// 3 自\[起\]至\[止\]期间内注销的银行存款账户.
     pub closed_accounts: Item<ClosedAccountRow>,
     /// 4 本公司作为委托人的委托贷款.
     pub entrusted_loans_as_lender: Item<EntrustedLoanAsLenderRow>,
@@ -1545,7 +1545,7 @@ impl LetterDetails {
 /// The 31 characters of a unified social credit code (GB 32100-2015: no I, O, Z, S, V).
 const CREDIT_CODE_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
-/// R-ITEM-12: 18 characters from [`CREDIT_CODE_CHARS`]; the last is the check character
+/// R-ITEM-12: 18 characters from `CREDIT_CODE_CHARS`; the last is the check character
 /// `c18 = (31 - Σ v(c_i)·3^(i-1) mod 31) mod 31` over the first 17 (GB 32100-2015 §5).
 pub fn check_credit_code(code: &str) -> Result<(), ItemsError> {
     let err = |reason: String| ItemsError::CreditCode { got: code.chars().take(32).collect(), reason };

@@ -9,17 +9,23 @@
 //! The parts, from the bottom up:
 //!
 //! - [`limits`]: every size bound, with its reason.
-//! - [`encoding`], [`canonical`]: hex/base64 fields and RFC 8785 canonical JSON. Signed
-//!   objects travel in their canonical form only, so the bytes received are the bytes hashed.
+//! - [`encoding`], [`canonical`], [`ids`], [`date`], [`money`]: hex/base64 fields, RFC 8785
+//!   canonical JSON, identifiers, dates and decimal amounts. Signed objects travel in their
+//!   canonical form only, so the bytes received are the bytes hashed.
 //! - [`keys`], [`domain`]: Ed25519 (`verify_strict`) and X25519 keys in PKCS#8 v1 PEM, and
 //!   one domain-separation constant per signing purpose.
 //! - [`seal`]: salted commitments and HPKE (RFC 9180) sealing of confidential contents.
 //! - [`merkle`]: the RFC 9162 Merkle log, inclusion and consistency proofs.
 //! - [`note`], [`checkpoint`]: C2SP signed notes, tlog-checkpoints and tlog-cosignatures.
-//! - [`genesis`], [`envelope`], [`documents`], [`items`], [`money`], [`calendar`]: the data model.
-//! - [`state`]: the confirmation state machine, `apply(state, envelope, block_time)`.
+//! - [`genesis`], [`envelope`], [`documents`]: the network and the signed documents' clear
+//!   parts; [`items`], [`calendar`]: the sealed contents of letters and answers, and the
+//!   working-day calendar.
+//! - [`state`]: the confirmation state machine, `State::apply(envelope, block_time)`.
 //! - [`block`]: block headers, commit certificates and validator sets.
-//! - [`verify`]: `verify_chain`, evidence bundles and `verify_bundle`.
+//! - [`verify`]: `verify_chain` over blocks from genesis.
+//! - [`bundle`]: evidence bundles, `verify_bundle`, and checkpoint consistency.
+//! - [`testkit`]: deterministic demo networks and ledgers (tests, examples, golden vectors);
+//!   never used to verify anything.
 //!
 //! The split follows what a verifier must trust: an outside implementer can check each
 //! layer against `docs/PROTOCOL.md` and the vectors in `core/tests/vectors/` on its own.
