@@ -212,6 +212,19 @@ impl Draft {
     }
 }
 
+/// The `v` field of a JSON object, if it has one that fits a `u32` (only called on bytes
+/// already known to be within the size limit).
+fn peek_version(bytes: &[u8]) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct Peek {
+        v: u32,
+    }
+    if bytes.len() > ENVELOPE_BYTES_MAX {
+        return None;
+    }
+    serde_json::from_slice::<Peek>(bytes).ok().map(|p| p.v)
+}
+
 /// Sign an envelope's signing bytes (which already carry the `ENVELOPE_SIGNATURE` prefix).
 fn sign_envelope(key: &SigningKey, signing_bytes: &[u8]) -> Signature {
     let message = signing_bytes.strip_prefix(ENVELOPE_SIGNATURE.bytes()).unwrap_or(signing_bytes);
@@ -221,7 +234,19 @@ fn sign_envelope(key: &SigningKey, signing_bytes: &[u8]) -> Signature {
 impl Envelope {
     /// Decode canonical bytes for `network`, checking rules R-ENV-1 to R-ENV-7.
     pub fn decode(bytes: &[u8], network: &NetworkId) -> Result<Envelope, EnvelopeError> {
-        let wire: Wire = canonical::from_canonical("envelope", bytes, ENVELOPE_BYTES_MAX)?;
+        let wire: Wire = match canonical::from_canonical("envelope", bytes, ENVELOPE_BYTES_MAX) {
+            Ok(wire) => wire,
+            // A later version may add fields or types this one refuses as unknown; say
+            // "upgrade" rather than "invalid" when the version is what differs.
+            Err(error) => {
+                return Err(match peek_version(bytes) {
+                    Some(v) if v != PROTOCOL_VERSION => {
+                        EnvelopeError::Version { got: v, expected: PROTOCOL_VERSION }
+                    }
+                    _ => error.into(),
+                });
+            }
+        };
         if wire.v != PROTOCOL_VERSION {
             return Err(EnvelopeError::Version { got: wire.v, expected: PROTOCOL_VERSION });
         }

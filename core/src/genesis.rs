@@ -31,11 +31,17 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Why a genesis document was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenesisError {
-    /// Not a genesis document of the expected shape.
-    #[error(transparent)]
+    /// Not a genesis document of the expected shape (too large, not JSON, a missing,
+    /// unknown or mistyped field, or not canonical where canonical form is required).
+    #[error("R-GEN-11: {0}")]
     Decode(#[from] CanonicalError),
+    /// The genesis time does not fit in 2^53 milliseconds.
+    #[error("R-GEN-12: genesis_ms {0} exceeds 2^53")]
+    Time(u64),
     /// A protocol version this software does not implement.
-    #[error("R-GEN-1: genesis protocol version {got} is not supported (this software implements {expected})")]
+    #[error(
+        "R-GEN-1: genesis protocol version {got} is not supported (this software implements {expected}); upgrade to join this network"
+    )]
     Version {
         /// Version found.
         got: u32,
@@ -86,6 +92,21 @@ pub enum GenesisError {
     /// The regulator-reads policy is on but no regulator is a member.
     #[error("R-GEN-10: policy regulator_reads_contents is true but no member has role regulator")]
     NoRegulator,
+}
+
+/// A later protocol version may add fields this one refuses as unknown: report the version
+/// (R-GEN-1, "upgrade") rather than the shape when the version is what differs.
+fn version_or(bytes: &[u8], error: CanonicalError) -> GenesisError {
+    #[derive(Deserialize)]
+    struct Peek {
+        protocol: u32,
+    }
+    match serde_json::from_slice::<Peek>(bytes) {
+        Ok(p) if bytes.len() <= GENESIS_BYTES_MAX && p.protocol != PROTOCOL_VERSION => {
+            GenesisError::Version { got: p.protocol, expected: PROTOCOL_VERSION }
+        }
+        _ => GenesisError::Decode(error),
+    }
 }
 
 /// A member's role.
@@ -166,14 +187,16 @@ pub struct Genesis {
 impl Genesis {
     /// Parse canonical bytes and validate.
     pub fn decode(bytes: &[u8]) -> Result<Genesis, GenesisError> {
-        let genesis: Genesis = canonical::from_canonical("genesis", bytes, GENESIS_BYTES_MAX)?;
+        let genesis: Genesis = canonical::from_canonical("genesis", bytes, GENESIS_BYTES_MAX)
+            .map_err(|e| version_or(bytes, e))?;
         genesis.validate()?;
         Ok(genesis)
     }
 
     /// Parse JSON in any spelling (a file someone edited) and validate.
     pub fn from_json(bytes: &[u8]) -> Result<Genesis, GenesisError> {
-        let genesis: Genesis = canonical::from_json("genesis", bytes, GENESIS_BYTES_MAX)?;
+        let genesis: Genesis =
+            canonical::from_json("genesis", bytes, GENESIS_BYTES_MAX).map_err(|e| version_or(bytes, e))?;
         genesis.validate()?;
         Ok(genesis)
     }
@@ -200,7 +223,7 @@ impl Genesis {
             return Err(GenesisError::Offset(self.utc_offset_minutes));
         }
         if self.genesis_ms > JSON_INTEGER_MAX {
-            return Err(GenesisError::Text { field: "genesis_ms (≤ 2^53)".into(), max: 0 });
+            return Err(GenesisError::Time(self.genesis_ms));
         }
         let mut ids = BTreeSet::new();
         let mut keys = BTreeSet::new();
