@@ -424,8 +424,14 @@ pub fn verify_consistency(
     let (new, _) = verify_checkpoint_note(newer, genesis)?;
     check_successor(&old.checkpoint, &new.checkpoint)?;
     let (size1, size2) = (old.checkpoint.size, new.checkpoint.size);
-    if size1 == 0 || size1 == size2 {
-        // Every tree extends the empty one; equal sizes need equal roots (check_successor).
+    if size1 == 0 {
+        // Every tree extends the empty one: such a "proof" says nothing (R-MRK-7).
+        return Err(BundleError::Consistency(
+            "the older checkpoint is empty; every log extends it, so there is nothing to prove".into(),
+        ));
+    }
+    if size1 == size2 {
+        // Equal sizes need equal roots (check_successor) and an empty proof.
         if !proof.is_empty() {
             return Err(BundleError::Consistency(format!(
                 "sizes {size1} and {size2} need an empty proof, got {} hashes",

@@ -5,7 +5,7 @@
 //! clocks skip weekends and public holidays but count adjusted working days (调休), the
 //! Saturdays and Sundays the State Council declares working days to bridge a holiday.
 //! The network publishes one [`CalendarYear`] document per year on the ledger; the node
-//! folds them into a [`Calendar`] (`docs/protocol/items.md` §Calendar).
+//! folds them into a [`Calendar`] (`docs/PROTOCOL.md` §9).
 //!
 //! # Terminology
 //!

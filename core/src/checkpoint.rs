@@ -2,7 +2,7 @@
 //! signed by a quorum of validators with tlog-cosignature/v1 Ed25519 cosignatures
 //! (<https://c2sp.org/tlog-cosignature>).
 //!
-//! `docs/protocol/checkpoint.md` states rules R-CKPT-1 to R-CKPT-9, which the errors
+//! `docs/PROTOCOL.md` §13 states rules R-CKPT-1 to R-CKPT-9, which the errors
 //! below cite; the note layer underneath is [`crate::note`].
 //!
 //! # Terminology

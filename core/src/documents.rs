@@ -438,14 +438,6 @@ pub enum FieldError {
         /// Maximum.
         max: usize,
     },
-    /// Too many recipients on a sealed payload.
-    #[error("R-DOC-2: {got} recipients, at most {max}")]
-    Recipients {
-        /// Count seen.
-        got: usize,
-        /// The limit.
-        max: usize,
-    },
 }
 
 fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), FieldError> {
@@ -459,13 +451,6 @@ fn opt_text(field: &'static str, value: &Option<String>, max: usize) -> Result<(
     value.as_deref().map_or(Ok(()), |v| text(field, v, 1, max))
 }
 
-fn sealed(s: &Sealed) -> Result<(), FieldError> {
-    if s.recipients.len() > crate::limits::RECIPIENTS_MAX {
-        return Err(FieldError::Recipients { got: s.recipients.len(), max: crate::limits::RECIPIENTS_MAX });
-    }
-    Ok(())
-}
-
 impl Document {
     /// Check every text field's length and every list's bound (R-DOC-*).
     pub fn check_fields(&self) -> Result<(), FieldError> {
@@ -476,7 +461,8 @@ impl Document {
                 text("title", &b.title, 1, SHORT)
             }
             Document::Revoke(b) => text("reason", &b.reason, 1, LONG),
-            Document::ClientEnroll(b) => sealed(&b.identity),
+            // Sealed payloads bound their recipients when parsed (R-SEAL-9).
+            Document::ClientEnroll(_) => Ok(()),
             Document::ClientRevoke(b) => text("reason", &b.reason, 1, LONG),
             Document::Calendar(_) => Ok(()),
             Document::Request(b) => {
@@ -484,15 +470,12 @@ impl Document {
                 if let Scope::Branch { branch } = &b.scope {
                     text("scope.branch", branch, 1, SHORT)?;
                 }
-                sealed(&b.contents)
+                Ok(())
             }
             Document::Authorization(b) => opt_text("reason", &b.reason, LONG),
             Document::Return(b) => opt_text("note", &b.note, LONG),
-            Document::Response(b) => sealed(&b.contents),
-            Document::Correction(b) => {
-                text("reason", &b.reason, 1, LONG)?;
-                sealed(&b.contents)
-            }
+            Document::Response(_) => Ok(()),
+            Document::Correction(b) => text("reason", &b.reason, 1, LONG),
             Document::Decline(b) => text("reason", &b.reason, 1, LONG),
             Document::Withdraw(b) => text("reason", &b.reason, 1, LONG),
             Document::Accept(b) => opt_text("note", &b.note, LONG),

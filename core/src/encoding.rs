@@ -76,7 +76,7 @@ pub fn b64_decode_array<const N: usize>(text: &str) -> Result<[u8; N], EncodingE
 pub struct Hash(pub [u8; 32]);
 
 impl Hash {
-    /// The all-zero hash (the "previous header" of height 1).
+    /// The all-zero hash (a placeholder; height 1's `prev` is the genesis hash).
     pub const ZERO: Hash = Hash([0; 32]);
 
     /// SHA-256 of `bytes`.

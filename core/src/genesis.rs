@@ -299,7 +299,7 @@ impl Genesis {
         calendar
     }
 
-    /// The validator set: (cosigner name, key, power), ordered by org id.
+    /// The validator set: (cosigner name, key, power), in genesis order.
     pub fn validators(&self) -> Vec<crate::block::Validator> {
         self.orgs
             .iter()

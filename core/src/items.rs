@@ -3,7 +3,7 @@
 //!
 //! These are plaintext types; they are sealed elsewhere (`seal`). The shapes follow the
 //! standard 银行询证函 of 财会〔2020〕12号 (CONFIRMATIONS.md §2.3, §8) column for column;
-//! `docs/protocol/items.md` is the normative description and lists the rules `R-ITEM-n`.
+//! `docs/PROTOCOL.md` §9 is the normative description and lists the rules `R-ITEM-n`.
 //!
 //! # Terminology
 //!

@@ -50,7 +50,7 @@ pub const NETWORK_ID_BYTES_MAX: usize = 128;
 pub const CIPHERTEXT_BYTES_MAX: usize = 192 * 1024;
 
 /// Longest Merkle proof accepted. Every inclusion and consistency proof in a tree of at most
-/// 2^62 leaves fits (`docs/protocol/merkle.md` R-MRK-5); no ledger will reach that size.
+/// 2^62 leaves fits (`docs/PROTOCOL.md` R-MRK-5); no ledger will reach that size.
 pub const PROOF_HASHES_MAX: usize = 63;
 
 /// Most documents in one block.

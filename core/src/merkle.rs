@@ -26,7 +26,7 @@ use crate::encoding::Hash;
 use crate::limits::PROOF_HASHES_MAX;
 
 /// Why a Merkle operation or proof was refused. Messages name the rule of
-/// `docs/protocol/merkle.md` that was broken.
+/// `docs/PROTOCOL.md` §11 that was broken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MerkleError {
     /// The proof is longer than any valid proof can be; refused before any hashing.
@@ -718,7 +718,7 @@ mod tests {
         // Leaf 0 takes the same left/right path in trees of 3 and 4 leaves, so the proof for
         // size 3 also "verifies" at size 4 against the size-3 root. This is RFC 9162
         // behaviour: the size is bound by the signed checkpoint, which signs size and root
-        // together (see docs/protocol/merkle.md).
+        // together (see docs/PROTOCOL.md §11).
         let all = leaves(4);
         let tree = tree_of(&all);
         let proof = tree.inclusion_proof(0, 3).unwrap();

@@ -3,7 +3,7 @@
 //! Figures in a confirmation are legal statements: `100.50` must never become
 //! `100.49999999`. Every figure therefore travels as a JSON *string* in one spelling
 //! (no exponent, no `+`, no leading zeros, no trailing `.`), and is compared through a
-//! scaled `i128`, never a float (`docs/protocol/items.md` §Value formats).
+//! scaled `i128`, never a float (`docs/PROTOCOL.md` §9 §Value formats).
 //!
 //! # Terminology
 //!

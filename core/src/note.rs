@@ -2,7 +2,7 @@
 //! followed by one or more signature lines, each naming the key that made it.
 //!
 //! Checkpoints ([`crate::checkpoint`]) are signed notes; this module knows nothing about
-//! their body. `docs/protocol/checkpoint.md` §Signed notes states rules R-NOTE-1 to
+//! their body. `docs/PROTOCOL.md` §13 states rules R-NOTE-1 to
 //! R-NOTE-11, which the errors below cite.
 //!
 //! # Terminology

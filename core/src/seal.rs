@@ -26,7 +26,7 @@
 //! Both encryptions take `C` as associated data, so a ciphertext or a wrapped key cut from
 //! one document and pasted under another's commitment does not open. The HPKE suite is
 //! DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305 (ids 0x0020, 0x0001, 0x0003).
-//! `docs/protocol/keys-and-sealing.md` states these rules as `R-SEAL-n`.
+//! `docs/PROTOCOL.md` §8 states these rules as `R-SEAL-n`.
 
 use crate::canonical::{CanonicalError, from_canonical, to_canonical};
 use crate::domain::{CONTENT_COMMITMENT, CONTENT_KEY_WRAP};

@@ -761,7 +761,7 @@ impl State {
     fn working_days_after(&self, start: Date, days: u32) -> Result<Date, Rejection> {
         self.calendar
             .add_working_days(start, days)
-            .map_err(|e| Rejection::Invalid { rule: "R-CAL-2", detail: e.to_string() })
+            .map_err(|e| Rejection::Invalid { rule: "R-CAL-8", detail: e.to_string() })
     }
 
     fn status_in(

@@ -242,7 +242,11 @@ impl ChainVerifier {
     /// applied to a copy first (which costs a copy of the state and log per block; a
     /// whole-chain check uses [`verify_chain`], which does not copy).
     pub fn push(&mut self, block: &Block) -> Result<BlockSummary, ChainError> {
-        let decoded = decode_documents(&block.documents, &self.network);
+        let decoded = if block.documents.len() <= BLOCK_DOCUMENTS_MAX {
+            decode_documents(&block.documents, &self.network)
+        } else {
+            Vec::new()
+        };
         let mut next = self.clone();
         let summary = next.apply_in_place(block, decoded)?;
         *self = next;
@@ -383,10 +387,14 @@ pub fn verify_chain_with_threads(
 ) -> Result<ChainSummary, ChainError> {
     let mut verifier = ChainVerifier::new(genesis);
     // Decode everything up front across threads (signature checks dominate), then apply in order.
-    let all: Vec<serde_json::Value> = blocks.iter().flat_map(|b| b.documents.iter().cloned()).collect();
+    // A block over the document limit is refused (R-BLK-7) before any of it is decoded.
+    let within = |b: &&Block| b.documents.len() <= BLOCK_DOCUMENTS_MAX;
+    let all: Vec<serde_json::Value> =
+        blocks.iter().filter(within).flat_map(|b| b.documents.iter().cloned()).collect();
     let mut decoded = decode_parallel(&all, &genesis.network, threads).into_iter();
     for block in blocks {
-        let mine: Vec<_> = decoded.by_ref().take(block.documents.len()).collect();
+        let mine: Vec<_> =
+            if within(&block) { decoded.by_ref().take(block.documents.len()).collect() } else { Vec::new() };
         verifier.apply_in_place(block, mine)?;
     }
     Ok(verifier.summary())

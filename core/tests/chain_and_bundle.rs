@@ -160,11 +160,11 @@ fn r_blk_9_a_tampered_document_is_reported_with_its_leaf_index() {
 }
 
 #[test]
-fn r_blk_9_a_dropped_enrollment_makes_later_documents_invalid() {
+fn r_blk_10_a_dropped_document_changes_the_root() {
     let (l, _) = ledger();
     let mut blocks = l.blocks.clone();
-    // Drop the checker's enrollment from block 1 and recertify: the response in block 5
-    // is then signed by an unenrolled checker... but first the tree root disagrees.
+    // Drop the checker's enrollment from block 1 and recertify: the log no longer has the
+    // leaves the header's root commits to.
     blocks[0].documents.remove(2);
     blocks[0].header.documents -= 1;
     recertify(&l, &mut blocks[0]);
@@ -343,4 +343,78 @@ fn the_demo_ledger_tells_a_whole_confirmation_and_verifies() {
     let answer = vouch_core::testkit::demo_response_contents().unwrap();
     let diffs = vouch_core::items::differences(&request, &answer);
     assert!(!diffs.is_empty());
+}
+
+#[test]
+fn r_cert_1_more_signatures_than_validators_is_refused() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    let extra = blocks[0].certificate.signatures[0].clone();
+    blocks[0].certificate.signatures.push(extra);
+    let e = chain_error(&l, &blocks);
+    assert!(e.to_string().contains("R-CERT-1"), "{e}");
+}
+
+#[test]
+fn r_bun_6_entries_are_in_ledger_order_without_repeats() {
+    let (l, req) = ledger();
+    let mut bundle = l.bundle(req, false).unwrap();
+    bundle.entries.swap(0, 1);
+    assert!(bundle_error(&l, &bundle).starts_with("R-BUN-6"));
+    let mut bundle = l.bundle(req, false).unwrap();
+    let first = bundle.entries[0].clone();
+    bundle.entries.insert(1, first);
+    assert!(bundle_error(&l, &bundle).starts_with("R-BUN-6"));
+}
+
+#[test]
+fn r_cons_1_an_empty_older_checkpoint_proves_nothing() {
+    let (l, _) = ledger();
+    let empty = vouch_core::testkit::golden::checkpoint_at(&l, 0, 1).unwrap();
+    let newer = l.checkpoint().unwrap();
+    let e = verify_consistency(empty.as_bytes(), newer.as_bytes(), &[], &l.net.genesis).unwrap_err();
+    assert!(e.to_string().starts_with("R-CONS-1"), "{e}");
+}
+
+#[test]
+fn r_blk_7_a_block_over_the_document_limit_is_refused_before_decoding() {
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    let one = blocks[0].documents[0].clone();
+    blocks[1].documents = vec![one; vouch_core::limits::BLOCK_DOCUMENTS_MAX + 1];
+    blocks[1].header.documents = blocks[1].documents.len() as u64;
+    recertify(&l, &mut blocks[1]);
+    let e = chain_error(&l, &blocks);
+    assert_eq!((e.height, e.document), (2, None));
+    assert!(e.to_string().contains("R-BLK-7") && e.to_string().contains("at most"), "{e}");
+    let mut verifier = vouch_core::verify::ChainVerifier::new(&l.net.genesis);
+    verifier.push(&l.blocks[0]).unwrap();
+    assert!(verifier.push(&blocks[1]).unwrap_err().to_string().contains("R-BLK-7"));
+    assert_eq!(verifier.height(), 1, "a refused block leaves the verifier where it was");
+}
+
+#[test]
+fn r_blk_9_a_certified_block_breaking_a_state_rule_is_refused() {
+    // A block whose header, root and certificate are all right, but which replays a
+    // document already on the ledger: only the state machine can catch it (R-ST-1).
+    let (l, _) = ledger();
+    let mut blocks = l.blocks.clone();
+    let replay = blocks[0].documents[0].clone();
+    let last = blocks.len() - 1; // the empty block
+    blocks[last].documents.push(replay.clone());
+    blocks[last].header.documents = 1;
+    let mut tree = vouch_core::merkle::MemoryTree::new();
+    for env in &l.committed {
+        tree.push(&env.bytes).unwrap();
+    }
+    tree.push(&vouch_core::canonical::to_canonical(&replay)).unwrap();
+    blocks[last].header.tree_size = tree.size();
+    blocks[last].header.root = tree.root().unwrap();
+    recertify(&l, &mut blocks[last]);
+    let e = chain_error(&l, &blocks);
+    assert_eq!(
+        (e.height, e.document, e.leaf_index),
+        (last as u64 + 1, Some(0), Some(l.committed.len() as u64))
+    );
+    assert!(e.to_string().contains("R-BLK-9") && e.to_string().contains("R-ST-1"), "{e}");
 }

@@ -1,4 +1,4 @@
-//! The worked example of `docs/protocol/checkpoint.md`, from fixed test seeds. Run with
+//! The worked example of `docs/PROTOCOL.md` §13, from fixed test seeds. Run with
 //! `cargo test -p vouch-core --test checkpoint_example -- --nocapture` to print it; the
 //! test fails when a byte drifts from the copy below (and in the doc).
 
@@ -56,5 +56,5 @@ fn worked_example() {
     println!("== note ==\n{note}== end ==");
     let report = verify_quorum(&CosignedCheckpoint::parse_note(note.as_bytes()).unwrap(), &set).unwrap();
     assert_eq!((report.signed_power, report.total_power), (3, 4));
-    assert_eq!(note, EXPECTED_NOTE, "the worked example drifted; update docs/protocol/checkpoint.md too");
+    assert_eq!(note, EXPECTED_NOTE, "the worked example drifted; update docs/PROTOCOL.md §13 too");
 }

@@ -1,4 +1,4 @@
-//! Produce the worked sealing example in `docs/protocol/keys-and-sealing.md` and fail when
+//! Produce the worked sealing example in `docs/PROTOCOL.md` §8 and fail when
 //! a byte of it drifts. Run with `--nocapture` to print it.
 
 use rand_chacha::ChaCha20Rng;

@@ -488,3 +488,308 @@ fn a_refused_document_leaves_the_state_unchanged() {
     assert!(w.ledger.commit().is_err());
     assert_eq!(&before, w.ledger.verifier.state());
 }
+
+fn admin_of(w: &World, org: &str) -> (Signer, SigningKey) {
+    let key = w.ledger.org(org).unwrap().admin.clone();
+    (Signer { org: vouch_core::ids::OrgId::new(org).unwrap(), key: key.public() }, key)
+}
+
+fn submit_admin(
+    w: &mut World,
+    org: &str,
+    document: Document,
+) -> Result<vouch_core::verify::BlockSummary, TestkitError> {
+    let (signer, key) = admin_of(w, org);
+    w.ledger.submit((&signer, &key), None, document).unwrap();
+    w.ledger.commit()
+}
+
+#[test]
+fn r_enr_3_revocation_is_by_the_own_admin_of_a_person_key_once() {
+    let mut w = world();
+    let revoke = |key: vouch_core::keys::PublicKey| {
+        Document::Revoke(vouch_core::documents::Revoke { key, reason: "left".into() })
+    };
+    // Another org's admin cannot revoke li-si.
+    let k = w.auditor.key.public();
+    assert!(rejected_rule(submit_admin(&mut w, "bank-a", revoke(k))).starts_with("R-ENR-3"));
+    // An admin key is not a person key.
+    let admin = w.ledger.org("audit-x").unwrap().admin.public();
+    assert!(rejected_rule(submit_admin(&mut w, "audit-x", revoke(admin))).starts_with("R-ENR-3"));
+    // A person cannot revoke.
+    let a2 = w.auditor2.clone();
+    assert!(rejected_rule(submit_as(&mut w, &a2, revoke(k))).starts_with("R-ENR-3"));
+    submit_admin(&mut w, "audit-x", revoke(k)).unwrap();
+    assert!(rejected_rule(submit_admin(&mut w, "audit-x", revoke(k))).starts_with("R-ENR-3"));
+}
+
+#[test]
+fn r_cli_2_client_references_and_keys_are_unique() {
+    let mut w = world();
+    let m = w.maker.clone();
+    w.ledger.enroll_client(&m, "c-001", &json!({"name": "again"})).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-CLI-2"), "{msg}");
+}
+
+#[test]
+fn r_cli_3_client_identity_is_sealed_for_the_bank_and_regulators_only() {
+    let mut w = world();
+    let m = w.maker.clone();
+    let auditor_key = w.ledger.net.genesis.org(&w.auditor.org).unwrap().encryption_key;
+    let sealed = w.ledger.seal(&json!({"name": "leaky"}), &[("org/audit-x".into(), auditor_key)]).unwrap();
+    let doc = Document::ClientEnroll(vouch_core::documents::ClientEnroll {
+        client: vouch_core::ids::ClientRef::new("c-077").unwrap(),
+        key: SigningKey::from_seed(&[77; 32]).public(),
+        encryption_key: vouch_core::keys::DecryptionKey::from_bytes([77; 32]).public(),
+        identity: sealed,
+    });
+    let msg = rejected_rule(submit_as(&mut w, &m, doc));
+    assert!(msg.starts_with("R-CLI-3"), "{msg}");
+}
+
+#[test]
+fn r_cli_4_a_revoked_client_can_no_longer_be_asked_about_or_authorize() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let m = w.maker.clone();
+    let revoke = Document::ClientRevoke(vouch_core::documents::ClientRevoke {
+        client: w.client.client.clone(),
+        reason: "closed".into(),
+    });
+    // Another bank cannot revoke bank-a's client.
+    let o = w.other_bank.clone();
+    assert!(rejected_rule(submit_as(&mut w, &o, revoke.clone())).starts_with("R-CLI-4"));
+    submit_as(&mut w, &m, revoke.clone()).unwrap();
+    assert!(rejected_rule(submit_as(&mut w, &m, revoke)).starts_with("R-CLI-4"));
+    // The client's key is no longer active (R-ST-3), and no new request may name it (R-REQ-3).
+    let c = w.client.clone();
+    w.ledger.authorize(&c, &req, d("2027-03-31")).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-ST-3"));
+    let a = w.auditor.clone();
+    w.ledger.request(&a, &c, "AX-2", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-REQ-3"));
+}
+
+#[test]
+fn r_cal_p_only_a_regulator_publishes_the_calendar_and_it_moves_deadlines() {
+    let mut w = world();
+    let year =
+        vouch_core::calendar::CalendarYear { year: 2027, holidays: vec![d("2027-01-01")], workdays: vec![] };
+    let m = w.maker.clone();
+    assert!(rejected_rule(submit_as(&mut w, &m, Document::Calendar(year.clone()))).starts_with("R-CAL-P"));
+    let bad =
+        vouch_core::calendar::CalendarYear { year: 2027, holidays: vec![d("2026-01-01")], workdays: vec![] };
+    assert!(rejected_rule(submit_admin(&mut w, "regulator", Document::Calendar(bad))).starts_with("R-CAL-P"));
+    submit_admin(&mut w, "regulator", Document::Calendar(year)).unwrap();
+    assert!(!w.ledger.verifier.state().calendar.is_working_day(d("2027-01-01")));
+}
+
+#[test]
+fn r_req_2_the_addressee_must_be_a_bank() {
+    let mut w = world();
+    let a = w.auditor.clone();
+    let mut c = w.client.clone();
+    c.bank = vouch_core::ids::OrgId::new("regulator").unwrap();
+    w.ledger.request(&a, &c, "AX-5", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-REQ-2"), "{msg}");
+}
+
+#[test]
+fn r_req_3_the_client_must_be_enrolled_at_that_bank() {
+    let mut w = world();
+    let a = w.auditor.clone();
+    let mut c = w.client.clone();
+    c.bank = vouch_core::ids::OrgId::new("bank-b").unwrap();
+    w.ledger.request(&a, &c, "AX-6", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-REQ-3"), "{msg}");
+}
+
+#[test]
+fn r_req_5_the_deadline_is_bounded() {
+    let mut w = world();
+    let a = w.auditor.clone();
+    let c = w.client.clone();
+    for days in [0, vouch_core::limits::RESPONSE_DAYS_MAX + 1] {
+        let env = w
+            .ledger
+            .request(&a, &c, "AX-7", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents())
+            .unwrap();
+        let Document::Request(mut body) = env.document.clone() else { unreachable!() };
+        w.ledger.pending.clear();
+        body.response_days = days;
+        let msg = rejected_rule(submit_as(&mut w, &a, Document::Request(body)));
+        assert!(msg.starts_with("R-REQ-5"), "{msg}");
+    }
+}
+
+#[test]
+fn r_auth_4_an_authorization_carries_the_bank_key_and_covers_the_due_date() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let c = w.client.clone();
+    // valid_until before the answer's due date.
+    w.ledger.authorize(&c, &req, d("2026-11-24")).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-AUTH-4") && msg.contains("due date"), "{msg}");
+    // No bank_key.
+    let signer = Signer { org: c.bank.clone(), key: c.key.public() };
+    w.ledger
+        .submit(
+            (&signer, &c.key),
+            None,
+            Document::Authorization(vouch_core::documents::Authorization {
+                request: req.id,
+                decision: Decision::Authorize,
+                valid_until: Some(d("2027-03-31")),
+                bank_key: None,
+                reason: None,
+            }),
+        )
+        .unwrap();
+    assert!(rejected_rule(w.ledger.commit()).starts_with("R-AUTH-4"));
+}
+
+#[test]
+fn r_ret_1_only_the_addressed_bank_returns() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    let o = w.other_bank.clone();
+    let ret = Document::Return(vouch_core::documents::Return {
+        request: req.id,
+        reason: vouch_core::documents::ReturnReason::NotACustomer,
+        note: None,
+    });
+    assert!(rejected_rule(submit_as(&mut w, &o, ret)).starts_with("R-RET-1"));
+}
+
+#[test]
+fn r_resp_5_answers_are_sealed_for_the_auditor_bank_and_regulators() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    let bank_key = w.ledger.net.genesis.org(&w.maker.org).unwrap().encryption_key;
+    let sealed = w.ledger.seal(&json!({}), &[("org/bank-a".into(), bank_key)]).unwrap();
+    let (m, c) = (w.maker.clone(), w.checker.clone());
+    w.ledger
+        .submit(
+            (&m.signer(), &m.key),
+            Some((&c.signer(), &c.key)),
+            Document::Response(vouch_core::documents::Response {
+                request: req.id,
+                conclusion: Conclusion::Matches,
+                contents: sealed,
+            }),
+        )
+        .unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-RESP-5"), "{msg}");
+}
+
+#[test]
+fn r_cor_1_only_an_answered_request_is_corrected() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    let (m, c) = (w.maker.clone(), w.checker.clone());
+    w.ledger.respond(&m, &c, &req, Conclusion::Matches, &json!({}), Some((req.id, "x"))).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-COR-1"), "{msg}");
+}
+
+#[test]
+fn r_dec_1_only_the_addressed_bank_declines() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    let o = w.other_bank.clone();
+    let dec = Document::Decline(vouch_core::documents::Decline { request: req.id, reason: "no".into() });
+    assert!(rejected_rule(submit_as(&mut w, &o, dec.clone())).starts_with("R-DEC-1"));
+    let m = w.maker.clone();
+    submit_as(&mut w, &m, dec).unwrap();
+    assert_eq!(status(&w, &req), Status::Declined);
+}
+
+#[test]
+fn r_wdr_2_no_withdrawal_after_an_answer() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    respond(&mut w, &req);
+    let a = w.auditor.clone();
+    let msg = rejected_rule(submit_as(
+        &mut w,
+        &a,
+        Document::Withdraw(vouch_core::documents::Withdraw { request: req.id, reason: "too late".into() }),
+    ));
+    assert!(msg.starts_with("R-WDR-2"), "{msg}");
+}
+
+#[test]
+fn r_acc_1_only_the_requesting_firm_accepts() {
+    let mut w = world();
+    let req = send(&mut w, "AX-1");
+    authorize(&mut w, &req);
+    let resp = respond(&mut w, &req);
+    let m = w.maker.clone();
+    let msg = rejected_rule(submit_as(
+        &mut w,
+        &m,
+        Document::Accept(vouch_core::documents::Accept { request: req.id, response: resp.id, note: None }),
+    ));
+    assert!(msg.starts_with("R-ACC-1"), "{msg}");
+}
+
+#[test]
+fn r_doc_1_text_fields_are_bounded() {
+    let w = world();
+    let a = w.auditor.clone();
+    let draft = Draft {
+        network: w.ledger.net.genesis.network.clone(),
+        created_ms: w.ledger.now_ms,
+        author: a.signer(),
+        checker: None,
+        document: Document::Withdraw(vouch_core::documents::Withdraw {
+            request: vouch_core::encoding::Hash::ZERO,
+            reason: "x".repeat(vouch_core::limits::TEXT_LONG_BYTES_MAX + 1),
+        }),
+    };
+    let e = draft.sign(&a.key, None).unwrap_err().to_string();
+    assert!(e.contains("R-DOC-1"), "{e}");
+    let empty = Draft {
+        network: w.ledger.net.genesis.network.clone(),
+        created_ms: w.ledger.now_ms,
+        author: a.signer(),
+        checker: None,
+        document: Document::Withdraw(vouch_core::documents::Withdraw {
+            request: vouch_core::encoding::Hash::ZERO,
+            reason: String::new(),
+        }),
+    };
+    assert!(empty.sign(&a.key, None).unwrap_err().to_string().contains("R-DOC-1"));
+}
+
+#[test]
+fn policy_without_client_authorization_lets_the_bank_answer_at_once() {
+    let mut net = DemoNetwork::new(9).unwrap();
+    net.genesis.policy.client_authorization_required = false;
+    let mut l = Ledger::new(net);
+    let a = l.enroll("audit-x", "li-si", "李四", "Manager").unwrap();
+    let m = l.enroll("bank-a", "zhang-san", "张三", "经办").unwrap();
+    let c = l.enroll("bank-a", "zhao-liu", "赵六", "复核").unwrap();
+    l.commit().unwrap();
+    let client = l.enroll_client(&m, "c-1", &json!({"name": "x"})).unwrap();
+    l.commit().unwrap();
+    let req =
+        l.request(&a, &client, "AX-1", Form::Form2, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    l.commit().unwrap();
+    // The bank is a recipient and can open the request without any authorization.
+    let Document::Request(body) = &req.document else { unreachable!() };
+    let bank_key = l.org("bank-a").unwrap().decryption.clone();
+    assert!(body.contents.open_as("org/bank-a", &bank_key).is_ok());
+    l.respond(&m, &c, &req, Conclusion::Matches, &json!({}), None).unwrap();
+    l.commit().unwrap();
+    assert_eq!(l.verifier.state().request(&req.id).unwrap().status, Status::Answered);
+}

@@ -570,7 +570,7 @@ impl Ledger {
     }
 }
 
-/// The example form-1 request of `docs/protocol/items.md` (a deposits, loans and closed
+/// The example form-1 request of `docs/PROTOCOL.md` §9 (a deposits, loans and closed
 /// accounts letter as of 2025-12-31).
 pub fn demo_request_contents() -> Result<crate::items::RequestContents, TestkitError> {
     let contents: crate::items::RequestContents = serde_json::from_str(include_str!("request_form1.json"))
@@ -579,7 +579,7 @@ pub fn demo_request_contents() -> Result<crate::items::RequestContents, TestkitE
     Ok(contents)
 }
 
-/// The example answer of `docs/protocol/items.md` to [`demo_request_contents`]: one balance
+/// The example answer of `docs/PROTOCOL.md` §9 to [`demo_request_contents`]: one balance
 /// exception and one account the client did not list.
 pub fn demo_response_contents() -> Result<crate::items::ResponseContents, TestkitError> {
     let contents: crate::items::ResponseContents = serde_json::from_str(include_str!("response_form1.json"))
