@@ -52,6 +52,13 @@ pub fn to_canonical<T: Serialize>(value: &T) -> Vec<u8> {
     }
 }
 
+/// Append `value`'s RFC 8785 encoding to `out` (saves a copy where a prefix comes first).
+pub fn append_canonical<T: Serialize>(out: &mut Vec<u8>, value: &T) {
+    if let Err(e) = serde_json_canonicalizer::to_writer(value, out) {
+        unreachable_serialization(e)
+    }
+}
+
 #[cold]
 #[allow(clippy::panic)]
 fn unreachable_serialization(e: serde_json::Error) -> ! {

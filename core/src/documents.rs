@@ -403,22 +403,21 @@ impl Document {
     }
 
     /// Parse a body of type `t` from a JSON value, refusing unknown fields.
-    pub fn from_value(t: DocType, v: serde_json::Value) -> Result<Document, serde_json::Error> {
-        use serde_json::from_value as f;
+    pub fn from_value(t: DocType, v: &serde_json::Value) -> Result<Document, serde_json::Error> {
         Ok(match t {
-            DocType::Enroll => Document::Enroll(f(v)?),
-            DocType::Revoke => Document::Revoke(f(v)?),
-            DocType::ClientEnroll => Document::ClientEnroll(f(v)?),
-            DocType::ClientRevoke => Document::ClientRevoke(f(v)?),
-            DocType::Calendar => Document::Calendar(f(v)?),
-            DocType::Request => Document::Request(f(v)?),
-            DocType::Authorization => Document::Authorization(f(v)?),
-            DocType::Return => Document::Return(f(v)?),
-            DocType::Response => Document::Response(f(v)?),
-            DocType::Correction => Document::Correction(f(v)?),
-            DocType::Decline => Document::Decline(f(v)?),
-            DocType::Withdraw => Document::Withdraw(f(v)?),
-            DocType::Accept => Document::Accept(f(v)?),
+            DocType::Enroll => Document::Enroll(Enroll::deserialize(v)?),
+            DocType::Revoke => Document::Revoke(Revoke::deserialize(v)?),
+            DocType::ClientEnroll => Document::ClientEnroll(ClientEnroll::deserialize(v)?),
+            DocType::ClientRevoke => Document::ClientRevoke(ClientRevoke::deserialize(v)?),
+            DocType::Calendar => Document::Calendar(CalendarYear::deserialize(v)?),
+            DocType::Request => Document::Request(Request::deserialize(v)?),
+            DocType::Authorization => Document::Authorization(Authorization::deserialize(v)?),
+            DocType::Return => Document::Return(Return::deserialize(v)?),
+            DocType::Response => Document::Response(Response::deserialize(v)?),
+            DocType::Correction => Document::Correction(Correction::deserialize(v)?),
+            DocType::Decline => Document::Decline(Decline::deserialize(v)?),
+            DocType::Withdraw => Document::Withdraw(Withdraw::deserialize(v)?),
+            DocType::Accept => Document::Accept(Accept::deserialize(v)?),
         })
     }
 }

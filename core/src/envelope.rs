@@ -153,12 +153,15 @@ pub struct Draft {
     pub document: Document,
 }
 
+/// `ENVELOPE_SIGNATURE || JCS(envelope without "sig" and "checker_sig")`, built in one
+/// buffer from the envelope's fields and its body as JSON.
 fn signing_bytes(
     network: &NetworkId,
     created_ms: u64,
     author: &Signer,
     checker: &Option<Signer>,
-    document: &Document,
+    doc_type: DocType,
+    body: &serde_json::Value,
 ) -> Vec<u8> {
     #[derive(Serialize)]
     struct Unsigned<'a> {
@@ -170,24 +173,25 @@ fn signing_bytes(
         author: &'a Signer,
         #[serde(skip_serializing_if = "Option::is_none")]
         checker: &'a Option<Signer>,
-        body: serde_json::Value,
+        body: &'a serde_json::Value,
     }
-    let unsigned = Unsigned {
-        v: PROTOCOL_VERSION,
-        doc_type: document.doc_type(),
-        network,
-        created_ms,
-        author,
-        checker,
-        body: document.to_value(),
-    };
-    ENVELOPE_SIGNATURE.prefix(&canonical::to_canonical(&unsigned))
+    let unsigned = Unsigned { v: PROTOCOL_VERSION, doc_type, network, created_ms, author, checker, body };
+    let mut out = ENVELOPE_SIGNATURE.bytes().to_vec();
+    canonical::append_canonical(&mut out, &unsigned);
+    out
 }
 
 impl Draft {
     /// The exact bytes each signer signs (domain prefix included).
     pub fn signing_bytes(&self) -> Vec<u8> {
-        signing_bytes(&self.network, self.created_ms, &self.author, &self.checker, &self.document)
+        signing_bytes(
+            &self.network,
+            self.created_ms,
+            &self.author,
+            &self.checker,
+            self.document.doc_type(),
+            &self.document.to_value(),
+        )
     }
 
     /// Sign as the author (and the checker, if given) and produce the canonical envelope.
@@ -225,10 +229,9 @@ fn peek_version(bytes: &[u8]) -> Option<u32> {
     serde_json::from_slice::<Peek>(bytes).ok().map(|p| p.v)
 }
 
-/// Sign an envelope's signing bytes (which already carry the `ENVELOPE_SIGNATURE` prefix).
+/// Sign an envelope's signing bytes, which already carry the `ENVELOPE_SIGNATURE` prefix.
 fn sign_envelope(key: &SigningKey, signing_bytes: &[u8]) -> Signature {
-    let message = signing_bytes.strip_prefix(ENVELOPE_SIGNATURE.bytes()).unwrap_or(signing_bytes);
-    key.sign(ENVELOPE_SIGNATURE, message)
+    key.sign_raw(signing_bytes)
 }
 
 impl Envelope {
@@ -257,7 +260,7 @@ impl Envelope {
             return Err(EnvelopeError::Time(wire.created_ms));
         }
         let name = wire.doc_type.as_str();
-        let document = Document::from_value(wire.doc_type, wire.body.clone())
+        let document = Document::from_value(wire.doc_type, &wire.body)
             .map_err(|e| EnvelopeError::Body { doc_type: name, detail: e.to_string() })?;
         // The typed body must re-encode to exactly the JSON received (no `null` standing in
         // for an absent optional field), so that one document has one encoding.
@@ -280,15 +283,25 @@ impl Envelope {
                 return Err(EnvelopeError::Checker { doc_type: name, detail: "must not carry a checker" });
             }
         }
-        let message = signing_bytes(&wire.network, wire.created_ms, &wire.author, &wire.checker, &document);
-        let unprefixed = message.strip_prefix(ENVELOPE_SIGNATURE.bytes()).unwrap_or(&message);
-        wire.author.key.verify(ENVELOPE_SIGNATURE, unprefixed, &wire.sig).map_err(|_: KeyError| {
-            EnvelopeError::Signature { who: "author", key: wire.author.key.to_b64() }
+        // The signed bytes are built from the body exactly as received (just checked to be
+        // the typed body's one encoding), so no second encoding of the body is needed.
+        let message = signing_bytes(
+            &wire.network,
+            wire.created_ms,
+            &wire.author,
+            &wire.checker,
+            wire.doc_type,
+            &wire.body,
+        );
+        // `message` already starts with the ENVELOPE_SIGNATURE prefix.
+        wire.author.key.verify_raw(&message, &wire.sig).map_err(|_: KeyError| EnvelopeError::Signature {
+            who: "author",
+            key: wire.author.key.to_b64(),
         })?;
         if let (Some(checker), Some(sig)) = (&wire.checker, &wire.checker_sig) {
             checker
                 .key
-                .verify(ENVELOPE_SIGNATURE, unprefixed, sig)
+                .verify_raw(&message, sig)
                 .map_err(|_| EnvelopeError::Signature { who: "checker", key: checker.key.to_b64() })?;
         }
         Ok(Envelope {

@@ -339,7 +339,8 @@ fn decode_documents(
     documents: &[serde_json::Value],
     network: &NetworkId,
 ) -> Vec<Result<Envelope, EnvelopeError>> {
-    decode_parallel(documents, network, if documents.len() >= 64 { 2 } else { 1 })
+    let refs: Vec<&serde_json::Value> = documents.iter().collect();
+    decode_parallel(&refs, network, if documents.len() >= 64 { 2 } else { 1 })
 }
 
 fn decode_one(value: &serde_json::Value, network: &NetworkId) -> Result<Envelope, EnvelopeError> {
@@ -347,7 +348,7 @@ fn decode_one(value: &serde_json::Value, network: &NetworkId) -> Result<Envelope
 }
 
 fn decode_parallel(
-    documents: &[serde_json::Value],
+    documents: &[&serde_json::Value],
     network: &NetworkId,
     threads: usize,
 ) -> Vec<Result<Envelope, EnvelopeError>> {
@@ -389,8 +390,8 @@ pub fn verify_chain_with_threads(
     // Decode everything up front across threads (signature checks dominate), then apply in order.
     // A block over the document limit is refused (R-BLK-7) before any of it is decoded.
     let within = |b: &&Block| b.documents.len() <= BLOCK_DOCUMENTS_MAX;
-    let all: Vec<serde_json::Value> =
-        blocks.iter().filter(within).flat_map(|b| b.documents.iter().cloned()).collect();
+    let all: Vec<&serde_json::Value> =
+        blocks.iter().filter(within).flat_map(|b| b.documents.iter()).collect();
     let mut decoded = decode_parallel(&all, &genesis.network, threads).into_iter();
     for block in blocks {
         let mine: Vec<_> =
