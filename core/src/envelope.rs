@@ -216,6 +216,46 @@ impl Draft {
     }
 }
 
+/// The signing bytes of a canonical envelope, cut from its bytes instead of re-encoded.
+///
+/// JCS sorts members, so an envelope's top-level members come in the order `author`,
+/// `body`, `checker`, `checker_sig`, `created_ms`, `network`, `sig`, `type`, `v`. Neither
+/// `sig` nor `checker_sig` is ever first, so each appears as the exact text
+/// `,"sig":"<base64>"` (resp. `,"checker_sig":…`), and removing that text leaves exactly
+/// `JCS(envelope without them)`. Only the top-level members can follow the body, and none
+/// of them contains a quote, so the last occurrence is the top-level one. Returns `None`
+/// (the caller then re-encodes) if the text is not found, which canonical input rules out.
+/// Debug builds check the result against the definition on every decode.
+fn signing_bytes_of_canonical(
+    bytes: &[u8],
+    sig: &Signature,
+    checker_sig: Option<&Signature>,
+) -> Option<Vec<u8>> {
+    fn member(name: &str, sig: &Signature) -> Vec<u8> {
+        format!(",\"{name}\":\"{}\"", crate::encoding::b64_encode(&sig.0)).into_bytes()
+    }
+    fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+        haystack.windows(needle.len()).rposition(|w| w == needle)
+    }
+    let sig_member = member("sig", sig);
+    let sig_at = rfind(bytes, &sig_member)?;
+    let mut cuts = vec![(sig_at, sig_member.len())];
+    if let Some(checker_sig) = checker_sig {
+        let checker_member = member("checker_sig", checker_sig);
+        let at = rfind(bytes.get(..sig_at)?, &checker_member)?;
+        cuts.insert(0, (at, checker_member.len()));
+    }
+    let mut out = Vec::with_capacity(ENVELOPE_SIGNATURE.bytes().len() + bytes.len());
+    out.extend_from_slice(ENVELOPE_SIGNATURE.bytes());
+    let mut from = 0;
+    for (at, len) in cuts {
+        out.extend_from_slice(bytes.get(from..at)?);
+        from = at + len;
+    }
+    out.extend_from_slice(bytes.get(from..)?);
+    Some(out)
+}
+
 /// The `v` field of a JSON object, if it has one that fits a `u32` (only called on bytes
 /// already known to be within the size limit).
 fn peek_version(bytes: &[u8]) -> Option<u32> {
@@ -250,6 +290,48 @@ impl Envelope {
                 });
             }
         };
+        Envelope::from_wire(wire, bytes.to_vec(), network)
+    }
+
+    /// Decode an envelope carried as a JSON object inside a larger file (a block, a
+    /// bundle). Its leaf is the RFC 8785 encoding of the object, so the container's own
+    /// spelling does not matter; everything else is checked as by [`Envelope::decode`].
+    pub fn decode_value(value: &serde_json::Value, network: &NetworkId) -> Result<Envelope, EnvelopeError> {
+        let bytes = canonical::to_canonical(value);
+        if bytes.len() > ENVELOPE_BYTES_MAX {
+            return Err(CanonicalError::TooLarge {
+                what: "envelope",
+                got: bytes.len(),
+                max: ENVELOPE_BYTES_MAX,
+            }
+            .into());
+        }
+        // The typed parse below reads an explicit `null` as an absent optional field, while
+        // the leaf would keep it: refuse it, as `decode` does, so one document has one leaf.
+        if value.as_object().is_some_and(|members| members.values().any(serde_json::Value::is_null)) {
+            return Err(CanonicalError::Invalid {
+                what: "envelope",
+                detail: "explicit null for an absent field".into(),
+            }
+            .into());
+        }
+        let wire = match Wire::deserialize(value) {
+            Ok(wire) => wire,
+            Err(e) => {
+                let version = value.get("v").and_then(serde_json::Value::as_u64);
+                return Err(match version.and_then(|v| u32::try_from(v).ok()) {
+                    Some(v) if v != PROTOCOL_VERSION => {
+                        EnvelopeError::Version { got: v, expected: PROTOCOL_VERSION }
+                    }
+                    _ => CanonicalError::Invalid { what: "envelope", detail: e.to_string() }.into(),
+                });
+            }
+        };
+        Envelope::from_wire(wire, bytes, network)
+    }
+
+    /// Rules R-ENV-3 to R-ENV-7 on a parsed envelope whose canonical bytes are `bytes`.
+    fn from_wire(wire: Wire, bytes: Vec<u8>, network: &NetworkId) -> Result<Envelope, EnvelopeError> {
         if wire.v != PROTOCOL_VERSION {
             return Err(EnvelopeError::Version { got: wire.v, expected: PROTOCOL_VERSION });
         }
@@ -283,15 +365,28 @@ impl Envelope {
                 return Err(EnvelopeError::Checker { doc_type: name, detail: "must not carry a checker" });
             }
         }
-        // The signed bytes are built from the body exactly as received (just checked to be
-        // the typed body's one encoding), so no second encoding of the body is needed.
-        let message = signing_bytes(
-            &wire.network,
-            wire.created_ms,
-            &wire.author,
-            &wire.checker,
-            wire.doc_type,
-            &wire.body,
+        let message = signing_bytes_of_canonical(&bytes, &wire.sig, wire.checker_sig.as_ref())
+            .unwrap_or_else(|| {
+                signing_bytes(
+                    &wire.network,
+                    wire.created_ms,
+                    &wire.author,
+                    &wire.checker,
+                    wire.doc_type,
+                    &wire.body,
+                )
+            });
+        debug_assert_eq!(
+            message,
+            signing_bytes(
+                &wire.network,
+                wire.created_ms,
+                &wire.author,
+                &wire.checker,
+                wire.doc_type,
+                &wire.body
+            ),
+            "signing bytes cut from the canonical envelope differ from their definition"
         );
         // `message` already starts with the ENVELOPE_SIGNATURE prefix.
         wire.author.key.verify_raw(&message, &wire.sig).map_err(|_: KeyError| EnvelopeError::Signature {
@@ -312,13 +407,62 @@ impl Envelope {
             document,
             sig: wire.sig,
             checker_sig: wire.checker_sig,
-            id: Hash::sha256(bytes),
-            bytes: bytes.to_vec(),
+            id: Hash::sha256(&bytes),
+            bytes,
         })
     }
 
     /// The type.
     pub fn doc_type(&self) -> DocType {
         self.document.doc_type()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::demo_ledger;
+
+    #[test]
+    fn signing_bytes_cut_from_canonical_bytes_equal_their_definition() {
+        let (ledger, _) = demo_ledger(3).unwrap();
+        for env in &ledger.committed {
+            let wire: Wire = canonical::from_canonical("envelope", &env.bytes, ENVELOPE_BYTES_MAX).unwrap();
+            let defined = signing_bytes(
+                &wire.network,
+                wire.created_ms,
+                &wire.author,
+                &wire.checker,
+                wire.doc_type,
+                &wire.body,
+            );
+            let cut = signing_bytes_of_canonical(&env.bytes, &wire.sig, wire.checker_sig.as_ref()).unwrap();
+            assert_eq!(cut, defined, "{}", env.doc_type().as_str());
+        }
+    }
+
+    #[test]
+    fn decode_value_matches_decode_and_refuses_nulls() {
+        let (ledger, _) = demo_ledger(3).unwrap();
+        let network = &ledger.net.genesis.network;
+        for env in &ledger.committed {
+            let value: serde_json::Value = serde_json::from_slice(&env.bytes).unwrap();
+            assert_eq!(Envelope::decode_value(&value, network).unwrap(), *env);
+            let mut with_null = value.clone();
+            with_null["checker_sig"] = serde_json::Value::Null;
+            if env.checker.is_none() {
+                let e = Envelope::decode_value(&with_null, network).unwrap_err().to_string();
+                assert!(e.contains("explicit null"), "{e}");
+                // The strict byte decoder refuses the same envelope.
+                assert!(Envelope::decode(&canonical::to_canonical(&with_null), network).is_err());
+            }
+            let mut future = value.clone();
+            future["v"] = 2.into();
+            future["expires_ms"] = 1.into();
+            assert!(matches!(
+                Envelope::decode_value(&future, network),
+                Err(EnvelopeError::Version { got: 2, .. })
+            ));
+        }
     }
 }

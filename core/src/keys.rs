@@ -73,9 +73,10 @@ impl PublicKey {
     /// Decode 32 bytes, refusing invalid and weak keys.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
         let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidPublicKey)?;
-        // Decompression reduces y mod p and ignores the sign bit when x = 0, so several
-        // spellings decode to one point; accept only the one the point compresses back to.
-        if &key.to_edwards().compress().to_bytes() != bytes {
+        // Decompression reduces y mod p, so y and y + p spell one point: accept only y < p.
+        // (The sign bit with x = 0 would be a second spelling too, but x = 0 only for
+        // y = ±1, both of small order, which the weak-key check below refuses.)
+        if !is_canonical_field_element(bytes) {
             return Err(KeyError::InvalidPublicKey);
         }
         if key.is_weak() {
@@ -303,6 +304,13 @@ impl<'de> Deserialize<'de> for EncryptionKey {
         let bytes = b64_decode_array::<32>(&text).map_err(D::Error::custom)?;
         EncryptionKey::from_bytes(bytes).map_err(D::Error::custom)
     }
+}
+
+/// Whether the low 255 bits of `y` (little-endian; bit 255 is Ed25519's sign bit) are
+/// below p = 2^255 - 19.
+fn is_canonical_field_element(y: &[u8; 32]) -> bool {
+    let [low, middle @ .., top] = y;
+    !(*top & 0x7f == 0x7f && middle.iter().all(|b| *b == 0xff) && *low >= 0xed)
 }
 
 /// Whether `u` (little-endian) is below p = 2^255 - 19 with the top bit clear.

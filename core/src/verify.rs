@@ -7,7 +7,6 @@
 //! height, the document (index in the block and leaf index) and what failed.
 
 use crate::block::{Block, CertificateError, Validator, total_power, validator_set_hash, verify_certificate};
-use crate::canonical;
 use crate::encoding::Hash;
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::genesis::Genesis;
@@ -344,7 +343,7 @@ fn decode_documents(
 }
 
 fn decode_one(value: &serde_json::Value, network: &NetworkId) -> Result<Envelope, EnvelopeError> {
-    Envelope::decode(&canonical::to_canonical(value), network)
+    Envelope::decode_value(value, network)
 }
 
 fn decode_parallel(
