@@ -778,6 +778,7 @@ impl State {
         Err(Rejection::WrongStatus { rule, request: *request, status: record.status, doc_type, expected })
     }
 
+    /// The request, if `author` is a person of the addressed bank.
     fn bank_may_act(
         &self,
         request: &Hash,
@@ -785,22 +786,10 @@ impl State {
         rule: &'static str,
         doc_type: &'static str,
     ) -> Result<&RequestRecord, Rejection> {
-        let record = self.requests.get(request).ok_or_else(|| Rejection::Unknown {
-            rule,
-            what: "request",
-            id: request.to_hex(),
-        })?;
-        if !matches!(author.kind, KeyKind::Person { .. }) || author.org != record.bank {
-            return Err(Rejection::WrongSigner {
-                rule,
-                doc_type,
-                expected: format!("a person of the addressed bank {}", record.bank),
-                got: signer_desc(Some(author)),
-            });
-        }
-        Ok(record)
+        self.party_may_act(request, author, rule, doc_type, |r| (&r.bank, "the addressed bank"))
     }
 
+    /// The request, if `author` is a person of the requesting firm.
     fn auditor_may_act(
         &self,
         request: &Hash,
@@ -808,16 +797,28 @@ impl State {
         rule: &'static str,
         doc_type: &'static str,
     ) -> Result<&RequestRecord, Rejection> {
+        self.party_may_act(request, author, rule, doc_type, |r| (&r.auditor, "the requesting firm"))
+    }
+
+    fn party_may_act(
+        &self,
+        request: &Hash,
+        author: &KeyRecord,
+        rule: &'static str,
+        doc_type: &'static str,
+        party: impl Fn(&RequestRecord) -> (&OrgId, &'static str),
+    ) -> Result<&RequestRecord, Rejection> {
         let record = self.requests.get(request).ok_or_else(|| Rejection::Unknown {
             rule,
             what: "request",
             id: request.to_hex(),
         })?;
-        if !matches!(author.kind, KeyKind::Person { .. }) || author.org != record.auditor {
+        let (org, role) = party(record);
+        if !matches!(author.kind, KeyKind::Person { .. }) || &author.org != org {
             return Err(Rejection::WrongSigner {
                 rule,
                 doc_type,
-                expected: format!("a person of the requesting firm {}", record.auditor),
+                expected: format!("a person of {role} {org}"),
                 got: signer_desc(Some(author)),
             });
         }
