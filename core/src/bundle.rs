@@ -196,12 +196,39 @@ pub struct BundleReport {
     pub openings_checked: usize,
 }
 
-/// Who a key is, as proven by the bundle.
+/// What kind of key signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignerKind {
+    Admin,
+    Person,
+    Client,
+}
+
+/// Who a key is, as proven by the bundle (entries are in ledger order, so an identity is
+/// known only to the entries after the one that enrolled it).
 #[derive(Debug, Clone)]
 struct Identity {
     org: OrgId,
+    kind: SignerKind,
     desc: String,
-    leaf_index: u64,
+}
+
+/// The kinds of key that may author each document type (as the state machine requires).
+fn expected_author(doc_type: DocType) -> &'static [SignerKind] {
+    match doc_type {
+        DocType::Enroll | DocType::Revoke => &[SignerKind::Admin],
+        DocType::Calendar => &[SignerKind::Admin, SignerKind::Person],
+        DocType::Authorization => &[SignerKind::Client],
+        DocType::ClientEnroll
+        | DocType::ClientRevoke
+        | DocType::Request
+        | DocType::Return
+        | DocType::Response
+        | DocType::Correction
+        | DocType::Decline
+        | DocType::Withdraw
+        | DocType::Accept => &[SignerKind::Person],
+    }
 }
 
 /// Verify a bundle against the pinned genesis hash.
@@ -237,15 +264,17 @@ pub fn verify_bundle(bytes: &[u8], pinned_genesis: &Hash) -> Result<BundleReport
     let mut envelopes = Vec::with_capacity(bundle.entries.len());
     let mut previous: Option<u64> = None;
     for (index, entry) in bundle.entries.iter().enumerate() {
-        let leaf = canonical::to_canonical(&entry.envelope);
-        let envelope = Envelope::decode(&leaf, &genesis.network)
+        // Embedded envelopes are decoded exactly as in blocks (R-BLK-9): the leaf is the JCS
+        // encoding of the object.
+        let envelope = Envelope::decode_value(&entry.envelope, &genesis.network)
             .map_err(|error| BundleError::Envelope { index, error })?;
+        let leaf = &envelope.bytes;
         if previous.is_some_and(|p| entry.leaf_index <= p) {
             return Err(BundleError::Order { index, leaf_index: entry.leaf_index });
         }
         previous = Some(entry.leaf_index);
         merkle::verify_inclusion(
-            &merkle::leaf_hash(&leaf),
+            &merkle::leaf_hash(leaf),
             entry.leaf_index,
             checkpoint.checkpoint.size,
             &entry.proof,
@@ -255,49 +284,56 @@ pub fn verify_bundle(bytes: &[u8], pinned_genesis: &Hash) -> Result<BundleReport
         envelopes.push((entry.leaf_index, envelope));
     }
 
-    // R-BUN-7: every signer is a genesis admin key or enrolled by an earlier entry.
+    // R-BUN-7: every signer is a genesis admin key, or a person or client enrolled by an
+    // earlier entry, of the kind its document type requires.
     let mut identities: BTreeMap<PublicKey, Identity> = genesis
         .orgs
         .iter()
-        .map(|o| (o.admin_key, Identity { org: o.id.clone(), desc: "admin key".into(), leaf_index: 0 }))
+        .map(|o| {
+            (o.admin_key, Identity { org: o.id.clone(), kind: SignerKind::Admin, desc: "admin key".into() })
+        })
         .collect();
-    for (index, (leaf_index, env)) in envelopes.iter().enumerate() {
-        let signers =
-            std::iter::once(("author", &env.author)).chain(env.checker.iter().map(|c| ("checker", c)));
-        for (who, signer) in signers {
-            let known = identities.get(&signer.key).is_some_and(|id| {
-                id.org == signer.org && (id.leaf_index < *leaf_index || id.desc == "admin key")
-            });
-            if !known {
-                return Err(BundleError::Signer {
-                    index,
-                    who,
-                    key: signer.key.to_b64(),
-                    org: signer.org.clone(),
-                });
+    for (index, (_, env)) in envelopes.iter().enumerate() {
+        let refuse = |who, signer: &crate::envelope::Signer| BundleError::Signer {
+            index,
+            who,
+            key: signer.key.to_b64(),
+            org: signer.org.clone(),
+        };
+        let proven = |signer: &crate::envelope::Signer, allowed: &[SignerKind]| {
+            identities.get(&signer.key).is_some_and(|id| id.org == signer.org && allowed.contains(&id.kind))
+        };
+        if !proven(&env.author, expected_author(env.doc_type())) {
+            return Err(refuse("author", &env.author));
+        }
+        if let Some(checker) = &env.checker {
+            let ok = match &env.document {
+                // The client countersigns its own enrollment with the key being enrolled.
+                Document::ClientEnroll(c) => checker.key == c.key && checker.org == env.author.org,
+                _ => proven(checker, &[SignerKind::Person]) && checker.org == env.author.org,
+            };
+            if !ok {
+                return Err(refuse("checker", checker));
             }
         }
         match &env.document {
             Document::Enroll(e) => {
-                let by_admin = genesis.org(&env.author.org).is_some_and(|o| o.admin_key == env.author.key);
-                if by_admin {
-                    identities.insert(
-                        e.key,
-                        Identity {
-                            org: env.author.org.clone(),
-                            desc: format!("{}, {}", e.name, e.title),
-                            leaf_index: *leaf_index,
-                        },
-                    );
-                }
+                identities.insert(
+                    e.key,
+                    Identity {
+                        org: env.author.org.clone(),
+                        kind: SignerKind::Person,
+                        desc: format!("{}, {}", e.name, e.title),
+                    },
+                );
             }
             Document::ClientEnroll(c) => {
                 identities.insert(
                     c.key,
                     Identity {
                         org: env.author.org.clone(),
+                        kind: SignerKind::Client,
                         desc: format!("client {}", c.client),
-                        leaf_index: *leaf_index,
                     },
                 );
             }
@@ -363,8 +399,8 @@ pub fn verify_bundle(bytes: &[u8], pinned_genesis: &Hash) -> Result<BundleReport
             document: opening.document,
             detail: "that document has no sealed contents".into(),
         })?;
-        seal::check_opening(&commitment, &opening.opening)
-            .map_err(|e| BundleError::Opening { document: opening.document, detail: e.to_string() })?;
+        check_typed_opening(&env.document, &commitment, &opening.opening)
+            .map_err(|detail| BundleError::Opening { document: opening.document, detail })?;
     }
 
     Ok(BundleReport {
@@ -380,6 +416,37 @@ pub fn verify_bundle(bytes: &[u8], pinned_genesis: &Hash) -> Result<BundleReport
         timeline,
         openings_checked: bundle.openings.len(),
     })
+}
+
+/// Check an opening as the typed contents of its document (request contents, answer
+/// contents, client identity): the JSON must be exactly the typed value's encoding (so no
+/// float or over-long integer can stand for a committed one), and its commitment must match.
+fn check_typed_opening(
+    document: &Document,
+    commitment: &Hash,
+    opening: &Opening<serde_json::Value>,
+) -> Result<(), String> {
+    fn typed<T: Serialize + serde::de::DeserializeOwned>(
+        commitment: &Hash,
+        opening: &Opening<serde_json::Value>,
+    ) -> Result<(), String> {
+        let contents =
+            T::deserialize(&opening.contents).map_err(|e| format!("contents are not valid: {e}"))?;
+        if serde_json::to_value(&contents).ok().as_ref() != Some(&opening.contents) {
+            return Err(
+                "contents are not in their one typed encoding (a float, a null, or a big integer?)".into()
+            );
+        }
+        seal::check_opening(commitment, &Opening { contents, salt: opening.salt }).map_err(|e| e.to_string())
+    }
+    match document {
+        Document::Request(_) => typed::<crate::items::RequestContents>(commitment, opening),
+        Document::Response(_) | Document::Correction(_) => {
+            typed::<crate::items::ResponseContents>(commitment, opening)
+        }
+        Document::ClientEnroll(_) => typed::<crate::items::ClientIdentity>(commitment, opening),
+        _ => Err("that document has no sealed contents".into()),
+    }
 }
 
 /// The commitment of a document's sealed payload, if it has one.

@@ -99,9 +99,10 @@ impl DocType {
         }
     }
 
-    /// Whether a second signer (the checker, 复核人) is required: responses and corrections.
+    /// Whether a second signer is required: the checker (复核人) of responses and
+    /// corrections, and the client itself on its enrollment (proof that it holds the key).
     pub fn needs_checker(&self) -> bool {
-        matches!(self, DocType::Response | DocType::Correction)
+        matches!(self, DocType::Response | DocType::Correction | DocType::ClientEnroll)
     }
 }
 
@@ -129,7 +130,9 @@ pub struct Revoke {
     pub reason: String,
 }
 
-/// Bind a client's keys after the bank's own KYC (signed by a person of the bank).
+/// Bind a client's keys after the bank's own KYC: signed by a person of the bank (author)
+/// and by the client with the key being enrolled (second signer), so that a bank cannot
+/// enroll keys it holds under a client's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientEnroll {

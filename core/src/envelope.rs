@@ -358,7 +358,7 @@ impl Envelope {
             (true, _, _) => {
                 return Err(EnvelopeError::Checker {
                     doc_type: name,
-                    detail: "needs a checker (复核人) and the checker's signature",
+                    detail: "needs a second signer and its signature (the checker 复核人; for client_enroll, the client)",
                 });
             }
             (false, _, _) => {

@@ -437,9 +437,13 @@ impl State {
         }
         // R-ST-3: every signer's key is active for its org at block time.
         let author = self.active_key(&env.author.org, &env.author.key, block_ms)?.clone();
+        // A client's enrollment is countersigned with the key it enrolls, which is not yet
+        // registered: R-CLI-5 checks that signer instead.
         let checker = match &env.checker {
-            Some(c) => Some(self.active_key(&c.org, &c.key, block_ms)?.clone()),
-            None => None,
+            Some(c) if env.doc_type() != DocType::ClientEnroll => {
+                Some(self.active_key(&c.org, &c.key, block_ms)?.clone())
+            }
+            _ => None,
         };
         let today = self.date_of(block_ms);
         let doc_type = env.doc_type();
@@ -518,9 +522,27 @@ impl State {
             }
             // R-CLI-1: a person of a bank enrolls its client; R-CLI-2: reference and key unused;
             // R-CLI-3: the identity is sealed for the bank and, by policy, the regulators.
+            // R-CLI-5: the client countersigns its enrollment with the key enrolled, for the
+            // enrolling bank, proving it holds that key and accepts the encryption key.
             Document::ClientEnroll(ClientEnroll { client, key, encryption_key, identity }) => {
                 if !is_person || self.role(&author.org) != Some(Role::Bank) {
                     return Err(wrong("R-CLI-1", "a person of a bank"));
+                }
+                let countersigned =
+                    env.checker.as_ref().is_some_and(|c| &c.key == key && c.org == author.org);
+                if !countersigned {
+                    return Err(Rejection::WrongSigner {
+                        rule: "R-CLI-5",
+                        doc_type: name,
+                        expected: format!(
+                            "the client's own key {} as second signer, for {}",
+                            key, author.org
+                        ),
+                        got: env
+                            .checker
+                            .as_ref()
+                            .map_or("no second signer".into(), |c| format!("key {} for {}", c.key, c.org)),
+                    });
                 }
                 let id = (author.org.clone(), client.clone());
                 if self.clients.contains_key(&id) {

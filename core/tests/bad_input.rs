@@ -69,25 +69,27 @@ fn build_fixture() -> Fixture {
     let checker = l.enroll("bank-a", "zhao-liu", "赵六", "复核").unwrap();
     let leaver = l.enroll("bank-b", "qian-qi", "钱七", "经办").unwrap();
     l.commit().unwrap();
-    let client = l.enroll_client(&maker, "c-001", &json!({"name": "Client Ltd"})).unwrap();
-    let client2 = l.enroll_client(&maker, "c-002", &json!({"name": "Other Ltd"})).unwrap();
+    let identity = |name: &str| vouch_core::items::ClientIdentity {
+        name: name.into(),
+        credit_code: "9144030071526726XG".into(),
+    };
+    let client = l.enroll_client(&maker, "c-001", &identity("Client Ltd")).unwrap();
+    let client2 = l.enroll_client(&maker, "c-002", &identity("Other Ltd")).unwrap();
+    let letter = vouch_core::testkit::demo_request_contents().unwrap();
+    let answer = vouch_core::testkit::demo_response_contents().unwrap();
     l.commit().unwrap();
     let as_of = d("2026-10-31");
-    let req = l
-        .request(&auditor, &client, "AX-1", Form::Form1, Scope::WholeBank, as_of, &json!({"deposits": []}))
-        .unwrap();
-    let req2 =
-        l.request(&auditor, &client, "AX-2", Form::Form2, Scope::WholeBank, as_of, &json!({})).unwrap();
+    let req = l.request(&auditor, &client, "AX-1", Form::Form1, Scope::WholeBank, as_of, &letter).unwrap();
+    let req2 = l.request(&auditor, &client, "AX-2", Form::Form2, Scope::WholeBank, as_of, &letter).unwrap();
     let branch = Scope::Branch { branch: "Pudong".into() };
-    let req3 = l.request(&auditor, &client2, "AX-3", Form::Form1, branch, as_of, &json!({})).unwrap();
-    let req4 =
-        l.request(&auditor, &client, "AX-4", Form::Form1, Scope::WholeBank, as_of, &json!({})).unwrap();
+    let req3 = l.request(&auditor, &client2, "AX-3", Form::Form1, branch, as_of, &letter).unwrap();
+    let req4 = l.request(&auditor, &client, "AX-4", Form::Form1, Scope::WholeBank, as_of, &letter).unwrap();
     l.commit().unwrap();
     l.authorize(&client, &req, d("2027-03-31")).unwrap();
     l.authorize(&client2, &req3, d("2027-03-31")).unwrap();
     l.authorize(&client, &req4, d("2027-03-31")).unwrap();
     l.commit().unwrap();
-    let resp = l.respond(&maker, &checker, &req, Conclusion::Matches, &json!({"ok": 1}), None).unwrap();
+    let resp = l.respond(&maker, &checker, &req, Conclusion::Matches, &answer, None).unwrap();
     let as_auditor = (&auditor.signer(), &auditor.key);
     let as_maker = (&maker.signer(), &maker.key);
     l.submit(
@@ -109,9 +111,8 @@ fn build_fixture() -> Fixture {
     l.submit(as_maker, None, Document::Decline(Decline { request: req4.id, reason: "under dispute".into() }))
         .unwrap();
     l.commit().unwrap();
-    let corr = l
-        .respond(&maker, &checker, &req, Conclusion::Differences, &json!({"ok": 0}), Some((resp.id, "typo")))
-        .unwrap();
+    let corr =
+        l.respond(&maker, &checker, &req, Conclusion::Differences, &answer, Some((resp.id, "typo"))).unwrap();
     let bank_b = l.org("bank-b").unwrap().admin.clone();
     let bank_b_admin = Signer { org: leaver.org.clone(), key: bank_b.public() };
     l.submit(
@@ -598,7 +599,7 @@ fn r_env_3_to_6_version_network_checker_and_integers() {
                 }),
                 "R-ENV-6",
             );
-            assert!(msg.contains("needs a checker"), "{name}: {msg}");
+            assert!(msg.contains("needs a second signer"), "{name}: {msg}");
             refused(&with(&|w| drop(w.as_object_mut().unwrap().remove("checker_sig"))), "R-ENV-6");
             refused(&with(&|w| drop(w.as_object_mut().unwrap().remove("checker"))), "R-ENV-6");
             cases += 3;

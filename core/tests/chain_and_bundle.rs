@@ -19,22 +19,25 @@ fn ledger() -> (Ledger, Hash) {
     let maker = l.enroll("bank-a", "zhang-san", "张三", "经办").unwrap();
     let checker = l.enroll("bank-a", "zhao-liu", "赵六", "复核").unwrap();
     l.commit().unwrap();
-    let client = l.enroll_client(&maker, "c-001", &json!({"name": "Client Ltd"})).unwrap();
-    let client2 = l.enroll_client(&maker, "c-002", &json!({"name": "Other Ltd"})).unwrap();
+    let identity = |name: &str| vouch_core::items::ClientIdentity {
+        name: name.into(),
+        credit_code: "9144030071526726XG".into(),
+    };
+    let client = l.enroll_client(&maker, "c-001", &identity("Client Ltd")).unwrap();
+    let client2 = l.enroll_client(&maker, "c-002", &identity("Other Ltd")).unwrap();
+    let letter = vouch_core::testkit::demo_request_contents().unwrap();
+    let answer = vouch_core::testkit::demo_response_contents().unwrap();
     l.commit().unwrap();
     let as_of = Date::parse("2026-10-31").unwrap();
-    let req = l
-        .request(&auditor, &client, "AX-1", Form::Form1, Scope::WholeBank, as_of, &json!({"deposits": []}))
-        .unwrap();
-    l.request(&auditor, &client2, "AX-2", Form::Form2, Scope::WholeBank, as_of, &json!({})).unwrap();
+    let req = l.request(&auditor, &client, "AX-1", Form::Form1, Scope::WholeBank, as_of, &letter).unwrap();
+    l.request(&auditor, &client2, "AX-2", Form::Form2, Scope::WholeBank, as_of, &letter).unwrap();
     l.commit().unwrap();
     l.authorize(&client, &req, Date::parse("2027-03-31").unwrap()).unwrap();
     l.commit().unwrap();
-    let resp = l.respond(&maker, &checker, &req, Conclusion::Matches, &json!({"ok": 1}), None).unwrap();
+    let resp = l.respond(&maker, &checker, &req, Conclusion::Differences, &answer, None).unwrap();
     l.commit().unwrap();
-    let corr = l
-        .respond(&maker, &checker, &req, Conclusion::Differences, &json!({"ok": 0}), Some((resp.id, "typo")))
-        .unwrap();
+    let corr =
+        l.respond(&maker, &checker, &req, Conclusion::Differences, &answer, Some((resp.id, "typo"))).unwrap();
     l.commit().unwrap();
     l.submit(
         (&auditor.signer(), &auditor.key),
@@ -417,4 +420,46 @@ fn r_blk_9_a_certified_block_breaking_a_state_rule_is_refused() {
         (last as u64 + 1, Some(0), Some(l.committed.len() as u64))
     );
     assert!(e.to_string().contains("R-BLK-9") && e.to_string().contains("R-ST-1"), "{e}");
+}
+
+#[test]
+fn r_bun_7_a_key_of_the_wrong_kind_is_refused() {
+    // The client's key is proven, but only as a client's: it cannot stand as the bank's
+    // maker. Build such an entry by swapping the response's author for the client's key
+    // (the signature then fails too, but R-BUN-7 speaks first for the identity).
+    let (l, req) = ledger();
+    let mut bundle = l.bundle(req, false).unwrap();
+    let client_key = bundle
+        .entries
+        .iter()
+        .find(|e| e.envelope["type"] == "client_enroll")
+        .map(|e| e.envelope["body"]["key"].clone())
+        .unwrap();
+    for e in bundle.entries.iter_mut() {
+        if e.envelope["type"] == "accept" {
+            e.envelope["author"]["key"] = client_key.clone();
+            e.envelope["author"]["org"] = json!("bank-a");
+        }
+    }
+    let e = bundle_error(&l, &bundle);
+    assert!(e.starts_with("R-BUN-4") || e.starts_with("R-BUN-7"), "{e}");
+}
+
+#[test]
+fn r_bun_9_an_opening_must_be_its_typed_encoding() {
+    let (l, req) = ledger();
+    let mut bundle = l.bundle(req, true).unwrap();
+    // A float where the typed contents have an integer (a row index) is refused, even
+    // though JCS would print it as the same number.
+    let answer = bundle.openings.iter_mut().find(|o| o.opening.contents.get("maker").is_some()).unwrap();
+    answer.opening.contents["items"]["loans"]["rows"][0]["row"] = json!(0.0);
+    let e = bundle_error(&l, &bundle);
+    assert!(e.starts_with("R-BUN-9") && e.contains("not valid"), "{e}");
+    // Contents that parse but are not the typed value's own encoding (an explicit null for
+    // an absent optional column) are refused too.
+    let mut bundle = l.bundle(req, true).unwrap();
+    let answer = bundle.openings.iter_mut().find(|o| o.opening.contents.get("maker").is_some()).unwrap();
+    answer.opening.contents["items"]["deposits"]["unlisted"][0]["remarks"] = json!(null);
+    let e = bundle_error(&l, &bundle);
+    assert!(e.starts_with("R-BUN-9") && e.contains("one typed encoding"), "{e}");
 }

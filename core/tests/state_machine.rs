@@ -538,13 +538,16 @@ fn r_cli_3_client_identity_is_sealed_for_the_bank_and_regulators_only() {
     let m = w.maker.clone();
     let auditor_key = w.ledger.net.genesis.org(&w.auditor.org).unwrap().encryption_key;
     let sealed = w.ledger.seal(&json!({"name": "leaky"}), &[("org/audit-x".into(), auditor_key)]).unwrap();
+    let client_key = SigningKey::from_seed(&[77; 32]);
     let doc = Document::ClientEnroll(vouch_core::documents::ClientEnroll {
         client: vouch_core::ids::ClientRef::new("c-077").unwrap(),
-        key: SigningKey::from_seed(&[77; 32]).public(),
+        key: client_key.public(),
         encryption_key: vouch_core::keys::DecryptionKey::from_bytes([77; 32]).public(),
         identity: sealed,
     });
-    let msg = rejected_rule(submit_as(&mut w, &m, doc));
+    let client_signer = Signer { org: m.org.clone(), key: client_key.public() };
+    w.ledger.submit((&m.signer(), &m.key), Some((&client_signer, &client_key)), doc).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
     assert!(msg.starts_with("R-CLI-3"), "{msg}");
 }
 
@@ -792,4 +795,37 @@ fn policy_without_client_authorization_lets_the_bank_answer_at_once() {
     l.respond(&m, &c, &req, Conclusion::Matches, &json!({}), None).unwrap();
     l.commit().unwrap();
     assert_eq!(l.verifier.state().request(&req.id).unwrap().status, Status::Answered);
+}
+
+#[test]
+fn r_cli_5_the_client_countersigns_its_enrollment_with_its_own_key() {
+    let mut w = world();
+    let m = w.maker.clone();
+    let c = w.checker.clone();
+    let client_key = SigningKey::from_seed(&[55; 32]);
+    let sealed = w
+        .ledger
+        .seal(&json!({"name": "x"}), &{
+            let mut r = w.ledger.regulator_recipients();
+            r.push(("org/bank-a".into(), w.ledger.net.genesis.org(&m.org).unwrap().encryption_key));
+            r
+        })
+        .unwrap();
+    let body = vouch_core::documents::ClientEnroll {
+        client: vouch_core::ids::ClientRef::new("c-055").unwrap(),
+        key: client_key.public(),
+        encryption_key: vouch_core::keys::DecryptionKey::from_bytes([55; 32]).public(),
+        identity: sealed,
+    };
+    // The bank's own second person cannot stand in for the client (a bank enrolling keys it holds).
+    w.ledger
+        .submit((&m.signer(), &m.key), Some((&c.signer(), &c.key)), Document::ClientEnroll(body.clone()))
+        .unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-CLI-5"), "{msg}");
+    let client_signer = Signer { org: m.org.clone(), key: client_key.public() };
+    w.ledger
+        .submit((&m.signer(), &m.key), Some((&client_signer, &client_key)), Document::ClientEnroll(body))
+        .unwrap();
+    w.ledger.commit().unwrap();
 }

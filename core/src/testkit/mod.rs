@@ -369,9 +369,10 @@ impl Ledger {
         let mut recipients = self.regulator_recipients();
         recipients.push(self.org_recipient(&officer.org)?);
         let sealed = self.seal(identity, &recipients)?;
+        let client_signer = Signer { org: officer.org.clone(), key: key.public() };
         self.submit(
             (&officer.signer(), &officer.key),
-            None,
+            Some((&client_signer, &key)),
             Document::ClientEnroll(crate::documents::ClientEnroll {
                 client: client_ref.clone(),
                 key: key.public(),
