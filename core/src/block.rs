@@ -115,6 +115,15 @@ pub struct Block {
     pub documents: Vec<serde_json::Value>,
 }
 
+impl Block {
+    /// Parse one block from JSON (any spelling), refusing input over
+    /// `limits::BLOCK_JSON_BYTES_MAX` before parsing. The block is not verified: use
+    /// `verify::ChainVerifier`.
+    pub fn from_json(bytes: &[u8]) -> Result<Block, crate::canonical::CanonicalError> {
+        crate::canonical::from_json("block", bytes, crate::limits::BLOCK_JSON_BYTES_MAX)
+    }
+}
+
 #[derive(Serialize)]
 struct Precommit<'a> {
     header: Hash,

@@ -59,6 +59,11 @@ pub const BLOCK_DOCUMENTS_MAX: usize = 4_096;
 /// Largest block (sum of its canonical envelopes), in bytes.
 pub const BLOCK_BYTES_MAX: usize = 16 * 1024 * 1024;
 
+/// Largest block file (one block as JSON), in bytes: its documents (at most
+/// `BLOCK_BYTES_MAX` in canonical form) plus header, certificate and any indentation, which
+/// never doubles the size of canonical JSON of our shapes.
+pub const BLOCK_JSON_BYTES_MAX: usize = 2 * BLOCK_BYTES_MAX;
+
 /// Most holidays or adjusted working days one calendar document may list.
 pub const CALENDAR_DATES_MAX: usize = 400;
 

@@ -46,12 +46,14 @@ pub enum BlockFault {
         expected: NetworkId,
     },
     /// Block time must increase strictly (and not precede genesis), and fit in 2^53.
-    #[error("R-BLK-4: time_ms {got} is not after the previous block's {previous}, or exceeds 2^53")]
+    #[error(
+        "R-BLK-4: time_ms {got} is before {earliest} (the previous block's time + 1, or genesis_ms at height 1), or exceeds 2^53"
+    )]
     Time {
         /// Time found.
         got: u64,
-        /// Previous block time (or genesis time).
-        previous: u64,
+        /// Earliest allowed.
+        earliest: u64,
     },
     /// The proposer is not a validator.
     #[error("R-BLK-5: proposer {0} is not a validator")]
@@ -156,7 +158,8 @@ pub struct ChainVerifier {
     tree: MemoryTree,
     height: u64,
     prev: Hash,
-    time_ms: u64,
+    /// Earliest time the next block may have: the last block's time + 1, or genesis time.
+    min_time_ms: u64,
 }
 
 impl ChainVerifier {
@@ -171,8 +174,7 @@ impl ChainVerifier {
             tree: MemoryTree::new(),
             height: 0,
             prev: genesis.hash(),
-            // Block 1 may share genesis's millisecond but not precede it.
-            time_ms: genesis.genesis_ms.saturating_sub(1),
+            min_time_ms: genesis.genesis_ms,
         }
     }
 
@@ -241,24 +243,22 @@ impl ChainVerifier {
     /// applied to a copy first (which costs a copy of the state and log per block; a
     /// whole-chain check uses [`verify_chain`], which does not copy).
     pub fn push(&mut self, block: &Block) -> Result<BlockSummary, ChainError> {
-        let decoded = if block.documents.len() <= BLOCK_DOCUMENTS_MAX {
-            decode_documents(&block.documents, &self.network)
-        } else {
-            Vec::new()
-        };
+        // Header, links and certificate first: a block that fails them costs no decoding.
+        let signed_power = self.check_header(&self.cursor(), block)?;
+        let decoded = decode_documents(&block.documents, &self.network);
         let mut next = self.clone();
-        let summary = next.apply_in_place(block, decoded)?;
+        let summary = next.apply_in_place(block, decoded, signed_power)?;
         *self = next;
         Ok(summary)
     }
 
-    /// Verify and apply a block directly to this verifier's state and log. On error the
-    /// verifier is left part-way through the block and must be discarded.
-    fn apply_in_place(
-        &mut self,
-        block: &Block,
-        decoded: Vec<Result<Envelope, EnvelopeError>>,
-    ) -> Result<BlockSummary, ChainError> {
+    fn cursor(&self) -> Cursor {
+        Cursor { height: self.height, prev: self.prev, min_time_ms: self.min_time_ms }
+    }
+
+    /// Rules R-BLK-1 to R-BLK-8 of `block` as the successor of `after`: everything that
+    /// needs the headers only. Returns the power that signed the certificate.
+    fn check_header(&self, after: &Cursor, block: &Block) -> Result<u64, ChainError> {
         let h = &block.header;
         let at = |fault: BlockFault| ChainError {
             height: h.height,
@@ -266,18 +266,18 @@ impl ChainVerifier {
             leaf_index: None,
             fault: Box::new(fault),
         };
-        let expected_height = self.height.saturating_add(1);
+        let expected_height = after.height.saturating_add(1);
         if h.height != expected_height {
             return Err(at(BlockFault::Height { got: h.height, expected: expected_height }));
         }
-        if h.prev != self.prev {
-            return Err(at(BlockFault::Prev { got: h.prev, expected: self.prev }));
+        if h.prev != after.prev {
+            return Err(at(BlockFault::Prev { got: h.prev, expected: after.prev }));
         }
         if h.network != self.network {
             return Err(at(BlockFault::Network { got: h.network.clone(), expected: self.network.clone() }));
         }
-        if h.time_ms <= self.time_ms || h.time_ms > crate::limits::JSON_INTEGER_MAX {
-            return Err(at(BlockFault::Time { got: h.time_ms, previous: self.time_ms }));
+        if h.time_ms < after.min_time_ms || h.time_ms > crate::limits::JSON_INTEGER_MAX {
+            return Err(at(BlockFault::Time { got: h.time_ms, earliest: after.min_time_ms }));
         }
         if !self.validators.iter().any(|v| v.key == h.proposer) {
             return Err(at(BlockFault::Proposer(h.proposer.to_b64())));
@@ -295,9 +295,26 @@ impl ChainVerifier {
                 h.documents
             ))));
         }
-        let signed_power =
-            verify_certificate(h, &block.certificate, &self.validators).map_err(|e| at(e.into()))?;
+        verify_certificate(h, &block.certificate, &self.validators).map_err(|e| at(e.into()))
+    }
 
+    /// Apply a block whose header passed [`ChainVerifier::check_header`] directly to this
+    /// verifier's state and log (R-BLK-7 bytes, R-BLK-9, R-BLK-10). On error the verifier is
+    /// left part-way through the block and must be discarded.
+    fn apply_in_place(
+        &mut self,
+        block: &Block,
+        decoded: Vec<Result<Envelope, EnvelopeError>>,
+        signed_power: u64,
+    ) -> Result<BlockSummary, ChainError> {
+        let h = &block.header;
+        let at = |fault: BlockFault| ChainError {
+            height: h.height,
+            document: None,
+            leaf_index: None,
+            fault: Box::new(fault),
+        };
+        let count = block.documents.len();
         let state = &mut self.state;
         let tree = &mut self.tree;
         let mut bytes_total = 0usize;
@@ -328,7 +345,7 @@ impl ChainVerifier {
         let hash = h.hash();
         self.height = h.height;
         self.prev = hash;
-        self.time_ms = h.time_ms;
+        self.min_time_ms = h.time_ms.saturating_add(1);
         Ok(BlockSummary { height: h.height, hash, signed_power, applied })
     }
 }
@@ -386,18 +403,63 @@ pub fn verify_chain_with_threads(
     threads: usize,
 ) -> Result<ChainSummary, ChainError> {
     let mut verifier = ChainVerifier::new(genesis);
-    // Decode everything up front across threads (signature checks dominate), then apply in order.
-    // A block over the document limit is refused (R-BLK-7) before any of it is decoded.
-    let within = |b: &&Block| b.documents.len() <= BLOCK_DOCUMENTS_MAX;
-    let all: Vec<&serde_json::Value> =
-        blocks.iter().filter(within).flat_map(|b| b.documents.iter()).collect();
-    let mut decoded = decode_parallel(&all, &genesis.network, threads).into_iter();
-    for block in blocks {
-        let mine: Vec<_> =
-            if within(&block) { decoded.by_ref().take(block.documents.len()).collect() } else { Vec::new() };
-        verifier.apply_in_place(block, mine)?;
+    // Work through windows of blocks holding about DECODE_WINDOW_DOCUMENTS documents: check
+    // the window's headers, links and certificates first (cheap, and a bad block costs no
+    // decoding), then decode the window's envelopes across threads (signature checks
+    // dominate), then apply them in order. Memory stays bounded by the window.
+    let mut rest = blocks;
+    while !rest.is_empty() {
+        let mut cursor = verifier.cursor();
+        let mut powers = Vec::new();
+        let mut documents = 0usize;
+        // A header fault in the window is reported only after the blocks before it were
+        // fully verified, so that the first fault by height is the one reported.
+        let mut pending = None;
+        for block in rest {
+            if !powers.is_empty() && documents.saturating_add(block.documents.len()) > DECODE_WINDOW_DOCUMENTS
+            {
+                break;
+            }
+            match verifier.check_header(&cursor, block) {
+                Ok(power) => powers.push(power),
+                Err(e) => {
+                    pending = Some(e);
+                    break;
+                }
+            }
+            documents += block.documents.len();
+            cursor = Cursor {
+                height: block.header.height,
+                prev: block.header.hash(),
+                min_time_ms: block.header.time_ms.saturating_add(1),
+            };
+        }
+        let (window, later) = rest.split_at(powers.len());
+        let all: Vec<&serde_json::Value> = window.iter().flat_map(|b| b.documents.iter()).collect();
+        let mut decoded = decode_parallel(&all, &genesis.network, threads).into_iter();
+        for (block, power) in window.iter().zip(powers) {
+            let mine: Vec<_> = decoded.by_ref().take(block.documents.len()).collect();
+            verifier.apply_in_place(block, mine, power)?;
+        }
+        if let Some(e) = pending {
+            return Err(e);
+        }
+        rest = later;
     }
     Ok(verifier.summary())
+}
+
+/// Documents decoded at once by [`verify_chain`]: enough to keep every core busy, few
+/// enough to bound memory (a few blocks' worth).
+const DECODE_WINDOW_DOCUMENTS: usize = 4 * BLOCK_DOCUMENTS_MAX;
+
+/// The position after the last verified block: what the next header must link to.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    height: u64,
+    prev: Hash,
+    /// Earliest time the next block may have.
+    min_time_ms: u64,
 }
 
 /// Total voting power of genesis's validators (re-exported for callers of this module).

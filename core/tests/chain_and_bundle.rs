@@ -463,3 +463,13 @@ fn r_bun_9_an_opening_must_be_its_typed_encoding() {
     let e = bundle_error(&l, &bundle);
     assert!(e.starts_with("R-BUN-9") && e.contains("one typed encoding"), "{e}");
 }
+
+#[test]
+fn a_block_file_over_its_limit_is_refused_before_parsing() {
+    let big = vec![b' '; vouch_core::limits::BLOCK_JSON_BYTES_MAX + 1];
+    let e = Block::from_json(&big).unwrap_err().to_string();
+    assert!(e.contains("over the limit"), "{e}");
+    let (l, _) = ledger();
+    let one = serde_json::to_vec(&l.blocks[0]).unwrap();
+    assert_eq!(Block::from_json(&one).unwrap(), l.blocks[0]);
+}
