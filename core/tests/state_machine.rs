@@ -829,3 +829,31 @@ fn r_cli_5_the_client_countersigns_its_enrollment_with_its_own_key() {
         .unwrap();
     w.ledger.commit().unwrap();
 }
+
+#[test]
+fn r_cal_8_a_deadline_that_cannot_be_reached_refuses_the_request() {
+    // A calendar with no working day for years: the authorization window cannot be
+    // computed, and the request is refused rather than given a made-up deadline.
+    let mut net = DemoNetwork::new(8).unwrap();
+    net.genesis.calendar = (2026..=2030)
+        .map(|year| {
+            let mut holidays = Vec::new();
+            let mut day = d(&format!("{year}-01-01"));
+            while day.year() == year {
+                holidays.push(day);
+                day = day.next();
+            }
+            vouch_core::calendar::CalendarYear { year: year as u16, holidays, workdays: vec![] }
+        })
+        .collect();
+    net.genesis.validate().unwrap();
+    let mut l = Ledger::new(net);
+    let a = l.enroll("audit-x", "li-si", "李四", "Manager").unwrap();
+    let m = l.enroll("bank-a", "zhang-san", "张三", "经办").unwrap();
+    l.commit().unwrap();
+    let client = l.enroll_client(&m, "c-1", &json!({"name": "x"})).unwrap();
+    l.commit().unwrap();
+    l.request(&a, &client, "AX-1", Form::Form1, Scope::WholeBank, d("2026-10-31"), &contents()).unwrap();
+    let msg = rejected_rule(l.commit());
+    assert!(msg.starts_with("R-CAL-8"), "{msg}");
+}
