@@ -441,6 +441,33 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, failure_persistence: None, ..Default::default() })]
+        /// Text that imitates the `sig` member (quotes, backslashes, `,"sig":"…"`) inside a
+        /// body cannot confuse the cut: decode succeeds and, in this debug build, checks the
+        /// cut against the definition.
+        #[test]
+        fn signing_bytes_cut_survives_lookalike_text(
+            junk in "[a-zA-Z0-9+/=\\\",:{}]{0,60}",
+            sig_like in proptest::collection::vec(proptest::prelude::any::<u8>(), 64),
+        ) {
+            let key = SigningKey::from_seed(&[4u8; 32]);
+            let reason = format!("{junk},\"sig\":\"{}\"{junk}", crate::encoding::b64_encode(&sig_like));
+            let draft = Draft {
+                network: NetworkId::new("net").unwrap(),
+                created_ms: 1,
+                author: Signer { org: OrgId::new("org").unwrap(), key: key.public() },
+                checker: None,
+                document: Document::Withdraw(crate::documents::Withdraw { request: Hash::ZERO, reason }),
+            };
+            let env = draft.sign(&key, None).unwrap();
+            let wire: Wire = canonical::from_canonical("envelope", &env.bytes, ENVELOPE_BYTES_MAX).unwrap();
+            let defined =
+                signing_bytes(&wire.network, wire.created_ms, &wire.author, &wire.checker, wire.doc_type, &wire.body);
+            proptest::prop_assert_eq!(signing_bytes_of_canonical(&env.bytes, &wire.sig, None), Some(defined));
+        }
+    }
+
     #[test]
     fn decode_value_matches_decode_and_refuses_nulls() {
         let (ledger, _) = demo_ledger(3).unwrap();
