@@ -91,3 +91,31 @@ fn committed_golden_files_verify_on_their_own() {
         vouch_core::seal::open(&body.contents, &content_key).unwrap();
     assert_eq!(opening.contents.letter.client_name, "杭州示例科技有限公司");
 }
+
+#[test]
+fn every_negative_golden_file_is_refused_with_its_rule() {
+    let genesis = Genesis::decode(&read("genesis.json")).unwrap();
+    let index: serde_json::Value = serde_json::from_slice(&read("negative/expected.json")).unwrap();
+    let cases = index["cases"].as_array().unwrap();
+    assert!(cases.len() >= 12);
+    for case in cases {
+        let (file, kind, rule) =
+            (case["file"].as_str().unwrap(), case["kind"].as_str().unwrap(), case["rule"].as_str().unwrap());
+        let bytes = read(file);
+        let error = match kind {
+            "envelope" => {
+                vouch_core::envelope::Envelope::decode(&bytes, &genesis.network).err().map(|e| e.to_string())
+            }
+            "blocks" => {
+                let blocks: Vec<Block> = serde_json::from_slice(&bytes).unwrap();
+                vouch_core::verify::verify_chain(&genesis, &blocks).err().map(|e| e.to_string())
+            }
+            "bundle" => {
+                vouch_core::bundle::verify_bundle(&bytes, &genesis.hash()).err().map(|e| e.to_string())
+            }
+            other => panic!("unknown kind {other}"),
+        };
+        let error = error.unwrap_or_else(|| panic!("{file} was accepted"));
+        assert!(error.contains(rule), "{file}: expected {rule}, got {error}");
+    }
+}

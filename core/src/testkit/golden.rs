@@ -128,5 +128,113 @@ pub fn golden_files() -> Result<Vec<(String, Vec<u8>)>, TestkitError> {
             "bundle": { "request": demo.request.id, "entries": bundle.entries.len(), "openings": bundle.openings.len() },
         }))?,
     ));
+    negative_files(&l, &bundle, &mut files)?;
     Ok(files)
+}
+
+/// Inputs a verifier MUST refuse, each with the rule it breaks: `negative/NN-name.json`
+/// plus `negative/expected.json`. Made by changing one thing in a golden file.
+fn negative_files(
+    l: &Ledger,
+    bundle: &crate::bundle::Bundle,
+    files: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), TestkitError> {
+    use serde_json::Value;
+    let request = l.committed.get(4).ok_or_else(|| scenario("golden ledger too short"))?;
+    let response = l.committed.get(8).ok_or_else(|| scenario("golden ledger too short"))?;
+    let parse = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).map_err(scenario);
+    let canonical = |v: &Value| crate::canonical::to_canonical(v);
+    let mut cases: Vec<(&str, &str, &str, Vec<u8>)> = Vec::new();
+
+    let mut v = parse(&request.bytes)?;
+    v["body"]["letter_no"] = json!("AX-2026-9999");
+    cases.push(("envelope-body-changed-after-signing", "envelope", "R-ENV-7", canonical(&v)));
+
+    let mut bytes = request.bytes.clone();
+    bytes.splice(1..1, *b" ");
+    cases.push(("envelope-not-canonical", "envelope", "R-ENV-1/2", bytes));
+
+    let mut v = parse(&request.bytes)?;
+    v["body"]["priority"] = json!("urgent");
+    cases.push(("envelope-unknown-body-field", "envelope", "R-ENV-5", canonical(&v)));
+
+    let mut v = parse(&request.bytes)?;
+    v["v"] = json!(2);
+    cases.push(("envelope-future-version", "envelope", "R-ENV-3", canonical(&v)));
+
+    let mut v = parse(&request.bytes)?;
+    v["network"] = json!("vouch.example/other");
+    cases.push(("envelope-other-network", "envelope", "R-ENV-4", canonical(&v)));
+
+    let mut v = parse(&response.bytes)?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("checker");
+        o.remove("checker_sig");
+    }
+    cases.push(("envelope-response-without-checker", "envelope", "R-ENV-6", canonical(&v)));
+
+    let mut v = parse(&request.bytes)?;
+    v["created_ms"] = json!(9_007_199_254_740_993u64);
+    cases.push(("envelope-integer-over-2-53", "envelope", "R-ENV-", canonical(&v)));
+
+    let mut blocks = serde_json::to_value(&l.blocks).map_err(scenario)?;
+    blocks[3]["header"]["prev"] = json!(crate::encoding::Hash::ZERO);
+    cases.push(("blocks-broken-link", "blocks", "R-BLK-2", pretty(&blocks)?));
+
+    let mut blocks = serde_json::to_value(&l.blocks).map_err(scenario)?;
+    if let Some(sigs) = blocks[5]["certificate"]["signatures"].as_array_mut() {
+        sigs.truncate(2);
+    }
+    cases.push(("blocks-certificate-without-quorum", "blocks", "R-BLK-8", pretty(&blocks)?));
+
+    let mut blocks = serde_json::to_value(&l.blocks).map_err(scenario)?;
+    blocks[2]["documents"][0]["body"]["letter_no"] = json!("AX-2026-9999");
+    cases.push(("blocks-tampered-document", "blocks", "R-BLK-9", pretty(&blocks)?));
+
+    let mut b = serde_json::to_value(bundle).map_err(scenario)?;
+    if let Some(first) = b["entries"][0]["proof"].get_mut(0) {
+        *first = json!(crate::encoding::Hash::ZERO);
+    }
+    cases.push(("bundle-bad-inclusion-proof", "bundle", "R-BUN-5", pretty(&b)?));
+
+    let mut b = serde_json::to_value(bundle).map_err(scenario)?;
+    if let Some(entries) = b["entries"].as_array_mut() {
+        entries.retain(|e| e["envelope"]["type"] != "enroll");
+    }
+    cases.push(("bundle-signer-not-proven", "bundle", "R-BUN-7", pretty(&b)?));
+
+    let mut b = serde_json::to_value(bundle).map_err(scenario)?;
+    if let Some(openings) = b["openings"].as_array_mut() {
+        for o in openings.iter_mut() {
+            if o["opening"]["contents"].get("letter").is_some() {
+                o["opening"]["contents"]["letter"]["client_name"] = json!("另一家公司");
+            }
+        }
+    }
+    cases.push(("bundle-opening-does-not-match", "bundle", "R-BUN-9", pretty(&b)?));
+
+    let mut b = serde_json::to_value(bundle).map_err(scenario)?;
+    let note = b["checkpoint"].as_str().unwrap_or_default().to_string();
+    let kept: Vec<&str> = note.lines().collect();
+    let cut = kept.get(..kept.len().saturating_sub(2)).unwrap_or(&[]).join("\n") + "\n";
+    b["checkpoint"] = json!(cut);
+    cases.push(("bundle-checkpoint-without-quorum", "bundle", "R-BUN-3", pretty(&b)?));
+
+    let mut index = Vec::new();
+    for (n, (name, kind, rule, bytes)) in cases.into_iter().enumerate() {
+        let file = format!("negative/{n:02}-{name}.json");
+        index.push(json!({ "file": file, "kind": kind, "rule": rule }));
+        files.push((file, bytes));
+    }
+    files.push((
+        "negative/expected.json".to_string(),
+        pretty(&json!({
+            "about": "Each file MUST be refused; `rule` is the rule id (or its prefix) the refusal names. \
+                      `kind` says how to check it: `envelope` as a canonical envelope of the golden \
+                      network, `blocks` as the chain from golden genesis.json, `bundle` against the \
+                      golden genesis hash.",
+            "cases": index,
+        }))?,
+    ));
+    Ok(())
 }
