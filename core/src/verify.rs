@@ -219,7 +219,21 @@ impl ChainVerifier {
     ) -> Result<crate::block::Header, (usize, Rejection)> {
         let mut state = self.state.clone();
         let mut tree = self.tree.clone();
+        let mut bytes_total = 0usize;
         for (index, envelope) in documents.iter().enumerate() {
+            // A proposer never builds a block that R-BLK-7 would refuse.
+            bytes_total = bytes_total.saturating_add(envelope.bytes.len());
+            if index >= BLOCK_DOCUMENTS_MAX || bytes_total > BLOCK_BYTES_MAX {
+                return Err((
+                    index,
+                    Rejection::Invalid {
+                        rule: "R-BLK-7",
+                        detail: format!(
+                            "the block would exceed {BLOCK_DOCUMENTS_MAX} documents or {BLOCK_BYTES_MAX} bytes"
+                        ),
+                    },
+                ));
+            }
             state.apply(envelope, time_ms).map_err(|e| (index, e))?;
             // The log holds at most 2^64 - 1 leaves; failing to append is unreachable in
             // practice and reported as a rejection of that document.

@@ -473,3 +473,62 @@ fn a_block_file_over_its_limit_is_refused_before_parsing() {
     let one = serde_json::to_vec(&l.blocks[0]).unwrap();
     assert_eq!(Block::from_json(&one).unwrap(), l.blocks[0]);
 }
+
+#[test]
+fn r_blk_7_a_block_over_the_byte_limit_is_refused() {
+    // 70 requests of ~250 KiB each (large sealed contents) exceed BLOCK_BYTES_MAX (16 MiB):
+    // the proposer refuses to build such a block, and a certified one is refused by
+    // verify_chain at the document that crosses the limit.
+    let mut l = Ledger::new(DemoNetwork::new(12).unwrap());
+    let auditor = l.enroll("audit-x", "li-si", "李四", "Manager").unwrap();
+    let maker = l.enroll("bank-a", "zhang-san", "张三", "经办").unwrap();
+    l.commit().unwrap();
+    let identity =
+        vouch_core::items::ClientIdentity { name: "C".into(), credit_code: "9144030071526726XG".into() };
+    let client = l.enroll_client(&maker, "c-001", &identity).unwrap();
+    l.commit().unwrap();
+    let filler = "x".repeat(180 * 1024);
+    let as_of = Date::parse("2026-10-31").unwrap();
+    for i in 0..70 {
+        l.request(
+            &auditor,
+            &client,
+            &format!("AX-{i}"),
+            Form::Form1,
+            Scope::WholeBank,
+            as_of,
+            &json!({ "f": filler }),
+        )
+        .unwrap();
+    }
+    let big: Vec<_> = l.pending.clone();
+    let total: usize = big.iter().map(|e| e.bytes.len()).sum();
+    assert!(total > vouch_core::limits::BLOCK_BYTES_MAX, "{total}");
+    let e = l.commit().unwrap_err().to_string();
+    assert!(e.contains("R-BLK-7"), "{e}");
+    // Build and certify the oversized block by hand.
+    let mut tree = vouch_core::merkle::MemoryTree::new();
+    for env in l.committed.iter().chain(big.iter()) {
+        tree.push(&env.bytes).unwrap();
+    }
+    let prev = l.blocks.last().unwrap().header.clone();
+    let mut block = Block {
+        header: vouch_core::block::Header {
+            height: prev.height + 1,
+            prev: prev.hash(),
+            time_ms: l.now_ms,
+            documents: big.len() as u64,
+            tree_size: tree.size(),
+            root: tree.root().unwrap(),
+            ..prev
+        },
+        certificate: l.blocks[0].certificate.clone(),
+        documents: big.iter().map(|e| serde_json::from_slice(&e.bytes).unwrap()).collect(),
+    };
+    recertify(&l, &mut block);
+    let mut blocks = l.blocks.clone();
+    blocks.push(block);
+    let e = chain_error(&l, &blocks);
+    assert!(e.to_string().contains("R-BLK-7") && e.to_string().contains("bytes"), "{e}");
+    assert!(e.document.unwrap() < big.len());
+}
