@@ -50,7 +50,8 @@ impl Date {
 
     /// The civil date of `unix_ms` at `utc_offset_minutes` east of UTC.
     pub fn from_unix_ms(unix_ms: u64, utc_offset_minutes: i16) -> Date {
-        let local_ms = i64::try_from(unix_ms).unwrap_or(i64::MAX) + i64::from(utc_offset_minutes) * 60_000;
+        let local_ms =
+            i64::try_from(unix_ms).unwrap_or(i64::MAX).saturating_add(i64::from(utc_offset_minutes) * 60_000);
         let days = local_ms.div_euclid(DAY_MS);
         Date::from_days_since_epoch(days)
     }
@@ -137,5 +138,7 @@ mod tests {
         assert_eq!(Date::from_unix_ms(ms, 480).to_string(), "2026-11-23");
         assert_eq!(Date::parse("2026-11-23").unwrap().days_since_epoch(), 20_780);
         assert!(Date::parse("2026-11-21").unwrap().is_weekend());
+        // Far outside the range: clamped to the last supported date, never an overflow.
+        assert_eq!(Date::from_unix_ms(u64::MAX, 840).to_string(), "9999-12-31");
     }
 }

@@ -365,27 +365,21 @@ impl Envelope {
                 return Err(EnvelopeError::Checker { doc_type: name, detail: "must not carry a checker" });
             }
         }
-        let message = signing_bytes_of_canonical(&bytes, &wire.sig, wire.checker_sig.as_ref())
-            .unwrap_or_else(|| {
-                signing_bytes(
-                    &wire.network,
-                    wire.created_ms,
-                    &wire.author,
-                    &wire.checker,
-                    wire.doc_type,
-                    &wire.body,
-                )
-            });
-        debug_assert_eq!(
-            message,
+        let defined = || {
             signing_bytes(
                 &wire.network,
                 wire.created_ms,
                 &wire.author,
                 &wire.checker,
                 wire.doc_type,
-                &wire.body
-            ),
+                &wire.body,
+            )
+        };
+        let message =
+            signing_bytes_of_canonical(&bytes, &wire.sig, wire.checker_sig.as_ref()).unwrap_or_else(defined);
+        debug_assert_eq!(
+            message,
+            defined(),
             "signing bytes cut from the canonical envelope differ from their definition"
         );
         // `message` already starts with the ENVELOPE_SIGNATURE prefix.

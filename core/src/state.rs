@@ -614,7 +614,7 @@ impl State {
                 self.calendar = calendar;
             }
             Document::Request(request) => {
-                self.check_request(env, &author, request, today)?;
+                self.check_request(&author, request, today)?;
                 let authorize_by = self.working_days_after(today, self.policy.authorization_window_days)?;
                 let status = if self.policy.client_authorization_required {
                     Status::AwaitingAuthorization
@@ -653,7 +653,7 @@ impl State {
                 applied.status = Some(status);
             }
             Document::Authorization(auth) => {
-                let (due, valid_until, status) = self.check_authorization(env, &author, auth, today)?;
+                let (due, valid_until, status) = self.check_authorization(&author, auth, today)?;
                 let record = self.record_mut(&auth.request, "R-AUTH-1")?;
                 record.status = status;
                 record.authorization = Some((env.id, block_ms));
@@ -667,9 +667,7 @@ impl State {
             Document::Return(ret) => {
                 let record = self.bank_may_act(&ret.request, &author, "R-RET-1", name)?;
                 Self::status_in(record, &ret.request, "R-RET-2", name, &[Status::Authorized], "authorized")?;
-                let record = self.record_mut(&ret.request, "R-RET-1")?;
-                record.status = Status::Returned;
-                record.closed_by = Some(env.id);
+                self.close(&ret.request, Status::Returned, env.id, "R-RET-1")?;
                 applied.request = Some(ret.request);
                 applied.status = Some(Status::Returned);
             }
@@ -731,9 +729,7 @@ impl State {
                     &[Status::AwaitingAuthorization, Status::Authorized],
                     "awaiting_authorization or authorized",
                 )?;
-                let record = self.record_mut(&dec.request, "R-DEC-1")?;
-                record.status = Status::Declined;
-                record.closed_by = Some(env.id);
+                self.close(&dec.request, Status::Declined, env.id, "R-DEC-1")?;
                 applied.request = Some(dec.request);
                 applied.status = Some(Status::Declined);
             }
@@ -748,9 +744,7 @@ impl State {
                     &[Status::AwaitingAuthorization, Status::Authorized],
                     "awaiting_authorization or authorized",
                 )?;
-                let record = self.record_mut(&w.request, "R-WDR-1")?;
-                record.status = Status::Withdrawn;
-                record.closed_by = Some(env.id);
+                self.close(&w.request, Status::Withdrawn, env.id, "R-WDR-1")?;
                 applied.request = Some(w.request);
                 applied.status = Some(Status::Withdrawn);
             }
@@ -847,13 +841,7 @@ impl State {
         Ok(record)
     }
 
-    fn check_request(
-        &self,
-        env: &Envelope,
-        author: &KeyRecord,
-        request: &Request,
-        today: Date,
-    ) -> Result<(), Rejection> {
+    fn check_request(&self, author: &KeyRecord, request: &Request, today: Date) -> Result<(), Rejection> {
         // R-REQ-1: a person of an audit firm sends requests.
         if !matches!(author.kind, KeyKind::Person { .. }) || self.role(&author.org) != Some(Role::AuditFirm) {
             return Err(Rejection::WrongSigner {
@@ -920,13 +908,11 @@ impl State {
             expected.insert(org_label(&request.bank));
         }
         Self::check_recipients("R-REQ-7", &request.contents, expected)?;
-        let _ = env;
         Ok(())
     }
 
     fn check_authorization(
         &self,
-        env: &Envelope,
         author: &KeyRecord,
         auth: &Authorization,
         today: Date,
@@ -966,7 +952,6 @@ impl State {
                 ),
             });
         }
-        let _ = env;
         match auth.decision {
             // R-AUTH-4: an authorization carries the content key for the bank and a validity
             // date not before the answer's due date, and no reason.
@@ -1047,6 +1032,20 @@ impl State {
         Ok(record.due.is_some_and(|due| today > due))
     }
 
+    /// End a request with a closing document (return, decline, withdrawal).
+    fn close(
+        &mut self,
+        request: &Hash,
+        status: Status,
+        by: Hash,
+        rule: &'static str,
+    ) -> Result<(), Rejection> {
+        let record = self.record_mut(request, rule)?;
+        record.status = status;
+        record.closed_by = Some(by);
+        Ok(())
+    }
+
     fn record_answer(
         &mut self,
         id: Hash,
@@ -1062,14 +1061,4 @@ impl State {
         self.answers.insert(id, request);
         Ok(())
     }
-
-    /// Whether `doc_type` could ever be signed by this key's kind (for early API refusals).
-    pub fn signer_kind(&self, key: &PublicKey) -> Option<&KeyRecord> {
-        self.keys.get(key)
-    }
-}
-
-/// Convenience for callers that only need the type set.
-pub fn all_types() -> &'static [DocType] {
-    &DocType::ALL
 }

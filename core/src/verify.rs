@@ -6,7 +6,7 @@
 //! order, R-BLK-1 to R-BLK-10 of `docs/PROTOCOL.md` §Blocks, and a failure names the
 //! height, the document (index in the block and leaf index) and what failed.
 
-use crate::block::{Block, CertificateError, Validator, total_power, validator_set_hash, verify_certificate};
+use crate::block::{Block, CertificateError, Validator, validator_set_hash, verify_certificate};
 use crate::encoding::Hash;
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::genesis::Genesis;
@@ -474,9 +474,4 @@ struct Cursor {
     prev: Hash,
     /// Earliest time the next block may have.
     min_time_ms: u64,
-}
-
-/// Total voting power of genesis's validators (re-exported for callers of this module).
-pub fn genesis_power(genesis: &Genesis) -> u64 {
-    total_power(&genesis.validators())
 }
