@@ -28,6 +28,11 @@ impl Domain {
 pub const ENVELOPE_SIGNATURE: Domain = Domain("vouch-v1/envelope-signature\n");
 /// A validator's precommit vote, whose signatures form a block's commit certificate.
 pub const PRECOMMIT_VOTE: Domain = Domain("vouch-v1/precommit\n");
+/// A consensus message other than a precommit for a block: a prevote, a precommit for
+/// nil, or a proposal (see `docs/PROTOCOL.md` §Consensus messages).
+pub const CONSENSUS_MESSAGE: Domain = Domain("vouch-v1/consensus-message\n");
+/// A node's statement binding its p2p identity to its consensus key.
+pub const PEER_BINDING: Domain = Domain("vouch-v1/peer-binding\n");
 /// Hash of a block header.
 pub const BLOCK_HEADER_HASH: Domain = Domain("vouch-v1/block-header\n");
 /// Hash of a validator set.

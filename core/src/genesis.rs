@@ -89,6 +89,9 @@ pub enum GenesisError {
     /// A calendar year is invalid or listed twice.
     #[error("R-GEN-9: calendar: {0}")]
     Calendar(String),
+    /// An org lists both a validator and a separate node key.
+    #[error("R-GEN-13: organization {0} has both a validator and a node_key; a validator's node uses its consensus key")]
+    NodeKey(OrgId),
     /// The regulator-reads policy is on but no regulator is a member.
     #[error("R-GEN-10: policy regulator_reads_contents is true but no member has role regulator")]
     NoRegulator,
@@ -148,6 +151,10 @@ pub struct Org {
     /// Present if the org runs a validator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validator: Option<ValidatorInfo>,
+    /// Ed25519 key of a non-voting node (an observer) the org runs: its p2p identity.
+    /// A validator's node uses its consensus key instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_key: Option<PublicKey>,
 }
 
 /// Network-wide rules.
@@ -240,6 +247,12 @@ impl Genesis {
                 });
             }
             let mut all = vec![org.admin_key.to_bytes(), org.encryption_key.to_bytes()];
+            if let Some(k) = &org.node_key {
+                if org.validator.is_some() {
+                    return Err(GenesisError::NodeKey(org.id.clone()));
+                }
+                all.push(k.to_bytes());
+            }
             if let Some(v) = &org.validator {
                 all.push(v.key.to_bytes());
                 if v.power == 0 {
@@ -309,6 +322,19 @@ impl Genesis {
                     key: v.key,
                     power: v.power,
                 })
+            })
+            .collect()
+    }
+
+    /// Every key a node of this network may use as its p2p identity: validators' consensus
+    /// keys and observers' node keys, with the org that runs each node.
+    pub fn node_keys(&self) -> Vec<(&OrgId, PublicKey, bool)> {
+        self.orgs
+            .iter()
+            .filter_map(|o| match (&o.validator, &o.node_key) {
+                (Some(v), _) => Some((&o.id, v.key, true)),
+                (None, Some(k)) => Some((&o.id, *k, false)),
+                (None, None) => None,
             })
             .collect()
     }

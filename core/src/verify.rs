@@ -266,6 +266,27 @@ impl ChainVerifier {
         Ok(summary)
     }
 
+    /// Verify and apply the next block without keeping a copy to fall back on: on error
+    /// the verifier is consumed. For a node applying a block it already validated as a
+    /// proposal, where a failure means the node must stop.
+    pub fn push_consuming(mut self, block: &Block) -> Result<(ChainVerifier, BlockSummary), ChainError> {
+        let signed_power = self.check_header(&self.cursor(), block)?;
+        let decoded = decode_documents(&block.documents, &self.network);
+        let summary = self.apply_in_place(block, decoded, signed_power)?;
+        Ok((self, summary))
+    }
+
+    /// Earliest time the next block may carry: the last block's time + 1 ms, or the
+    /// genesis time before block 1.
+    pub fn next_min_time_ms(&self) -> u64 {
+        self.min_time_ms
+    }
+
+    /// Hash of the last verified header (the genesis hash at height 0).
+    pub fn head(&self) -> Hash {
+        self.prev
+    }
+
     fn cursor(&self) -> Cursor {
         Cursor { height: self.height, prev: self.prev, min_time_ms: self.min_time_ms }
     }

@@ -71,6 +71,8 @@ pub struct OrgSecrets {
     pub decryption: DecryptionKey,
     /// Validator consensus key, if it runs one.
     pub validator: Option<SigningKey>,
+    /// Observer node key, if it runs a non-voting node.
+    pub node: Option<SigningKey>,
 }
 
 /// A demo network: genesis plus every member's secrets.
@@ -111,6 +113,19 @@ pub fn demo_calendar_2026() -> Vec<CalendarYear> {
     vec![CalendarYear { year: 2026, holidays, workdays }]
 }
 
+/// One member of a demo network.
+#[derive(Debug, Clone, Copy)]
+pub struct MemberSpec<'a> {
+    /// Org id.
+    pub id: &'a str,
+    /// Legal name.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Runs a validator of power 1; otherwise runs an observer node with its own node key.
+    pub validator: bool,
+}
+
 impl DemoNetwork {
     /// Four members, each running a validator of power 1: two banks, an audit firm and a
     /// regulator. The regulator reads contents; banks need the client's authorization.
@@ -120,28 +135,43 @@ impl DemoNetwork {
             ("bank-b", "Demo Bank B (演示银行乙)", Role::Bank),
             ("audit-x", "Demo CPA Firm X (演示会计师事务所)", Role::AuditFirm),
             ("regulator", "Demo Regulator (演示监管机构)", Role::Regulator),
-        ];
+        ]
+        .map(|(id, name, role)| MemberSpec { id, name, role, validator: true });
+        DemoNetwork::with_members(seed, "vouch.example/demo", DEMO_GENESIS_MS, &members)
+    }
+
+    /// A network of `members` under `network`, starting at `genesis_ms`, with the same
+    /// policy and calendar as [`DemoNetwork::new`]. Every key derives from `seed`.
+    pub fn with_members(
+        seed: u64,
+        network: &str,
+        genesis_ms: u64,
+        members: &[MemberSpec<'_>],
+    ) -> Result<DemoNetwork, TestkitError> {
         let mut orgs = Vec::new();
         let mut secrets = BTreeMap::new();
-        for (org, name, role) in members {
+        for m in members {
+            let org = m.id;
             let admin = SigningKey::from_seed(&derive(seed, &format!("{org}/admin")));
             let decryption = DecryptionKey::from_bytes(derive(seed, &format!("{org}/encryption")));
-            let validator = SigningKey::from_seed(&derive(seed, &format!("{org}/validator")));
+            let node = SigningKey::from_seed(&derive(seed, &format!("{org}/validator")));
             let org_id = id(org, OrgId::new)?;
             orgs.push(Org {
                 id: org_id.clone(),
-                name: name.to_string(),
-                role,
+                name: m.name.to_string(),
+                role: m.role,
                 admin_key: admin.public(),
                 encryption_key: decryption.public(),
-                validator: Some(ValidatorInfo { key: validator.public(), power: 1 }),
+                validator: m.validator.then(|| ValidatorInfo { key: node.public(), power: 1 }),
+                node_key: (!m.validator).then(|| node.public()),
             });
-            secrets.insert(org_id, OrgSecrets { admin, decryption, validator: Some(validator) });
+            let (validator, node) = if m.validator { (Some(node), None) } else { (None, Some(node)) };
+            secrets.insert(org_id, OrgSecrets { admin, decryption, validator, node });
         }
         let genesis = Genesis {
             protocol: crate::genesis::PROTOCOL_VERSION,
-            network: id("vouch.example/demo", NetworkId::new)?,
-            genesis_ms: DEMO_GENESIS_MS,
+            network: id(network, NetworkId::new)?,
+            genesis_ms,
             utc_offset_minutes: 480,
             orgs,
             policy: Policy {
