@@ -1,0 +1,5 @@
+//! `vouchd`: a Vouch ledger node. Consensus with Malachite over libp2p, storage on redb,
+//! a minimal HTTP API, metrics and logs. The protocol itself lives in `vouch-core`.
+
+pub mod config;
+pub mod store;

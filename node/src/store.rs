@@ -1,0 +1,1 @@
+//! Own the node's durable ledger store (redb). See the storage brief.
