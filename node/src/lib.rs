@@ -2,4 +2,6 @@
 //! a minimal HTTP API, metrics and logs. The protocol itself lives in `vouch-core`.
 
 pub mod config;
+pub mod consensus;
+pub mod guard;
 pub mod store;
