@@ -143,7 +143,11 @@ fn clip(text: &str) -> String {
 impl Client {
     /// A client of the node at `base` (`http://127.0.0.1:<port>`).
     pub fn new(base: &str) -> Client {
-        Client { base: base.trim_end_matches('/').to_string(), read: agent(READ_TIMEOUT), submit: agent(SUBMIT_TIMEOUT) }
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            read: agent(READ_TIMEOUT),
+            submit: agent(SUBMIT_TIMEOUT),
+        }
     }
 
     /// The base URL.
@@ -156,7 +160,8 @@ impl Client {
         let transport = |e: ureq::Error| ClientError::Transport { url: url.clone(), reason: e.to_string() };
         let mut response = self.read.get(&url).call().map_err(transport)?;
         let status = response.status().as_u16();
-        let body = response.body_mut().with_config().limit(ANSWER_BYTES_MAX).read_to_vec().map_err(transport)?;
+        let body =
+            response.body_mut().with_config().limit(ANSWER_BYTES_MAX).read_to_vec().map_err(transport)?;
         Ok((status, body))
     }
 
@@ -171,7 +176,12 @@ impl Client {
         })
     }
 
-    fn json<T: serde::de::DeserializeOwned>(&self, path: &str, status: u16, body: &[u8]) -> Result<T, ClientError> {
+    fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<T, ClientError> {
         serde_json::from_slice(body).map_err(|e| ClientError::Unexpected {
             url: format!("{}{path}", self.base),
             status,
@@ -229,10 +239,15 @@ impl Client {
         let path = "/v1/entries";
         let url = format!("{}{path}", self.base);
         let transport = |e: ureq::Error| ClientError::Transport { url: url.clone(), reason: e.to_string() };
-        let mut response =
-            self.submit.post(&url).header("content-type", "application/json").send(bytes).map_err(transport)?;
+        let mut response = self
+            .submit
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(bytes)
+            .map_err(transport)?;
         let status = response.status().as_u16();
-        let body = response.body_mut().with_config().limit(ANSWER_BYTES_MAX).read_to_vec().map_err(transport)?;
+        let body =
+            response.body_mut().with_config().limit(ANSWER_BYTES_MAX).read_to_vec().map_err(transport)?;
         match status {
             200 => Ok(Submitted::Committed(self.json(path, status, &body)?)),
             202 => {

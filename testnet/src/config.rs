@@ -98,7 +98,11 @@ mod tests {
             genesis_hash: Some("ab".repeat(32)),
             key: "key.pem".into(),
             p2p: P2p { listen: p2p_addr(27000), peers: vec![p2p_peer(27001, "12D3KooWabc")] },
-            http: Http { listen: "127.0.0.1:8080".into(), peers: vec![http_url(8081)], commit_wait_ms: 10_000 },
+            http: Http {
+                listen: "127.0.0.1:8080".into(),
+                peers: vec![http_url(8081)],
+                commit_wait_ms: 10_000,
+            },
         }
     }
 

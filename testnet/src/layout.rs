@@ -37,9 +37,24 @@ pub const DEFAULT_NETWORK: &str = "vouch.example/testnet";
 pub const MEMBERS: [MemberSpec<'static>; 5] = [
     MemberSpec { id: "bank-a", name: "Testnet Bank A (测试银行甲)", role: Role::Bank, validator: true },
     MemberSpec { id: "bank-b", name: "Testnet Bank B (测试银行乙)", role: Role::Bank, validator: true },
-    MemberSpec { id: "audit-x", name: "Testnet CPA Firm X (测试会计师事务所X)", role: Role::AuditFirm, validator: true },
-    MemberSpec { id: "audit-y", name: "Testnet CPA Firm Y (测试会计师事务所Y)", role: Role::AuditFirm, validator: true },
-    MemberSpec { id: "regulator", name: "Testnet Regulator (测试监管机构)", role: Role::Regulator, validator: false },
+    MemberSpec {
+        id: "audit-x",
+        name: "Testnet CPA Firm X (测试会计师事务所X)",
+        role: Role::AuditFirm,
+        validator: true,
+    },
+    MemberSpec {
+        id: "audit-y",
+        name: "Testnet CPA Firm Y (测试会计师事务所Y)",
+        role: Role::AuditFirm,
+        validator: true,
+    },
+    MemberSpec {
+        id: "regulator",
+        name: "Testnet Regulator (测试监管机构)",
+        role: Role::Regulator,
+        validator: false,
+    },
 ];
 
 /// Number of validators in [`MEMBERS`].
@@ -62,7 +77,9 @@ pub enum LayoutError {
         source: std::io::Error,
     },
     /// The manifest or genesis does not parse.
-    #[error("{path} is not a testnet file this version understands: {reason}; next: recreate it with `vouch-testnet up --fresh`")]
+    #[error(
+        "{path} is not a testnet file this version understands: {reason}; next: recreate it with `vouch-testnet up --fresh`"
+    )]
     Parse {
         /// The path.
         path: PathBuf,
@@ -70,7 +87,9 @@ pub enum LayoutError {
         reason: String,
     },
     /// The genesis on disk is not the one the manifest's seed produces.
-    #[error("{path}: genesis hash {got} differs from {expected} derived from the manifest's seed; next: recreate the testnet with `up --fresh`")]
+    #[error(
+        "{path}: genesis hash {got} differs from {expected} derived from the manifest's seed; next: recreate the testnet with `up --fresh`"
+    )]
     GenesisMismatch {
         /// The genesis path.
         path: PathBuf,
@@ -235,7 +254,10 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LayoutError> {
 
 /// The node key of `org` in `net`: its validator key, or its observer node key.
 pub fn node_key<'a>(net: &'a DemoNetwork, org: &str) -> Option<&'a SigningKey> {
-    net.orgs.iter().find(|(id, _)| id.as_str() == org).and_then(|(_, s)| s.validator.as_ref().or(s.node.as_ref()))
+    net.orgs
+        .iter()
+        .find(|(id, _)| id.as_str() == org)
+        .and_then(|(_, s)| s.validator.as_ref().or(s.node.as_ref()))
 }
 
 /// Generate a testnet in `dir` (which must not hold one): genesis, keys, configs.
@@ -249,8 +271,10 @@ pub fn create(dir: &Path, options: &Options) -> Result<(Manifest, DemoNetwork), 
     let (http_ports, p2p_ports) = ports.split_at(n);
     let mut nodes = Vec::with_capacity(n);
     for (i, m) in MEMBERS.iter().enumerate() {
-        let key = node_key(&net, m.id)
-            .ok_or_else(|| LayoutError::Parse { path: dir.into(), reason: format!("no node key for {}", m.id) })?;
+        let key = node_key(&net, m.id).ok_or_else(|| LayoutError::Parse {
+            path: dir.into(),
+            reason: format!("no node key for {}", m.id),
+        })?;
         nodes.push(NodeInfo {
             name: m.id.to_string(),
             org: Some(m.id.to_string()),
@@ -284,7 +308,12 @@ pub fn create(dir: &Path, options: &Options) -> Result<(Manifest, DemoNetwork), 
 }
 
 /// The config of `node`, peering with `others`.
-pub fn node_toml(node: &NodeInfo, others: &[&NodeInfo], genesis_hash: Option<&str>, genesis: &str) -> NodeToml {
+pub fn node_toml(
+    node: &NodeInfo,
+    others: &[&NodeInfo],
+    genesis_hash: Option<&str>,
+    genesis: &str,
+) -> NodeToml {
     NodeToml {
         moniker: node.name.clone(),
         data_dir: "data".into(),
@@ -316,12 +345,16 @@ pub fn write_node_dir(node_dir: &Path, key: &SigningKey, toml: &NodeToml) -> Res
 mod tests {
     use super::*;
 
-
     #[test]
     fn create_writes_every_file_and_load_reads_it_back() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("testnet");
-        let options = Options { seed: 7, network: DEFAULT_NETWORK.into(), genesis_ms: 1_795_395_600_000, base_port: None };
+        let options = Options {
+            seed: 7,
+            network: DEFAULT_NETWORK.into(),
+            genesis_ms: 1_795_395_600_000,
+            base_port: None,
+        };
         let (manifest, net) = create(&dir, &options).expect("create");
         assert_eq!(manifest.nodes.len(), 5);
         assert_eq!(manifest.nodes.iter().filter(|n| n.validator).count(), VALIDATORS);
@@ -333,18 +366,19 @@ mod tests {
             let pem = std::fs::read_to_string(nd.join("key.pem")).expect("key");
             let key = SigningKey::from_pkcs8_pem(&pem).expect("pem");
             assert_eq!(peer::peer_id(&key.public()).expect("peer").to_string(), node.peer_id);
-            let in_genesis = net.genesis.node_keys().iter().any(|(org, k, v)| {
-                org.as_str() == node.name && *k == key.public() && *v == node.validator
-            });
+            let in_genesis =
+                net.genesis.node_keys().iter().any(|(org, k, v)| {
+                    org.as_str() == node.name && *k == key.public() && *v == node.validator
+                });
             assert!(in_genesis, "{} key is its genesis node key", node.name);
             let table: toml::Table =
                 std::fs::read_to_string(nd.join("node.toml")).expect("toml").parse().expect("parses");
-            assert_eq!(table.get("genesis_hash").and_then(|v| v.as_str()), Some(manifest.genesis_hash.as_str()));
-            let peers = table
-                .get("p2p")
-                .and_then(|p| p.get("peers"))
-                .and_then(|p| p.as_array())
-                .map(|a| a.len());
+            assert_eq!(
+                table.get("genesis_hash").and_then(|v| v.as_str()),
+                Some(manifest.genesis_hash.as_str())
+            );
+            let peers =
+                table.get("p2p").and_then(|p| p.get("peers")).and_then(|p| p.as_array()).map(|a| a.len());
             assert_eq!(peers, Some(4), "{} peers with every other node", node.name);
         }
         let ports: std::collections::BTreeSet<u16> =

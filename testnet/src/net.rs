@@ -169,7 +169,9 @@ impl Testnet {
 
     /// Indices of the validators of the manifest.
     pub fn validators(&self) -> Vec<usize> {
-        (0..self.manifest.nodes.len()).filter(|i| self.manifest.nodes.get(*i).is_some_and(|n| n.validator)).collect()
+        (0..self.manifest.nodes.len())
+            .filter(|i| self.manifest.nodes.get(*i).is_some_and(|n| n.validator))
+            .collect()
     }
 
     /// Indices of the manifest's nodes (validators and observer, no extras).
@@ -219,14 +221,22 @@ impl Testnet {
         let mut out = String::new();
         for (i, n) in self.nodes.iter().enumerate() {
             let path = self.log_path(i).map(|p| p.display().to_string()).unwrap_or_default();
-            out.push_str(&format!("--- {} ({path}), last {lines} lines:\n{}\n", n.info.name, self.log_tail(i, lines)));
+            out.push_str(&format!(
+                "--- {} ({path}), last {lines} lines:\n{}\n",
+                n.info.name,
+                self.log_tail(i, lines)
+            ));
         }
         out
     }
 
     /// A timeout error naming `what`, with every node's log tail.
     pub fn timeout(&self, what: impl Into<String>, timeout: Duration) -> TestnetError {
-        TestnetError::Timeout { what: what.into(), seconds: timeout.as_secs_f64(), logs: self.logs(LOG_TAIL_LINES) }
+        TestnetError::Timeout {
+            what: what.into(),
+            seconds: timeout.as_secs_f64(),
+            logs: self.logs(LOG_TAIL_LINES),
+        }
     }
 
     fn vouchd(&mut self) -> Result<PathBuf, TestnetError> {
@@ -245,7 +255,12 @@ impl Testnet {
 
     /// Add a node outside the manifest (an outsider, a twin): writes its directory
     /// `nodes/<name>/` with `key` and `config`, and returns its index. Not started.
-    pub fn add_node(&mut self, info: NodeInfo, key: &SigningKey, config: &NodeToml) -> Result<usize, TestnetError> {
+    pub fn add_node(
+        &mut self,
+        info: NodeInfo,
+        key: &SigningKey,
+        config: &NodeToml,
+    ) -> Result<usize, TestnetError> {
         layout::write_node_dir(&self.dir.join(&info.dir), key, config)?;
         self.nodes.push(node(info));
         Ok(self.nodes.len() - 1)
@@ -393,7 +408,12 @@ impl Testnet {
     }
 
     /// Wait until every node in `nodes` reports height at least `height`.
-    pub fn wait_for_height(&self, nodes: &[usize], height: u64, timeout: Duration) -> Result<(), TestnetError> {
+    pub fn wait_for_height(
+        &self,
+        nodes: &[usize],
+        height: u64,
+        timeout: Duration,
+    ) -> Result<(), TestnetError> {
         let ok = wait_until(timeout, Duration::from_millis(200), || {
             nodes.iter().all(|i| self.height(*i).is_some_and(|h| h >= height))
         });
@@ -436,7 +456,9 @@ impl Testnet {
             .map(|(i, s)| {
                 let name = self.nodes.get(*i).map(|n| n.info.name.as_str()).unwrap_or("?");
                 match s {
-                    Some((size, root)) => format!("{name}: size {size} root {}", root.get(..12).unwrap_or(root)),
+                    Some((size, root)) => {
+                        format!("{name}: size {size} root {}", root.get(..12).unwrap_or(root))
+                    }
                     None => format!("{name}: no answer"),
                 }
             })
@@ -488,7 +510,12 @@ impl Drop for Testnet {
 
 /// Start a fresh testnet in `dir` for a test: build `vouchd` if needed, start the five
 /// nodes, and wait until each has committed height 1.
-pub fn start_fresh(dir: &Path, options: &Options, build: Build, timeout: Duration) -> Result<Testnet, TestnetError> {
+pub fn start_fresh(
+    dir: &Path,
+    options: &Options,
+    build: Build,
+    timeout: Duration,
+) -> Result<Testnet, TestnetError> {
     let mut net = Testnet::create(dir, options, build)?;
     net.prepare()?;
     net.start_all()?;

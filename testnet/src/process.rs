@@ -20,7 +20,9 @@ pub enum ProcessError {
     #[error("VOUCHD={0} does not exist; next: unset VOUCHD or point it at a built vouchd")]
     VouchdEnv(PathBuf),
     /// Building `vouchd` failed.
-    #[error("`{command}` failed ({status}); next: fix the build of vouch-node, or set VOUCHD to a built vouchd")]
+    #[error(
+        "`{command}` failed ({status}); next: fix the build of vouch-node, or set VOUCHD to a built vouchd"
+    )]
     Build {
         /// The command run.
         command: String,
@@ -51,7 +53,9 @@ pub enum ProcessError {
         source: nix::Error,
     },
     /// `pids.json` is damaged.
-    #[error("{path} does not parse: {reason}; next: check no vouchd is running (`pgrep -a vouchd`) and delete it")]
+    #[error(
+        "{path} does not parse: {reason}; next: check no vouchd is running (`pgrep -a vouchd`) and delete it"
+    )]
     Pids {
         /// The path.
         path: PathBuf,
@@ -76,8 +80,11 @@ pub fn locate_vouchd(build: Build) -> Result<PathBuf, ProcessError> {
         let path = PathBuf::from(path);
         return if path.is_file() { Ok(path) } else { Err(ProcessError::VouchdEnv(path)) };
     }
-    let exe = std::env::current_exe()
-        .map_err(|source| ProcessError::Io { action: "cannot find", path: "the current executable".into(), source })?;
+    let exe = std::env::current_exe().map_err(|source| ProcessError::Io {
+        action: "cannot find",
+        path: "the current executable".into(),
+        source,
+    })?;
     if build == Build::IfMissing
         && let Some(found) = next_to(&exe)
     {
@@ -98,9 +105,11 @@ pub fn locate_vouchd(build: Build) -> Result<PathBuf, ProcessError> {
     if build == Build::IfMissing {
         eprintln!("vouchd not found next to {}; building it: {shown}", exe.display());
     }
-    let status = command
-        .status()
-        .map_err(|source| ProcessError::Io { action: "cannot run", path: PathBuf::from(&cargo), source })?;
+    let status = command.status().map_err(|source| ProcessError::Io {
+        action: "cannot run",
+        path: PathBuf::from(&cargo),
+        source,
+    })?;
     if !status.success() {
         return Err(ProcessError::Build { command: shown, status: status.to_string() });
     }
@@ -122,17 +131,18 @@ fn next_to(exe: &Path) -> Option<PathBuf> {
 /// that must outlive the command (`up`) are started without it, in their own process
 /// group so a Ctrl-C at the terminal does not reach them.
 pub fn spawn(vouchd: &Path, config: &Path, log: &Path, tie_to_parent: bool) -> Result<Child, ProcessError> {
-    let open = |path: &Path| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| ProcessError::Io { action: "cannot open", path: path.to_path_buf(), source })
-    };
+    let open =
+        |path: &Path| {
+            std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|source| {
+                ProcessError::Io { action: "cannot open", path: path.to_path_buf(), source }
+            })
+        };
     let out = open(log)?;
-    let err = out
-        .try_clone()
-        .map_err(|source| ProcessError::Io { action: "cannot open", path: log.to_path_buf(), source })?;
+    let err = out.try_clone().map_err(|source| ProcessError::Io {
+        action: "cannot open",
+        path: log.to_path_buf(),
+        source,
+    })?;
     let mut command = Command::new(vouchd);
     command.arg("run").arg("--config").arg(config).stdin(Stdio::null()).stdout(out).stderr(err);
     use std::os::unix::process::CommandExt as _;
@@ -148,13 +158,21 @@ pub fn spawn(vouchd: &Path, config: &Path, log: &Path, tie_to_parent: bool) -> R
     } else {
         command.process_group(0);
     }
-    command.spawn().map_err(|source| ProcessError::Io { action: "cannot start", path: vouchd.to_path_buf(), source })
+    command.spawn().map_err(|source| ProcessError::Io {
+        action: "cannot start",
+        path: vouchd.to_path_buf(),
+        source,
+    })
 }
 
 /// Send `signal` to `pid`.
 pub fn send(pid: u32, sig: Signal) -> Result<(), ProcessError> {
     let raw = i32::try_from(pid).unwrap_or(i32::MAX);
-    signal::kill(Pid::from_raw(raw), sig).map_err(|source| ProcessError::Signal { signal: sig, pid: raw, source })
+    signal::kill(Pid::from_raw(raw), sig).map_err(|source| ProcessError::Signal {
+        signal: sig,
+        pid: raw,
+        source,
+    })
 }
 
 /// Whether `pid` is alive and is a `vouchd` (a zombie is not alive).
@@ -173,7 +191,9 @@ pub fn is_vouchd(pid: u32) -> bool {
 pub fn read_pids(dir: &Path) -> Result<BTreeMap<String, u32>, ProcessError> {
     let path = dir.join(PIDS);
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| ProcessError::Pids { path, reason: e.to_string() }),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|e| ProcessError::Pids { path, reason: e.to_string() })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
         Err(source) => Err(ProcessError::Io { action: "cannot read", path, source }),
     }
@@ -182,7 +202,8 @@ pub fn read_pids(dir: &Path) -> Result<BTreeMap<String, u32>, ProcessError> {
 /// Write `<dir>/pids.json`.
 pub fn write_pids(dir: &Path, pids: &BTreeMap<String, u32>) -> Result<(), ProcessError> {
     let path = dir.join(PIDS);
-    let text = serde_json::to_string_pretty(pids).map_err(|e| ProcessError::Pids { path: path.clone(), reason: e.to_string() })?;
+    let text = serde_json::to_string_pretty(pids)
+        .map_err(|e| ProcessError::Pids { path: path.clone(), reason: e.to_string() })?;
     std::fs::write(&path, text).map_err(|source| ProcessError::Io { action: "cannot write", path, source })
 }
 
