@@ -159,6 +159,29 @@ pub fn verify_precommit(
     key.verify(PRECOMMIT_VOTE, &precommit_bytes(network, height, round, header), sig).is_ok()
 }
 
+/// Sign a consensus message other than a precommit for a block (a proposal, a prevote, a
+/// precommit for nil): `"vouch-v1/consensus-message\n" || message`, where `message` is the
+/// JCS of the message object defined in `docs/PROTOCOL.md` §Consensus messages.
+pub fn sign_consensus_message(key: &SigningKey, message: &[u8]) -> Signature {
+    key.sign(crate::domain::CONSENSUS_MESSAGE, message)
+}
+
+/// Check a consensus-message signature with `verify_strict`.
+pub fn verify_consensus_message(key: &PublicKey, message: &[u8], sig: &Signature) -> bool {
+    key.verify(crate::domain::CONSENSUS_MESSAGE, message, sig).is_ok()
+}
+
+/// Sign a peer binding (a node's p2p identity bound to its consensus key):
+/// `"vouch-v1/peer-binding\n" || binding`.
+pub fn sign_peer_binding(key: &SigningKey, binding: &[u8]) -> Signature {
+    key.sign(crate::domain::PEER_BINDING, binding)
+}
+
+/// Check a peer-binding signature with `verify_strict`.
+pub fn verify_peer_binding(key: &PublicKey, binding: &[u8], sig: &Signature) -> bool {
+    key.verify(crate::domain::PEER_BINDING, binding, sig).is_ok()
+}
+
 /// Why a commit certificate was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertificateError {

@@ -1,5 +1,13 @@
 //! `vouchd`: a Vouch ledger node. Consensus with Malachite over libp2p, storage on redb,
 //! a minimal HTTP API, metrics and logs. The protocol itself lives in `vouch-core`.
 
+pub mod app;
 pub mod config;
+pub mod consensus;
+pub mod guard;
+pub mod http;
+pub mod mempool;
+pub mod metrics;
+pub mod node;
+pub mod shared;
 pub mod store;

@@ -1,0 +1,284 @@
+//! Own the node's minimal HTTP interface: submit a document, read the checkpoint, the
+//! status and a block, health and metrics. Errors are RFC 9457 problem details. (The full
+//! API, with authentication and every role's work, is the `api` crate's.)
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{debug, warn};
+use vouch_core::envelope::Envelope;
+use vouch_core::merkle::leaf_hash;
+
+use crate::config::Config;
+use crate::mempool::{MempoolError, Offer};
+use crate::shared::{Outcome, Shared};
+
+/// Header marking a document forwarded by another node (not forwarded again).
+const FORWARDED: &str = "vouch-forwarded";
+/// Largest request body accepted.
+const BODY_MAX: usize = vouch_core::limits::ENVELOPE_BYTES_MAX + 1024;
+
+#[derive(Clone)]
+struct Ctx {
+    shared: Arc<Shared>,
+    cfg: Arc<Config>,
+    client: reqwest_lite::Client,
+}
+
+/// Serve until the task is aborted.
+pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: Config) {
+    let ctx = Ctx { shared, cfg: Arc::new(cfg), client: reqwest_lite::Client::new() };
+    let app = Router::new()
+        .route("/v1/entries", post(submit))
+        .route("/v1/checkpoint", get(checkpoint))
+        .route("/v1/status", get(status))
+        .route("/v1/blocks/{height}", get(block))
+        .route("/v1/evidence", get(evidence))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
+        .with_state(ctx);
+    if let Err(e) = axum::serve(listener, app).await {
+        warn!(error = %e, "HTTP server stopped");
+    }
+}
+
+/// An RFC 9457 problem.
+fn problem(status: StatusCode, slug: &str, title: &str, detail: String, rule: Option<String>) -> Response {
+    let mut body = json!({
+        "type": format!("https://vouch.example/problems/{slug}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let Some(rule) = rule
+        && let Some(o) = body.as_object_mut()
+    {
+        o.insert("rule".into(), json!(rule));
+    }
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    resp
+}
+
+fn rule_of(text: &str) -> Option<String> {
+    let head = text.split(':').next()?;
+    head.starts_with("R-").then(|| head.to_string())
+}
+
+#[derive(Deserialize)]
+struct SubmitQuery {
+    /// `false` to answer 202 as soon as the document is pooled.
+    wait: Option<bool>,
+}
+
+async fn submit(State(ctx): State<Ctx>, Query(q): Query<SubmitQuery>, headers: HeaderMap, body: Bytes) -> Response {
+    let shared = &ctx.shared;
+    let env = match Envelope::decode(&body, &shared.genesis.network) {
+        Ok(env) => env,
+        Err(e) => {
+            let text = e.to_string();
+            return problem(StatusCode::BAD_REQUEST, "invalid-envelope", "The envelope is not valid", text.clone(), rule_of(&text));
+        }
+    };
+    let lh = leaf_hash(&env.bytes);
+    // Already on the ledger: the same answer as the first time (replays add nothing).
+    match shared.store.leaf_by_hash(&lh) {
+        Ok(Some((leaf_index, height))) => return committed(leaf_index, height, &lh),
+        Ok(None) => {}
+        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None),
+    }
+    let id = env.id;
+    let waiter = shared.wait_for(id);
+    let offered = shared.mempool.offer(env, now_ms());
+    match offered {
+        Ok(Offer::Added) => {
+            shared.metrics.mempool.set(i64::try_from(shared.mempool.len()).unwrap_or(i64::MAX));
+            if !headers.contains_key(FORWARDED) {
+                forward(&ctx, body.clone());
+            }
+        }
+        Ok(Offer::Duplicate) => {}
+        Err(MempoolError::Full { .. }) => {
+            let e = offered.err().map(|e| e.to_string()).unwrap_or_default();
+            return problem(StatusCode::SERVICE_UNAVAILABLE, "mempool-full", "The mempool is full", e, None);
+        }
+        Err(MempoolError::Refused(r)) => {
+            let text = r.to_string();
+            // Committed between the lookup above and the offer: answer as committed.
+            if let Ok(Some((leaf_index, height))) = shared.store.leaf_by_hash(&lh) {
+                return committed(leaf_index, height, &lh);
+            }
+            return problem(StatusCode::UNPROCESSABLE_ENTITY, "refused", "The ledger refuses this document", text.clone(), rule_of(&text));
+        }
+    }
+    if q.wait == Some(false) {
+        return pending(&lh);
+    }
+    let wait = Duration::from_millis(ctx.cfg.http.commit_wait_ms);
+    match tokio::time::timeout(wait, waiter).await {
+        Ok(Ok(Outcome::Committed { leaf_index, height })) => committed(leaf_index, height, &lh),
+        Ok(Ok(Outcome::Dropped { reason, rule })) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            "The ledger refuses this document",
+            reason,
+            Some(rule).filter(|r| r.starts_with("R-")),
+        ),
+        _ => pending(&lh),
+    }
+}
+
+fn committed(leaf_index: u64, height: u64, lh: &vouch_core::encoding::Hash) -> Response {
+    (StatusCode::OK, axum::Json(json!({"leaf_index": leaf_index, "height": height, "leaf_hash": lh.to_hex()})))
+        .into_response()
+}
+
+fn pending(lh: &vouch_core::encoding::Hash) -> Response {
+    (StatusCode::ACCEPTED, axum::Json(json!({"status": "pending", "leaf_hash": lh.to_hex()}))).into_response()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Send a newly pooled document to every other node, so it reaches whichever validator
+/// proposes next. Best effort: a node that misses it still gets it in a block.
+fn forward(ctx: &Ctx, body: Bytes) {
+    for peer in ctx.cfg.http.peers.iter() {
+        let url = format!("{}/v1/entries?wait=false", peer.trim_end_matches('/'));
+        let client = ctx.client.clone();
+        let body = body.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client.post(&url, FORWARDED, body).await {
+                debug!(%url, error = %e, "forwarding a document failed");
+            }
+        });
+    }
+}
+
+async fn checkpoint(State(ctx): State<Ctx>) -> Response {
+    match ctx.shared.store.latest_checkpoint() {
+        Ok(Some((_, note))) => {
+            let mut r = note.into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            r
+        }
+        Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            "no-checkpoint",
+            "No cosigned checkpoint yet",
+            "no checkpoint with cosignatures from more than 2/3 of the voting power has been stored yet".into(),
+            None,
+        ),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None),
+    }
+}
+
+async fn status(State(ctx): State<Ctx>) -> Response {
+    let s = ctx.shared.snapshot();
+    let g = &ctx.shared.genesis;
+    let validators: Vec<_> = g
+        .validators()
+        .into_iter()
+        .map(|v| json!({"name": v.name, "key": v.key.to_b64(), "power": v.power}))
+        .collect();
+    axum::Json(json!({
+        "moniker": ctx.shared.moniker,
+        "network": g.network.to_string(),
+        "genesis_hash": ctx.shared.genesis_hash.to_hex(),
+        "node_key": ctx.shared.node_key,
+        "validator": ctx.shared.validator,
+        "height": s.height,
+        "round": s.round,
+        "tree_size": s.tree_size,
+        "root": s.root,
+        "peers": s.peers.len(),
+        "peer_ids": s.peers,
+        "sync": s.sync,
+        "network_height": s.network_height,
+        "mempool": ctx.shared.mempool.len(),
+        "evidence": s.evidence,
+        "validators": validators,
+    }))
+    .into_response()
+}
+
+async fn block(State(ctx): State<Ctx>, Path(height): Path<u64>) -> Response {
+    match ctx.shared.store.block_json(height) {
+        Ok(Some(json)) => {
+            let mut r = json.into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r
+        }
+        Ok(None) => problem(StatusCode::NOT_FOUND, "no-block", "No such block", format!("no block at height {height}"), None),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None),
+    }
+}
+
+async fn evidence(State(ctx): State<Ctx>) -> Response {
+    match ctx.shared.store.evidence() {
+        Ok(list) => axum::Json(json!(
+            list.iter()
+                .map(|e| json!({"seq": e.seq, "height": e.height, "kind": e.kind, "evidence": e.json}))
+                .collect::<Vec<_>>()
+        ))
+        .into_response(),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None),
+    }
+}
+
+async fn metrics() -> Response {
+    let mut r = crate::metrics::Metrics::export().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    r
+}
+
+/// A tiny HTTP/1.1 client for forwarding documents to peer nodes, on hyper (already a
+/// dependency through axum) rather than a full client crate.
+mod reqwest_lite {
+    use axum::body::Bytes;
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client as HyperClient;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+
+    #[derive(Clone)]
+    pub struct Client(HyperClient<HttpConnector, Full<Bytes>>);
+
+    impl Client {
+        pub fn new() -> Client {
+            Client(HyperClient::builder(TokioExecutor::new()).build_http())
+        }
+
+        pub async fn post(&self, url: &str, marker: &'static str, body: Bytes) -> Result<(), String> {
+            let req = hyper::Request::post(url)
+                .header("content-type", "application/json")
+                .header(marker, "1")
+                .body(Full::new(body))
+                .map_err(|e| e.to_string())?;
+            let resp = tokio::time::timeout(std::time::Duration::from_secs(5), self.0.request(req))
+                .await
+                .map_err(|_| "timed out".to_string())?
+                .map_err(|e| e.to_string())?;
+            if resp.status().is_success() || resp.status().as_u16() == 422 {
+                Ok(())
+            } else {
+                Err(format!("status {}", resp.status()))
+            }
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Own start-up and shutdown: load and check the configuration, genesis and key; open the
+//! store and re-verify it from genesis; start the Malachite engine, the HTTP server and
+//! the application loop; and stop cleanly on SIGTERM or Ctrl-C.
+
+use anyhow::{Context as _, anyhow, bail};
+use bytes::Bytes;
+use malachitebft_app_channel::app::config::{
+    ConsensusConfig, DiscoveryConfig, NodeConfig, P2pConfig, ValuePayload, ValueSyncConfig,
+};
+use malachitebft_app_channel::app::net::Multiaddr;
+use malachitebft_app_channel::app::types::Keypair;
+use malachitebft_app_channel::app::types::codec::Codec;
+use malachitebft_app_channel::{
+    ConsensusContext, NetworkContext, NetworkIdentity, RequestContext, Signer, SyncContext, WalContext,
+};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tracing::{error, info};
+use vouch_core::block::Block;
+use vouch_core::genesis::Genesis;
+use vouch_core::keys::{PublicKey, SigningKey};
+use vouch_core::verify::ChainVerifier;
+
+use crate::app::App;
+use crate::config::{Config, LogFormat};
+use crate::consensus::codec::VouchCodec;
+use crate::consensus::signing::{VouchSigner, VouchVerifier};
+use crate::consensus::types::{Address, VouchContext};
+use crate::guard::Guard;
+use crate::mempool::Mempool;
+use crate::metrics::Metrics;
+use crate::shared::{Shared, Snapshot};
+use crate::store::Store;
+
+/// The engine's view of the configuration.
+#[derive(Clone, Debug)]
+struct EngineConfig {
+    moniker: String,
+    consensus: ConsensusConfig,
+    value_sync: ValueSyncConfig,
+}
+
+impl NodeConfig for EngineConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+
+    fn consensus_mut(&mut self) -> &mut ConsensusConfig {
+        &mut self.consensus
+    }
+
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.value_sync
+    }
+
+    fn value_sync_mut(&mut self) -> &mut ValueSyncConfig {
+        &mut self.value_sync
+    }
+}
+
+/// The libp2p peer id of a node key, as genesis members' nodes are named on the network.
+pub fn peer_id(key: &PublicKey) -> anyhow::Result<malachitebft_app_channel::app::net::PeerId> {
+    let pk = libp2p_identity::ed25519::PublicKey::try_from_bytes(&key.to_bytes())
+        .map_err(|e| anyhow!("not an Ed25519 key: {e}"))?;
+    Ok(libp2p_identity::PublicKey::from(pk).to_peer_id())
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match cfg.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Everything checked before anything starts.
+struct Prepared {
+    cfg: Config,
+    genesis: Genesis,
+    key: SigningKey,
+    validator: bool,
+    guard: Arc<Guard>,
+    store: Arc<Store>,
+    chain: ChainVerifier,
+    peers: Vec<Multiaddr>,
+}
+
+fn prepare(config_path: &Path) -> anyhow::Result<Prepared> {
+    let cfg = Config::load(config_path)?;
+    init_logging(&cfg);
+    let genesis_bytes = std::fs::read(&cfg.genesis)
+        .with_context(|| format!("cannot read genesis {}; next: check `genesis` in the config", cfg.genesis.display()))?;
+    let genesis = Genesis::from_json(&genesis_bytes)
+        .with_context(|| format!("genesis {} is not a valid genesis document", cfg.genesis.display()))?;
+    let genesis_hash = genesis.hash();
+    if let Some(expected) = &cfg.genesis_hash
+        && !expected.eq_ignore_ascii_case(&genesis_hash.to_hex())
+    {
+        bail!(
+            "genesis {} has hash {}, but the config expects {expected}: this is not the network's genesis; next: get the genesis file whose hash the network published",
+            cfg.genesis.display(),
+            genesis_hash.to_hex()
+        );
+    }
+    let pem = std::fs::read_to_string(&cfg.key)
+        .with_context(|| format!("cannot read key {}; next: check `key` in the config and the file's permissions", cfg.key.display()))?;
+    let key = SigningKey::from_pkcs8_pem(&pem)
+        .map_err(|e| anyhow!("key {} is not an Ed25519 PKCS#8 PEM private key: {e}", cfg.key.display()))?;
+    let public = key.public();
+    let Some((org, _, validator)) = genesis.node_keys().into_iter().find(|(_, k, _)| *k == public) else {
+        bail!(
+            "the key in {} ({}) is not a validator or node key of any member in genesis; next: use the key genesis lists for this node",
+            cfg.key.display(),
+            public.to_b64()
+        );
+    };
+    info!(org = %org, validator, key = %public.to_b64(), "node identity");
+    let members: Vec<_> = genesis.node_keys().iter().filter_map(|(_, k, _)| peer_id(k).ok()).collect();
+    let mut peers = Vec::new();
+    for p in &cfg.p2p.peers {
+        let addr: Multiaddr = p.parse().with_context(|| format!("p2p.peers entry {p:?} is not a multiaddr"))?;
+        let id = addr.iter().find_map(|proto| match proto {
+            multiaddr::Protocol::P2p(id) => Some(id),
+            _ => None,
+        });
+        match id {
+            Some(id) if members.contains(&id) => peers.push(addr),
+            Some(id) => bail!("p2p.peers entry {p}: peer {id} is not a node of any genesis member"),
+            None => bail!("p2p.peers entry {p} has no /p2p/<peer id>; every peer must be named by its key"),
+        }
+    }
+    let guard = Arc::new(Guard::open(&cfg.guard_path())?);
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    let store = Arc::new(Store::open(&cfg.data_dir.join("ledger.redb"), &genesis_hash)?);
+    let chain = replay(&genesis, &store)?;
+    info!(height = chain.height(), tree_size = chain.tree().size(), "store verified from genesis");
+    Ok(Prepared { cfg, genesis, key, validator, guard, store, chain, peers })
+}
+
+/// Re-verify every stored block from genesis: links, certificates, signatures, state
+/// transitions and roots. A store that fails is reported with the first bad height.
+fn replay(genesis: &Genesis, store: &Store) -> anyhow::Result<ChainVerifier> {
+    let mut chain = ChainVerifier::new(genesis);
+    let tip = store.tip()?;
+    for h in 1..=tip {
+        let json = store
+            .block_json(h)?
+            .ok_or_else(|| anyhow!("store is corrupt: block {h} of {tip} is missing; next: restore the data directory or wipe it and let the node catch up"))?;
+        let block = Block::from_json(&json).map_err(|e| anyhow!("store is corrupt: block {h} is unreadable: {e}"))?;
+        chain = chain
+            .push_consuming(&block)
+            .map(|(c, _)| c)
+            .map_err(|e| anyhow!("store is corrupt: block {h} fails verification: {e}; next: restore the data directory or wipe it and let the node catch up"))?;
+    }
+    Ok(chain)
+}
+
+fn engine_config(p: &Prepared) -> anyhow::Result<EngineConfig> {
+    let listen: Multiaddr =
+        p.cfg.p2p.listen.parse().with_context(|| format!("p2p.listen {:?} is not a multiaddr", p.cfg.p2p.listen))?;
+    // Name the protocols after the genesis hash: a node of another network (or of another
+    // genesis) fails the handshake instead of exchanging messages.
+    let tag = &p.genesis.hash().to_hex()[..16];
+    let mut p2p = P2pConfig {
+        listen_addr: listen,
+        persistent_peers: p.peers.clone(),
+        persistent_peers_only: true,
+        discovery: DiscoveryConfig { enabled: false, ..Default::default() },
+        ..Default::default()
+    };
+    p2p.protocol_names.consensus = format!("/vouch/{tag}/consensus/1");
+    p2p.protocol_names.sync = format!("/vouch/{tag}/sync/1");
+    p2p.protocol_names.validator_proof = format!("/vouch/{tag}/peer-binding/1");
+    p2p.protocol_names.discovery_kad = format!("/vouch/{tag}/kad/1");
+    p2p.protocol_names.discovery_regres = format!("/vouch/{tag}/reqres/1");
+    let consensus = ConsensusConfig {
+        enabled: p.validator,
+        p2p,
+        value_payload: ValuePayload::ProposalAndParts,
+        ..Default::default()
+    };
+    let value_sync = ValueSyncConfig { status_update_interval: Duration::from_secs(1), ..Default::default() };
+    Ok(EngineConfig { moniker: p.cfg.moniker.clone(), consensus, value_sync })
+}
+
+/// Run the node until SIGTERM/Ctrl-C (exit 0) or a fatal fault (an error).
+pub async fn run(config_path: &Path) -> anyhow::Result<()> {
+    let p = prepare(config_path)?;
+    let listener = tokio::net::TcpListener::bind(&p.cfg.http.listen).await.with_context(|| {
+        format!("cannot listen for HTTP on {} (http.listen); next: free the port or choose another", p.cfg.http.listen)
+    })?;
+    if let Some(port) = p2p_port(&p.cfg.p2p.listen) {
+        std::net::TcpListener::bind(("127.0.0.1", port))
+            .or_else(|_| std::net::TcpListener::bind(("0.0.0.0", port)))
+            .with_context(|| format!("cannot listen for p2p on port {port} (p2p.listen); next: free the port or choose another"))?;
+    }
+    let engine_cfg = engine_config(&p)?;
+    let network = p.genesis.network.clone();
+    let public = p.key.public();
+    let address = Address::of(&public);
+    let signer = VouchSigner::new(network.clone(), p.key.clone(), p.guard.clone());
+    let verifier = VouchVerifier::new(network.clone());
+    let keypair = Keypair::ed25519_from_bytes(p.key.seed().to_vec())
+        .map_err(|e| anyhow!("key cannot serve as the p2p identity: {e}"))?;
+    let identity = if p.validator {
+        let proof = signer
+            .sign_validator_proof(public.to_bytes().to_vec(), keypair.public().to_peer_id().to_bytes())
+            .await
+            .map_err(|e| anyhow!("cannot sign the peer binding: {e}"))?;
+        let proof_bytes: Bytes = VouchCodec.encode(&proof).map_err(|e| anyhow!("{e}"))?;
+        NetworkIdentity::new_validator(p.cfg.moniker.clone(), keypair, address.to_string(), proof_bytes)
+    } else {
+        NetworkIdentity::new(p.cfg.moniker.clone(), keypair, None)
+    };
+    let consensus_ctx = if p.validator {
+        ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer))
+    } else {
+        ConsensusContext::new_full_node(address, Box::new(verifier))
+    };
+    let metrics = Metrics::register(&p.cfg.moniker);
+    let mempool = Arc::new(Mempool::new(p.chain.state().clone(), p.cfg.mempool.max_documents, p.cfg.mempool.max_bytes));
+    let summary = p.chain.summary();
+    let evidence = p.store.evidence().map(|e| e.len() as u64).unwrap_or(0);
+    let shared = Arc::new(Shared {
+        genesis_hash: p.genesis.hash(),
+        genesis: p.genesis.clone(),
+        moniker: p.cfg.moniker.clone(),
+        node_key: public.to_b64(),
+        validator: p.validator,
+        store: p.store.clone(),
+        mempool,
+        status: RwLock::new(Snapshot {
+            height: summary.height,
+            tree_size: summary.tree_size,
+            root: summary.root.to_hex(),
+            sync: "catching_up",
+            network_height: summary.height,
+            evidence,
+            ..Default::default()
+        }),
+        waiters: Default::default(),
+        metrics,
+    });
+    shared.metrics.height.set(i64::try_from(summary.height).unwrap_or(i64::MAX));
+    let wal = p.cfg.data_dir.join("wal").join("consensus.wal");
+    let (channels, engine) = malachitebft_app_channel::start_engine(
+        VouchContext,
+        engine_cfg,
+        WalContext::new(wal, VouchCodec),
+        NetworkContext::new(identity, VouchCodec),
+        consensus_ctx,
+        SyncContext::new(VouchCodec),
+        RequestContext::new(100),
+    )
+    .await
+    .map_err(|e| anyhow!("cannot start consensus: {e}"))?;
+    let http = crate::http::serve(listener, shared.clone(), p.cfg.clone());
+    let http = tokio::spawn(http);
+    info!(moniker = %p.cfg.moniker, http = %p.cfg.http.listen, p2p = %p.cfg.p2p.listen, "vouchd running");
+    let app = App::new(p.cfg.clone(), shared, p.chain, public);
+    let result = tokio::select! {
+        r = app.run(channels) => r.map_err(|e| anyhow!("stopping: {e}")),
+        _ = shutdown_signal() => { info!("shutting down on signal"); Ok(()) }
+    };
+    if let Err(e) = &result {
+        error!(error = %e, "fatal");
+    }
+    http.abort();
+    let _ = engine.actor.stop_and_wait(None, Some(Duration::from_secs(5))).await;
+    engine.handle.abort();
+    result
+}
+
+fn p2p_port(listen: &str) -> Option<u16> {
+    let addr: Multiaddr = listen.parse().ok()?;
+    addr.iter().find_map(|p| match p {
+        multiaddr::Protocol::Tcp(port) => Some(port),
+        _ => None,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,117 @@
+//! Own what the consensus task and the HTTP handlers share: the node's identity, its
+//! status snapshot, the mempool, the store, the commit waiters and the metrics.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::oneshot;
+use vouch_core::encoding::Hash;
+use vouch_core::genesis::Genesis;
+
+use crate::mempool::Mempool;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// What became of a submitted document.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Committed at `leaf_index` in block `height`.
+    Committed {
+        /// Leaf index in the log.
+        leaf_index: u64,
+        /// Block height.
+        height: u64,
+    },
+    /// Dropped from the mempool because it no longer applies.
+    Dropped {
+        /// The refusal, rule first.
+        reason: String,
+        /// The rule id.
+        rule: String,
+    },
+}
+
+/// The node's status, refreshed by the consensus task.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Snapshot {
+    /// Height of the last committed block.
+    pub height: u64,
+    /// Current consensus round (of height + 1).
+    pub round: i64,
+    /// Log size.
+    pub tree_size: u64,
+    /// Log root (hex).
+    pub root: String,
+    /// Connected peers (libp2p peer ids).
+    pub peers: Vec<String>,
+    /// `synced` or `catching_up`.
+    pub sync: &'static str,
+    /// Highest height a peer reported, if any.
+    pub network_height: u64,
+    /// Misbehavior evidence records kept.
+    pub evidence: u64,
+}
+
+/// Shared by the consensus task and HTTP handlers.
+pub struct Shared {
+    /// The genesis document.
+    pub genesis: Genesis,
+    /// Its hash.
+    pub genesis_hash: Hash,
+    /// The node's moniker.
+    pub moniker: String,
+    /// The node's public key (base64).
+    pub node_key: String,
+    /// Whether it votes.
+    pub validator: bool,
+    /// The store.
+    pub store: Arc<Store>,
+    /// The mempool.
+    pub mempool: Arc<Mempool>,
+    /// Status.
+    pub status: RwLock<Snapshot>,
+    /// Waiters by document id.
+    pub waiters: Mutex<BTreeMap<Hash, Vec<oneshot::Sender<Outcome>>>>,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+impl Shared {
+    /// A snapshot of the status.
+    pub fn snapshot(&self) -> Snapshot {
+        self.status.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Update the status.
+    pub fn update(&self, f: impl FnOnce(&mut Snapshot)) {
+        if let Ok(mut s) = self.status.write() {
+            f(&mut s);
+        }
+    }
+
+    /// Wait for `id`'s outcome.
+    pub fn wait_for(&self, id: Hash) -> oneshot::Receiver<Outcome> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.waiters.lock() {
+            w.entry(id).or_default().push(tx);
+        }
+        rx
+    }
+
+    /// Tell everyone waiting for `id`.
+    pub fn resolve(&self, id: &Hash, outcome: Outcome) {
+        let senders = self.waiters.lock().ok().and_then(|mut w| w.remove(id)).unwrap_or_default();
+        for s in senders {
+            let _ = s.send(outcome.clone());
+        }
+    }
+
+    /// Forget waiters whose receivers are gone (timed-out HTTP requests).
+    pub fn prune_waiters(&self) {
+        if let Ok(mut w) = self.waiters.lock() {
+            w.retain(|_, v| {
+                v.retain(|s| !s.is_closed());
+                !v.is_empty()
+            });
+        }
+    }
+}

@@ -1,1 +1,0 @@
-//! Own the node's durable ledger store (redb). See the storage brief.
