@@ -1,0 +1,32 @@
+//! Run a local Vouch testnet: a demo network of real `vouchd` processes on 127.0.0.1,
+//! driven over HTTP. Used by the `vouch-testnet` binary and by the end-to-end tests.
+//!
+//! # Design
+//!
+//! - [`layout`]: what a testnet directory holds (genesis, per-node key, config, data, log)
+//!   and how it is generated from a seed; [`layout::Manifest`] records ports and peer ids
+//!   so a later invocation (`status`, `down`, `demo`) finds the same network.
+//! - [`config`]: the `node.toml` written for each node (mirrors `vouch-node`'s schema).
+//! - [`peer`]: the libp2p peer id of a node key. [`ports`]: free local ports.
+//! - [`process`]: finding `vouchd`, starting it, signals, pid files.
+//! - [`client`]: the HTTP contract of `vouchd` as blocking calls.
+//! - [`net`]: [`net::Testnet`], a running network with the helpers tests use
+//!   (`kill`, `start`, `status`, `submit`, `wait_until`, log tails); dropping it kills every
+//!   process it started unless told to keep them.
+//! - [`demo`] and [`load`]: the scripted demo and the load generator.
+//!
+//! Everything derives from a seed; the keys are public test keys (see
+//! `vouch_core::testkit`): never use them for anything real.
+
+pub mod client;
+pub mod config;
+pub mod demo;
+pub mod layout;
+pub mod load;
+pub mod net;
+pub mod peer;
+pub mod ports;
+pub mod process;
+pub mod wave;
+
+pub use net::{Testnet, wait_until};

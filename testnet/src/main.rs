@@ -1,0 +1,234 @@
+//! `vouch-testnet`: run a local Vouch network of five `vouchd` processes (four validators
+//! and a regulator's observer), show its state, stop it, run the demo or the load
+//! generator against it.
+//!
+//! Exit codes: 0 success, 1 failure (the message says what was wrong and what to do).
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use vouch_testnet::layout::{self, DEFAULT_NETWORK, DEFAULT_SEED, MANIFEST, Options};
+use vouch_testnet::load::LoadOptions;
+use vouch_testnet::net::STOP_TIMEOUT;
+use vouch_testnet::process::Build;
+use vouch_testnet::{Testnet, demo, load};
+
+/// How long `up` waits for every node to commit height 1.
+const UP_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Run a local Vouch testnet.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// The testnet directory.
+    #[arg(long, global = true, default_value = "./testnet-data")]
+    dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the testnet (or restart a stopped one), start the five nodes, wait for the
+    /// first block, run the demo, and leave the nodes running.
+    Up {
+        /// Seed every key derives from (same seed, same keys).
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+        /// Wipe an existing (stopped) testnet in --dir and create a new one.
+        #[arg(long)]
+        fresh: bool,
+        /// Use ports from here on (HTTP ports, then p2p ports) instead of free ports.
+        #[arg(long)]
+        base_port: Option<u16>,
+        /// Do not run the demo once the nodes are up.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Show each node's height, tree size, root, peers, and whether it runs.
+    Status,
+    /// Stop the nodes (SIGTERM, then SIGKILL after 10 s); keep the directory.
+    Down {
+        /// Remove the testnet directory too.
+        #[arg(long)]
+        wipe: bool,
+    },
+    /// Run the scripted demo against the running testnet.
+    Demo,
+    /// Load the running testnet and measure throughput and latency.
+    Load {
+        /// Length of the timed phase, seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Concurrent submitters.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Documents to pre-sign before the timed phase.
+        #[arg(long, default_value_t = 12_000)]
+        documents: usize,
+        /// Instead: submit N documents one at a time on the idle network and report latency.
+        #[arg(long, value_name = "N")]
+        single: Option<usize>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up { seed, fresh, base_port, no_demo } => up(&cli.dir, seed, fresh, base_port, no_demo),
+        Command::Status => status(&cli.dir),
+        Command::Down { wipe } => down(&cli.dir, wipe),
+        Command::Demo => open_running(&cli.dir).and_then(|net| Ok(demo::run(&net, &mut std::io::stdout())?)),
+        Command::Load { seconds, concurrency, documents, single } => open_running(&cli.dir).and_then(|net| {
+            let options = LoadOptions { seconds, concurrency, documents, single };
+            let report = load::run(&net, &options, &mut std::io::stdout())?;
+            if report.refused > 0 {
+                bail!("{} documents were refused (reasons above)", report.refused);
+            }
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn running(net: &Testnet) -> Vec<String> {
+    (0..net.len())
+        .filter_map(|i| {
+            net.pid(i)
+                .map(|pid| format!("{} (pid {pid})", net.info(i).map(|n| n.name.as_str()).unwrap_or("?")))
+        })
+        .collect()
+}
+
+fn open(dir: &Path) -> Result<Testnet> {
+    if !dir.join(MANIFEST).exists() {
+        bail!("no testnet in {}; next: `vouch-testnet up --dir {}`", dir.display(), dir.display());
+    }
+    Testnet::open(dir).with_context(|| format!("cannot open the testnet in {}", dir.display()))
+}
+
+fn open_running(dir: &Path) -> Result<Testnet> {
+    let net = open(dir)?;
+    let answering = net.validators().into_iter().filter(|i| net.status(*i).is_ok()).count();
+    if answering == 0 {
+        bail!(
+            "no validator of the testnet in {} answers; next: `vouch-testnet up --dir {}`",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(net)
+}
+
+fn up(dir: &Path, seed: u64, fresh: bool, base_port: Option<u16>, no_demo: bool) -> Result<()> {
+    let exists = dir.join(MANIFEST).exists();
+    if exists {
+        let old = open(dir)?;
+        let live = running(&old);
+        if !live.is_empty() {
+            bail!(
+                "a testnet is running in {}: {}; next: `vouch-testnet down --dir {}` first, or choose another --dir",
+                dir.display(),
+                live.join(", "),
+                dir.display()
+            );
+        }
+    }
+    let mut net = if exists && !fresh {
+        println!("restarting the stopped testnet in {} (use --fresh for a new one)", dir.display());
+        open(dir)?
+    } else {
+        if exists {
+            std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+        } else if dir.exists() && dir.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
+            bail!("{} exists and is not a testnet; next: choose another --dir", dir.display());
+        }
+        let options =
+            Options { seed, network: DEFAULT_NETWORK.into(), genesis_ms: layout::now_ms(), base_port };
+        let net = Testnet::create(dir, &options, Build::IfMissing)
+            .with_context(|| format!("cannot create the testnet in {}", dir.display()))?;
+        println!(
+            "created testnet {} in {} (seed {seed}, genesis {})",
+            options.network,
+            dir.display(),
+            net.manifest().genesis_hash
+        );
+        net
+    };
+    net.keep(true);
+    net.prepare()?;
+    net.start_all()?;
+    let members = net.members();
+    if let Err(e) = net.wait_for_height(&members, 1, UP_TIMEOUT) {
+        return Err(anyhow::Error::new(e).context(format!(
+            "the nodes did not all commit a first block; they are left running for inspection (`vouch-testnet status`, `vouch-testnet down --dir {}`)",
+            dir.display()
+        )));
+    }
+    println!("\n{:<10} {:<22} {:<24} p2p", "node", "role", "http");
+    for i in &members {
+        let n = net.info(*i)?;
+        println!("{:<10} {:<22} {:<24} {}", n.name, n.describe(), n.http_url(), n.p2p_peer());
+    }
+    println!("\nlogs: {}/nodes/<node>/node.log", dir.display());
+    if !no_demo {
+        demo::run(&net, &mut std::io::stdout())?;
+    }
+    println!("\nthe nodes keep running; `vouch-testnet status` shows them, `vouch-testnet down` stops them");
+    Ok(())
+}
+
+fn status(dir: &Path) -> Result<()> {
+    let net = open(dir)?;
+    println!("{} in {} (genesis {})", net.manifest().network, dir.display(), net.manifest().genesis_hash);
+    println!(
+        "{:<10} {:<8} {:>8} {:>10} {:<14} {:>5} {:<12} {:>7}",
+        "node", "process", "height", "tree size", "root", "peers", "sync", "mempool"
+    );
+    for i in 0..net.len() {
+        let name = net.info(i)?.name.clone();
+        let process = match net.pid(i) {
+            Some(pid) => pid.to_string(),
+            None => "stopped".into(),
+        };
+        match net.status(i) {
+            Ok(s) => println!(
+                "{name:<10} {process:<8} {:>8} {:>10} {:<14} {:>5} {:<12} {:>7}",
+                s.height,
+                s.tree_size,
+                s.root.get(..12).unwrap_or(&s.root),
+                s.peers,
+                s.sync,
+                s.mempool
+            ),
+            Err(e) => println!("{name:<10} {process:<8} no answer: {e}"),
+        }
+    }
+    Ok(())
+}
+
+fn down(dir: &Path, wipe: bool) -> Result<()> {
+    let net = open(dir)?;
+    for (name, clean) in net.stop_all(STOP_TIMEOUT)? {
+        if clean {
+            println!("{name}: stopped");
+        } else {
+            println!("{name}: did not stop within {} s of SIGTERM; killed", STOP_TIMEOUT.as_secs());
+        }
+    }
+    let _ = std::fs::remove_file(dir.join(vouch_testnet::process::PIDS));
+    if wipe {
+        drop(net);
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+        println!("removed {}", dir.display());
+    }
+    Ok(())
+}
