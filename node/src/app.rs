@@ -610,10 +610,34 @@ impl App {
         m.block_time.observe(self.height_started.elapsed().as_secs_f64());
         m.mempool.set(i64::try_from(self.shared.mempool.len()).unwrap_or(i64::MAX));
         info!(height, documents = ids.len(), tree_size = summary.tree_size, "committed");
+        self.cosign(summary.tree_size, summary.root)?;
         self.chain = Some(chain);
         self.candidates.retain(|_, c| c.height > height);
         if let Err(e) = self.shared.store.prune_values_below(height.saturating_sub(1)) {
             warn!(error = %e, "could not prune old proposed values");
+        }
+        Ok(())
+    }
+
+    /// Cosign the new checkpoint (validators), count it, send it to the other nodes, and
+    /// count cosignatures that arrived before this node reached their size.
+    fn cosign(&self, size: u64, root: Hash) -> Result<(), Fatal> {
+        if size == 0 {
+            return Ok(());
+        }
+        if let Some(cosigner) = &self.shared.cosigner {
+            let note = cosigner
+                .cosign(&self.shared.store, size, root, now_ms() / 1000)
+                .map_err(|e| Fatal(format!("cannot cosign the checkpoint: {e}")))?;
+            if let Err(e) = crate::cosign::gather(&self.shared, &note) {
+                warn!(error = %e, "own cosignature not counted");
+            }
+            crate::http::broadcast(&self.shared, "/v1/cosignatures", Bytes::from(note));
+        }
+        for note in self.shared.collector.take_ahead() {
+            if let Err(e) = crate::cosign::gather(&self.shared, &note) {
+                debug!(error = %e, "an earlier cosignature was not counted");
+            }
         }
         Ok(())
     }

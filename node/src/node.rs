@@ -226,6 +226,25 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         ConsensusContext::new_full_node(address, Box::new(verifier))
     };
     let metrics = Metrics::register(&p.cfg.moniker);
+    let cosigner = if p.validator {
+        let org = p
+            .genesis
+            .orgs
+            .iter()
+            .find(|o| o.validator.as_ref().is_some_and(|v| v.key == public))
+            .map(|o| o.id.clone())
+            .ok_or_else(|| anyhow!("validator key not found in genesis"))?;
+        let mut path = p.cfg.key.clone().into_os_string();
+        path.push(".cosigned");
+        Some(crate::cosign::Cosigner::open(
+            p.key.clone(),
+            p.genesis.cosigner_name(&org),
+            p.genesis.network.to_string(),
+            std::path::Path::new(&path),
+        )?)
+    } else {
+        None
+    };
     let mempool = Arc::new(Mempool::new(p.chain.state().clone(), p.cfg.mempool.max_documents, p.cfg.mempool.max_bytes));
     let summary = p.chain.summary();
     let evidence = p.store.evidence().map(|e| e.len() as u64).unwrap_or(0);
@@ -248,6 +267,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         }),
         waiters: Default::default(),
         metrics,
+        collector: crate::cosign::Collector::new(&p.genesis),
+        cosigner,
+        http_peers: p.cfg.http.peers.clone(),
+        client: crate::http::PeerClient::new(),
     });
     shared.metrics.height.set(i64::try_from(summary.height).unwrap_or(i64::MAX));
     let wal = p.cfg.data_dir.join("wal").join("consensus.wal");

@@ -73,6 +73,14 @@ pub struct Shared {
     pub waiters: Mutex<BTreeMap<Hash, Vec<oneshot::Sender<Outcome>>>>,
     /// Metrics.
     pub metrics: Metrics,
+    /// Gathers checkpoint cosignatures.
+    pub collector: crate::cosign::Collector,
+    /// This validator's cosigner (none on an observer).
+    pub cosigner: Option<crate::cosign::Cosigner>,
+    /// Other nodes' HTTP base URLs.
+    pub http_peers: Vec<String>,
+    /// Client for talking to them.
+    pub client: crate::http::PeerClient,
 }
 
 impl Shared {
