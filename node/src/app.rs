@@ -409,13 +409,20 @@ impl App {
         Ok(())
     }
 
+    /// Keep a built or received value durably, for re-proposal and for deciding it after
+    /// a restart. A second, different value for the same height and round (an equivocating
+    /// proposer, or twins) is kept in memory only.
     fn store_value(&self, c: &Candidate) -> Result<(), Fatal> {
         let stored = StoredValue { round: c.round, pol_round: c.pol_round, proposer: c.proposer, body: c.body.clone() };
         let bytes = borsh::to_vec(&stored).map_err(|e| Fatal(format!("encode value: {e}")))?;
-        self.shared
-            .store
-            .put_value(c.height, c.round.as_u32().unwrap_or(0), &c.id().hash(), &bytes)
-            .map_err(|e| Fatal(format!("cannot store a proposed value: {e}")))
+        match self.shared.store.put_value(c.height, c.round.as_u32().unwrap_or(0), &c.id().hash(), &bytes) {
+            Ok(()) => Ok(()),
+            Err(crate::store::StoreError::ValueConflict { .. }) => {
+                warn!(height = c.height, round = %c.round, block = %c.id(), "a second value for this height and round; kept in memory only");
+                Ok(())
+            }
+            Err(e) => Err(Fatal(format!("cannot store a proposed value: {e}"))),
+        }
     }
 
     async fn publish(&self, c: &Candidate, channels: &Channels<VouchContext>) {

@@ -171,29 +171,38 @@ impl Collector {
         if parsed.checkpoint.origin != self.origin {
             return Err(CosignError::Checkpoint(format!("origin {:?} is not this network", parsed.checkpoint.origin)));
         }
-        // Every line must verify against the note's own checkpoint (bad lines refuse it).
-        let report = verify_quorum(&parsed, &self.validators).map_err(|e| CosignError::Checkpoint(e.to_string()))?;
-        if report.signers.is_empty() {
+        // Each line by a validator must verify against the note's own checkpoint.
+        let mut names = Vec::new();
+        for c in &parsed.cosignatures {
+            let Some(v) = self.validators.iter().find(|(n, _, _)| n == &c.name) else { continue };
+            let single = CosignedCheckpoint {
+                checkpoint: parsed.checkpoint.clone(),
+                cosignatures: vec![c.clone()],
+                other_signatures: Vec::new(),
+            };
+            verify_quorum(&single, &[(v.0.as_str(), v.1, 1)]).map_err(|e| CosignError::Checkpoint(e.to_string()))?;
+            names.push(c.name.clone());
+        }
+        if names.is_empty() {
             return Err(CosignError::Checkpoint("no cosignature by a validator of this network".into()));
         }
         let size = parsed.checkpoint.size;
         let tree = store.tree_size().map_err(|e| CosignError::Store(e.to_string()))?;
         if size > tree {
             let mut ahead = self.ahead.lock().unwrap_or_else(|p| p.into_inner());
-            for s in &report.signers {
-                ahead.insert(s.name.clone(), note.to_string());
+            for n in &names {
+                ahead.insert(n.clone(), note.to_string());
             }
             return Ok(Gathered::Ahead);
         }
         let ours = store.root(size).map_err(|e| CosignError::Store(e.to_string()))?;
         if ours != parsed.checkpoint.root {
-            let name = report.signers.first().map(|s| s.name.clone()).unwrap_or_default();
+            let name = names.first().cloned().unwrap_or_default();
             return Ok(Gathered::Conflict { name, note: note.to_string(), ours });
         }
         let mut by_size = self.by_size.lock().unwrap_or_else(|p| p.into_inner());
         let entry = by_size.entry(size).or_default();
-        let names: Vec<&str> = report.signers.iter().map(|s| s.name.as_str()).collect();
-        for c in parsed.cosignatures.iter().filter(|c| names.contains(&c.name.as_str())) {
+        for c in parsed.cosignatures.iter().filter(|c| names.contains(&c.name)) {
             entry.entry(c.name.clone()).or_insert_with(|| c.clone());
         }
         let cosignatures: Vec<Cosignature> = entry.values().cloned().collect();
