@@ -14,8 +14,8 @@
 
 use bytes::Bytes;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
-use malachitebft_app_channel::app::types::core::{LinearTimeouts, Round, Validity};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::core::{LinearTimeouts, Round, Validity};
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg, NetworkRequest};
@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 use vouch_core::block::{Block, Certificate, CommitSignature, Header};
 use vouch_core::encoding::Hash;
 use vouch_core::envelope::Envelope;
@@ -32,7 +32,10 @@ use vouch_core::keys::PublicKey;
 use vouch_core::verify::ChainVerifier;
 
 use crate::config::Config;
-use crate::consensus::types::{Address, BlockId, BlockValue, Height, ProposalPart, ValidatorSet, VouchContext};
+use crate::consensus::types::{
+    Address, BlockId, BlockValue, Height, ProposalPart, ValidatorSet, VouchContext,
+};
+use crate::mempool::Mempool;
 use crate::shared::{Outcome, Shared};
 use crate::store::IndexEntry;
 
@@ -91,7 +94,11 @@ struct PartialStream {
 }
 
 enum Internal {
-    Build { height: u64, round: Round, reply: tokio::sync::oneshot::Sender<LocallyProposedValue<VouchContext>> },
+    Build {
+        height: u64,
+        round: Round,
+        reply: tokio::sync::oneshot::Sender<LocallyProposedValue<VouchContext>>,
+    },
 }
 
 /// The application state driven by the engine's messages.
@@ -104,7 +111,6 @@ pub struct App {
     candidates: BTreeMap<BlockId, Candidate>,
     streams: BTreeMap<(String, Bytes), PartialStream>,
     height_started: Instant,
-    arrivals: BTreeMap<Hash, Instant>,
     internal_tx: mpsc::Sender<Internal>,
     internal_rx: mpsc::Receiver<Internal>,
 }
@@ -134,7 +140,6 @@ impl App {
             candidates: BTreeMap::new(),
             streams: BTreeMap::new(),
             height_started: Instant::now(),
-            arrivals: BTreeMap::new(),
             internal_tx,
             internal_rx,
         }
@@ -158,11 +163,6 @@ impl App {
             max_timeout: Duration::from_secs(60),
         };
         HeightParams::new(self.validators.clone(), timeouts, None)
-    }
-
-    /// Note when a document first reached this node (for the commit-latency metric).
-    pub fn arrived(&mut self, id: Hash) {
-        self.arrivals.entry(id).or_insert_with(Instant::now);
     }
 
     /// Run until the engine's channel closes or a fatal fault.
@@ -196,7 +196,11 @@ impl App {
         }
     }
 
-    async fn handle(&mut self, msg: AppMsg<VouchContext>, channels: &Channels<VouchContext>) -> Result<(), Fatal> {
+    async fn handle(
+        &mut self,
+        msg: AppMsg<VouchContext>,
+        channels: &Channels<VouchContext>,
+    ) -> Result<(), Fatal> {
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let start = Height(self.chain()?.height() + 1);
@@ -224,7 +228,9 @@ impl App {
                 // Vote extensions are disabled; any that arrive are refused.
                 let verdicts = extensions
                     .into_iter()
-                    .map(|(a, _)| (a, Err(malachitebft_core_consensus::VoteExtensionError::InvalidVoteExtension)))
+                    .map(|(a, _)| {
+                        (a, Err(malachitebft_core_consensus::VoteExtensionError::InvalidVoteExtension))
+                    })
                     .collect();
                 let _ = reply.send(verdicts);
             }
@@ -240,7 +246,9 @@ impl App {
                         c.proposer = address;
                         self.publish(&c, channels).await;
                     }
-                    None => warn!(height = height.0, %value_id, "asked to restream a proposal this node does not have"),
+                    None => {
+                        warn!(height = height.0, %value_id, "asked to restream a proposal this node does not have")
+                    }
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -286,7 +294,8 @@ impl App {
     fn values_for(&mut self, height: u64, round: Round) -> Result<Vec<ProposedValue<VouchContext>>, Fatal> {
         let stored = self.shared.store.values_at(height).map_err(|e| Fatal(format!("store: {e}")))?;
         for (_, bytes) in stored {
-            if let Some(c) = decode_stored(height, &bytes, &self.shared.genesis.network) {
+            if let Some(c) = decode_stored(height, &bytes, &self.shared.genesis.network, &self.shared.mempool)
+            {
                 self.candidates.entry(c.id()).or_insert(c);
             }
         }
@@ -307,8 +316,9 @@ impl App {
     }
 
     fn load_by_id(&self, height: u64, id: &BlockId) -> Result<Option<Candidate>, Fatal> {
-        let bytes = self.shared.store.value_by_id(height, &id.hash()).map_err(|e| Fatal(format!("store: {e}")))?;
-        Ok(bytes.and_then(|b| decode_stored(height, &b, &self.shared.genesis.network)))
+        let bytes =
+            self.shared.store.value_by_id(height, &id.hash()).map_err(|e| Fatal(format!("store: {e}")))?;
+        Ok(bytes.and_then(|b| decode_stored(height, &b, &self.shared.genesis.network, &self.shared.mempool)))
     }
 
     async fn get_value(
@@ -322,7 +332,7 @@ impl App {
         // After a restart, propose exactly what was built before for this height and round.
         let r = round.as_u32().unwrap_or(0);
         if let Some(bytes) = self.shared.store.value(height, r).map_err(|e| Fatal(format!("store: {e}")))?
-            && let Some(c) = decode_stored(height, &bytes, &self.shared.genesis.network)
+            && let Some(c) = decode_stored(height, &bytes, &self.shared.genesis.network, &self.shared.mempool)
             && Address::of(&self.key) == c.proposer
         {
             info!(height, %round, "re-proposing the value built before the restart");
@@ -379,10 +389,14 @@ impl App {
                 Ok(header) => break (header, batch),
                 Err((index, rejection)) => {
                     let Some(env) = batch.get(index) else {
-                        return Err(Fatal(format!("proposer refused document {index} of a batch of {}", batch.len())));
+                        return Err(Fatal(format!(
+                            "proposer refused document {index} of a batch of {}",
+                            batch.len()
+                        )));
                     };
                     warn!(id = %env.id, %rejection, "dropping a pooled document that no longer applies");
                     self.shared.mempool.remove(&env.id);
+                    let _ = self.shared.take_arrival(&env.id);
                     let text = rejection.to_string();
                     let rule = text.split(':').next().unwrap_or("").to_string();
                     self.shared.resolve(&env.id, Outcome::Dropped { reason: text, rule });
@@ -390,7 +404,10 @@ impl App {
             }
         };
         let header_bytes = vouch_core::canonical::to_canonical(&header);
-        let body = BlockBody { header: header_bytes, documents: envelopes.iter().map(|e| e.bytes.clone()).collect() };
+        let body = BlockBody {
+            header: header_bytes,
+            documents: envelopes.iter().map(|e| e.bytes.clone()).collect(),
+        };
         let candidate = Candidate {
             height,
             round,
@@ -413,7 +430,12 @@ impl App {
     /// a restart. A second, different value for the same height and round (an equivocating
     /// proposer, or twins) is kept in memory only.
     fn store_value(&self, c: &Candidate) -> Result<(), Fatal> {
-        let stored = StoredValue { round: c.round, pol_round: c.pol_round, proposer: c.proposer, body: c.body.clone() };
+        let stored = StoredValue {
+            round: c.round,
+            pol_round: c.pol_round,
+            proposer: c.proposer,
+            body: c.body.clone(),
+        };
         let bytes = borsh::to_vec(&stored).map_err(|e| Fatal(format!("encode value: {e}")))?;
         match self.shared.store.put_value(c.height, c.round.as_u32().unwrap_or(0), &c.id().hash(), &bytes) {
             Ok(()) => Ok(()),
@@ -430,7 +452,12 @@ impl App {
         id.extend_from_slice(&c.round.as_u32().unwrap_or(0).to_be_bytes());
         let stream_id = StreamId::new(Bytes::from(id));
         let mut parts = vec![
-            ProposalPart::Init { height: Height(c.height), round: c.round, pol_round: c.pol_round, proposer: c.proposer },
+            ProposalPart::Init {
+                height: Height(c.height),
+                round: c.round,
+                pol_round: c.pol_round,
+                proposer: c.proposer,
+            },
             ProposalPart::Header(c.body.header.clone()),
         ];
         let mut chunk = Vec::new();
@@ -494,7 +521,7 @@ impl App {
         }
         let Some(stream) = self.streams.remove(&key) else { return Ok(None) };
         let parts: Vec<ProposalPart> = stream.parts.into_values().flatten().collect();
-        let Some(candidate) = assemble(parts, &self.shared.genesis.network) else {
+        let Some(candidate) = assemble(parts, &self.shared.genesis.network, &self.shared.mempool) else {
             warn!("dropping a malformed proposal stream");
             return Ok(None);
         };
@@ -534,14 +561,16 @@ impl App {
             let stored = self.shared.store.header(height).map_err(|e| Fatal(format!("store: {e}")))?;
             return match stored {
                 Some(h) if BlockId::from(h.hash()) == id => Ok(()),
-                _ => Err(Fatal(format!("height {height} decided as {id}, but this node committed a different block"))),
+                _ => Err(Fatal(format!(
+                    "height {height} decided as {id}, but this node committed a different block"
+                ))),
             };
         }
         let candidate = match self.candidates.get(&id) {
             Some(c) => c.clone(),
-            None => self
-                .load_by_id(height, &id)?
-                .ok_or_else(|| Fatal(format!("height {height} decided block {id}, which this node never received")))?,
+            None => self.load_by_id(height, &id)?.ok_or_else(|| {
+                Fatal(format!("height {height} decided block {id}, which this node never received"))
+            })?,
         };
         let signatures = certificate
             .commit_signatures
@@ -568,7 +597,7 @@ impl App {
         let chain = self.chain.take().ok_or_else(|| Fatal("chain state missing".into()))?;
         let size_before = chain.tree().size();
         let (chain, summary) = chain
-            .push_consuming(&block)
+            .push_decoded_consuming(&block, candidate.envelopes.clone())
             .map_err(|e| Fatal(format!("decided block at height {height} fails verification: {e}")))?;
         let index: Vec<IndexEntry> = summary
             .applied
@@ -592,7 +621,7 @@ impl App {
         let ids: Vec<Hash> = candidate.envelopes.iter().map(|e| e.id).collect();
         for (i, env) in candidate.envelopes.iter().enumerate() {
             self.shared.resolve(&env.id, Outcome::Committed { leaf_index: size_before + i as u64, height });
-            if let Some(t) = self.arrivals.remove(&env.id) {
+            if let Some(t) = self.shared.take_arrival(&env.id) {
                 self.shared.metrics.commit_latency.observe(t.elapsed().as_secs_f64());
             }
         }
@@ -600,7 +629,7 @@ impl App {
             let text = rejection.to_string();
             let rule = text.split(':').next().unwrap_or("").to_string();
             self.shared.resolve(&id, Outcome::Dropped { reason: text, rule });
-            self.arrivals.remove(&id);
+            let _ = self.shared.take_arrival(&id);
         }
         let summary = chain.summary();
         self.shared.update(|s| {
@@ -657,10 +686,12 @@ impl App {
         let mut bytes = 0usize;
         let mut h = from;
         while h <= to {
-            let Some(json) = self.shared.store.block_json(h).map_err(|e| Fatal(format!("store: {e}")))? else {
+            let Some(json) = self.shared.store.block_json(h).map_err(|e| Fatal(format!("store: {e}")))?
+            else {
                 break;
             };
-            let block = Block::from_json(&json).map_err(|e| Fatal(format!("stored block {h} unreadable: {e}")))?;
+            let block =
+                Block::from_json(&json).map_err(|e| Fatal(format!("stored block {h} unreadable: {e}")))?;
             let body = BlockBody {
                 header: vouch_core::canonical::to_canonical(&block.header),
                 documents: block.documents.iter().map(vouch_core::canonical::to_canonical).collect(),
@@ -698,7 +729,9 @@ impl App {
             return Ok(SyncedValueOutcome::PeerFault);
         };
         let stored = StoredValue { round, pol_round: Round::Nil, proposer, body };
-        let Some(candidate) = candidate_from(height, stored, &self.shared.genesis.network) else {
+        let Some(candidate) =
+            candidate_from(height, stored, &self.shared.genesis.network, &self.shared.mempool)
+        else {
             return Ok(SyncedValueOutcome::PeerFault);
         };
         let chain = self.chain()?;
@@ -755,29 +788,62 @@ fn check_candidate(chain: &ChainVerifier, c: &Candidate, live: bool) -> Result<(
     if Address::of(&h.proposer) != c.proposer {
         return Err("header proposer differs from the stream's proposer".into());
     }
-    let expected = chain.propose(&c.envelopes, h.time_ms, h.proposer).map_err(|(i, e)| format!("document {i}: {e}"))?;
+    let expected =
+        chain.propose(&c.envelopes, h.time_ms, h.proposer).map_err(|(i, e)| format!("document {i}: {e}"))?;
     if &expected != h {
         return Err("header does not match its documents applied to the tip".into());
     }
     Ok(())
 }
 
-fn decode_stored(height: u64, bytes: &[u8], network: &vouch_core::ids::NetworkId) -> Option<Candidate> {
+fn decode_stored(
+    height: u64,
+    bytes: &[u8],
+    network: &vouch_core::ids::NetworkId,
+    pool: &Mempool,
+) -> Option<Candidate> {
     let stored: StoredValue = borsh::from_slice(bytes).ok()?;
-    candidate_from(height, stored, network)
+    candidate_from(height, stored, network, pool)
 }
 
-fn candidate_from(height: u64, s: StoredValue, network: &vouch_core::ids::NetworkId) -> Option<Candidate> {
+/// Decode a proposed block. Documents already in the mempool were decoded and their
+/// signatures verified on arrival; their bytes are compared and the pooled decoding reused.
+fn candidate_from(
+    height: u64,
+    s: StoredValue,
+    network: &vouch_core::ids::NetworkId,
+    pool: &Mempool,
+) -> Option<Candidate> {
     let header: Header = vouch_core::canonical::from_canonical("header", &s.body.header, 64 * 1024).ok()?;
     if header.height != height || s.body.documents.len() > vouch_core::limits::BLOCK_DOCUMENTS_MAX {
         return None;
     }
-    let envelopes =
-        s.body.documents.iter().map(|d| Envelope::decode(d, network)).collect::<Result<Vec<_>, _>>().ok()?;
-    Some(Candidate { height, round: s.round, pol_round: s.pol_round, proposer: s.proposer, header, envelopes, body: s.body })
+    let envelopes = s
+        .body
+        .documents
+        .iter()
+        .map(|d| match pool.get(&Hash::sha256(d)) {
+            Some(e) if &e.bytes == d && &e.network == network => Ok(e),
+            _ => Envelope::decode(d, network),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    Some(Candidate {
+        height,
+        round: s.round,
+        pol_round: s.pol_round,
+        proposer: s.proposer,
+        header,
+        envelopes,
+        body: s.body,
+    })
 }
 
-fn assemble(parts: Vec<ProposalPart>, network: &vouch_core::ids::NetworkId) -> Option<Candidate> {
+fn assemble(
+    parts: Vec<ProposalPart>,
+    network: &vouch_core::ids::NetworkId,
+    pool: &Mempool,
+) -> Option<Candidate> {
     let mut it = parts.into_iter();
     let Some(ProposalPart::Init { height, round, pol_round, proposer }) = it.next() else { return None };
     let Some(ProposalPart::Header(header)) = it.next() else { return None };
@@ -789,7 +855,12 @@ fn assemble(parts: Vec<ProposalPart>, network: &vouch_core::ids::NetworkId) -> O
             return None;
         }
     }
-    candidate_from(height.0, StoredValue { round, pol_round, proposer, body: BlockBody { header, documents } }, network)
+    candidate_from(
+        height.0,
+        StoredValue { round, pol_round, proposer, body: BlockBody { header, documents } },
+        network,
+        pool,
+    )
 }
 
 /// The orgs a document concerns, for the by-party index: its author's and checker's.
@@ -801,9 +872,4 @@ fn parties_of(env: &Envelope) -> Vec<String> {
         out.push(c.org.to_string());
     }
     out
-}
-
-#[allow(dead_code)]
-fn log_fatal(e: &Fatal) {
-    error!(error = %e, "stopping");
 }

@@ -68,7 +68,9 @@ impl Cosigner {
         let last = match std::fs::read(path) {
             Ok(b) => Some(serde_json::from_slice::<Last>(&b).map_err(|e| CosignError::File {
                 path: path.to_path_buf(),
-                reason: format!("not a cosigner record: {e}; restore it (never delete it while the key is in use)"),
+                reason: format!(
+                    "not a cosigner record: {e}; restore it (never delete it while the key is in use)"
+                ),
             })?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(CosignError::File { path: path.to_path_buf(), reason: e.to_string() }),
@@ -79,7 +81,13 @@ impl Cosigner {
     /// Cosign the checkpoint (size, root) of this node's log at `timestamp` (seconds), if
     /// it extends the last one cosigned: same size needs the same root; a larger size needs
     /// a consistency proof from the store that verifies. The record is fsynced first.
-    pub fn cosign(&self, store: &Store, size: u64, root: Hash, timestamp: u64) -> Result<String, CosignError> {
+    pub fn cosign(
+        &self,
+        store: &Store,
+        size: u64,
+        root: Hash,
+        timestamp: u64,
+    ) -> Result<String, CosignError> {
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(l) = last.as_ref() {
             if size < l.size {
@@ -89,13 +97,20 @@ impl Cosigner {
                 });
             }
             if size == l.size && root != l.root {
-                return Err(CosignError::Inconsistent { size, reason: "already cosigned a different root at this size".into() });
+                return Err(CosignError::Inconsistent {
+                    size,
+                    reason: "already cosigned a different root at this size".into(),
+                });
             }
             if size > l.size && l.size > 0 {
-                let proof = store.consistency_proof(l.size, size).map_err(|e| CosignError::Store(e.to_string()))?;
-                vouch_core::merkle::verify_consistency(l.size, size, &proof, &l.root, &root).map_err(|e| {
-                    CosignError::Inconsistent { size, reason: format!("not consistent with size {}: {e}", l.size) }
-                })?;
+                let proof =
+                    store.consistency_proof(l.size, size).map_err(|e| CosignError::Store(e.to_string()))?;
+                vouch_core::merkle::verify_consistency(l.size, size, &proof, &l.root, &root).map_err(
+                    |e| CosignError::Inconsistent {
+                        size,
+                        reason: format!("not consistent with size {}: {e}", l.size),
+                    },
+                )?;
             }
         }
         let checkpoint =
@@ -167,9 +182,13 @@ impl Collector {
 
     /// Take a note carrying one or more cosignatures, checked against this node's log.
     pub fn add(&self, store: &Store, note: &str) -> Result<Gathered, CosignError> {
-        let parsed = CosignedCheckpoint::parse_note(note.as_bytes()).map_err(|e| CosignError::Checkpoint(e.to_string()))?;
+        let parsed = CosignedCheckpoint::parse_note(note.as_bytes())
+            .map_err(|e| CosignError::Checkpoint(e.to_string()))?;
         if parsed.checkpoint.origin != self.origin {
-            return Err(CosignError::Checkpoint(format!("origin {:?} is not this network", parsed.checkpoint.origin)));
+            return Err(CosignError::Checkpoint(format!(
+                "origin {:?} is not this network",
+                parsed.checkpoint.origin
+            )));
         }
         // Each line by a validator must verify against the note's own checkpoint.
         let mut names = Vec::new();
@@ -180,7 +199,8 @@ impl Collector {
                 cosignatures: vec![c.clone()],
                 other_signatures: Vec::new(),
             };
-            verify_quorum(&single, &[(v.0.as_str(), v.1, 1)]).map_err(|e| CosignError::Checkpoint(e.to_string()))?;
+            verify_quorum(&single, &[(v.0.as_str(), v.1, 1)])
+                .map_err(|e| CosignError::Checkpoint(e.to_string()))?;
             names.push(c.name.clone());
         }
         if names.is_empty() {
@@ -219,9 +239,13 @@ impl Collector {
             by_size.remove(&k);
         }
         if power * 3 > total * 2 {
-            let note = CosignedCheckpoint { checkpoint: parsed.checkpoint, cosignatures, other_signatures: Vec::new() }
-                .to_note()
-                .map_err(|e| CosignError::Checkpoint(e.to_string()))?;
+            let note = CosignedCheckpoint {
+                checkpoint: parsed.checkpoint,
+                cosignatures,
+                other_signatures: Vec::new(),
+            }
+            .to_note()
+            .map_err(|e| CosignError::Checkpoint(e.to_string()))?;
             return Ok(Gathered::Counted(Some((size, note))));
         }
         Ok(Gathered::Counted(None))
@@ -244,7 +268,8 @@ pub fn gather(shared: &crate::shared::Shared, note: &str) -> Result<Gathered, Co
         }
         Gathered::Conflict { name, note, ours } => {
             tracing::warn!(cosigner = %name, "a validator cosigned a checkpoint that conflicts with this node's log");
-            let json = serde_json::json!({"cosigner": name, "note": note, "our_root": ours.to_hex()}).to_string();
+            let json =
+                serde_json::json!({"cosigner": name, "note": note, "our_root": ours.to_hex()}).to_string();
             let height = shared.snapshot().height;
             shared
                 .store
