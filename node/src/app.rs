@@ -15,7 +15,7 @@
 use bytes::Bytes;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::types::core::{LinearTimeouts, Round, Validity};
-use malachitebft_app_channel::app::types::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg, NetworkRequest};
