@@ -90,7 +90,9 @@ pub enum GenesisError {
     #[error("R-GEN-9: calendar: {0}")]
     Calendar(String),
     /// An org lists both a validator and a separate node key.
-    #[error("R-GEN-13: organization {0} has both a validator and a node_key; a validator's node uses its consensus key")]
+    #[error(
+        "R-GEN-13: organization {0} has both a validator and a node_key; a validator's node uses its consensus key"
+    )]
     NodeKey(OrgId),
     /// The regulator-reads policy is on but no regulator is a member.
     #[error("R-GEN-10: policy regulator_reads_contents is true but no member has role regulator")]

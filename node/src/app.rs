@@ -14,8 +14,8 @@
 
 use bytes::Bytes;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
-use malachitebft_app_channel::app::types::core::{LinearTimeouts, Round, Validity};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::core::{LinearTimeouts, Round, Validity};
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg, NetworkRequest};
@@ -32,7 +32,9 @@ use vouch_core::keys::PublicKey;
 use vouch_core::verify::ChainVerifier;
 
 use crate::config::Config;
-use crate::consensus::types::{Address, BlockId, BlockValue, Height, ProposalPart, ValidatorSet, VouchContext};
+use crate::consensus::types::{
+    Address, BlockId, BlockValue, Height, ProposalPart, ValidatorSet, VouchContext,
+};
 use crate::shared::{Outcome, Shared};
 use crate::store::IndexEntry;
 
@@ -91,7 +93,11 @@ struct PartialStream {
 }
 
 enum Internal {
-    Build { height: u64, round: Round, reply: tokio::sync::oneshot::Sender<LocallyProposedValue<VouchContext>> },
+    Build {
+        height: u64,
+        round: Round,
+        reply: tokio::sync::oneshot::Sender<LocallyProposedValue<VouchContext>>,
+    },
 }
 
 /// The application state driven by the engine's messages.
@@ -196,7 +202,11 @@ impl App {
         }
     }
 
-    async fn handle(&mut self, msg: AppMsg<VouchContext>, channels: &Channels<VouchContext>) -> Result<(), Fatal> {
+    async fn handle(
+        &mut self,
+        msg: AppMsg<VouchContext>,
+        channels: &Channels<VouchContext>,
+    ) -> Result<(), Fatal> {
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let start = Height(self.chain()?.height() + 1);
@@ -224,7 +234,9 @@ impl App {
                 // Vote extensions are disabled; any that arrive are refused.
                 let verdicts = extensions
                     .into_iter()
-                    .map(|(a, _)| (a, Err(malachitebft_core_consensus::VoteExtensionError::InvalidVoteExtension)))
+                    .map(|(a, _)| {
+                        (a, Err(malachitebft_core_consensus::VoteExtensionError::InvalidVoteExtension))
+                    })
                     .collect();
                 let _ = reply.send(verdicts);
             }
@@ -240,7 +252,9 @@ impl App {
                         c.proposer = address;
                         self.publish(&c, channels).await;
                     }
-                    None => warn!(height = height.0, %value_id, "asked to restream a proposal this node does not have"),
+                    None => {
+                        warn!(height = height.0, %value_id, "asked to restream a proposal this node does not have")
+                    }
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -307,7 +321,8 @@ impl App {
     }
 
     fn load_by_id(&self, height: u64, id: &BlockId) -> Result<Option<Candidate>, Fatal> {
-        let bytes = self.shared.store.value_by_id(height, &id.hash()).map_err(|e| Fatal(format!("store: {e}")))?;
+        let bytes =
+            self.shared.store.value_by_id(height, &id.hash()).map_err(|e| Fatal(format!("store: {e}")))?;
         Ok(bytes.and_then(|b| decode_stored(height, &b, &self.shared.genesis.network)))
     }
 
@@ -379,7 +394,10 @@ impl App {
                 Ok(header) => break (header, batch),
                 Err((index, rejection)) => {
                     let Some(env) = batch.get(index) else {
-                        return Err(Fatal(format!("proposer refused document {index} of a batch of {}", batch.len())));
+                        return Err(Fatal(format!(
+                            "proposer refused document {index} of a batch of {}",
+                            batch.len()
+                        )));
                     };
                     warn!(id = %env.id, %rejection, "dropping a pooled document that no longer applies");
                     self.shared.mempool.remove(&env.id);
@@ -390,7 +408,10 @@ impl App {
             }
         };
         let header_bytes = vouch_core::canonical::to_canonical(&header);
-        let body = BlockBody { header: header_bytes, documents: envelopes.iter().map(|e| e.bytes.clone()).collect() };
+        let body = BlockBody {
+            header: header_bytes,
+            documents: envelopes.iter().map(|e| e.bytes.clone()).collect(),
+        };
         let candidate = Candidate {
             height,
             round,
@@ -410,7 +431,12 @@ impl App {
     }
 
     fn store_value(&self, c: &Candidate) -> Result<(), Fatal> {
-        let stored = StoredValue { round: c.round, pol_round: c.pol_round, proposer: c.proposer, body: c.body.clone() };
+        let stored = StoredValue {
+            round: c.round,
+            pol_round: c.pol_round,
+            proposer: c.proposer,
+            body: c.body.clone(),
+        };
         let bytes = borsh::to_vec(&stored).map_err(|e| Fatal(format!("encode value: {e}")))?;
         self.shared
             .store
@@ -423,7 +449,12 @@ impl App {
         id.extend_from_slice(&c.round.as_u32().unwrap_or(0).to_be_bytes());
         let stream_id = StreamId::new(Bytes::from(id));
         let mut parts = vec![
-            ProposalPart::Init { height: Height(c.height), round: c.round, pol_round: c.pol_round, proposer: c.proposer },
+            ProposalPart::Init {
+                height: Height(c.height),
+                round: c.round,
+                pol_round: c.pol_round,
+                proposer: c.proposer,
+            },
             ProposalPart::Header(c.body.header.clone()),
         ];
         let mut chunk = Vec::new();
@@ -527,14 +558,16 @@ impl App {
             let stored = self.shared.store.header(height).map_err(|e| Fatal(format!("store: {e}")))?;
             return match stored {
                 Some(h) if BlockId::from(h.hash()) == id => Ok(()),
-                _ => Err(Fatal(format!("height {height} decided as {id}, but this node committed a different block"))),
+                _ => Err(Fatal(format!(
+                    "height {height} decided as {id}, but this node committed a different block"
+                ))),
             };
         }
         let candidate = match self.candidates.get(&id) {
             Some(c) => c.clone(),
-            None => self
-                .load_by_id(height, &id)?
-                .ok_or_else(|| Fatal(format!("height {height} decided block {id}, which this node never received")))?,
+            None => self.load_by_id(height, &id)?.ok_or_else(|| {
+                Fatal(format!("height {height} decided block {id}, which this node never received"))
+            })?,
         };
         let signatures = certificate
             .commit_signatures
@@ -626,10 +659,12 @@ impl App {
         let mut bytes = 0usize;
         let mut h = from;
         while h <= to {
-            let Some(json) = self.shared.store.block_json(h).map_err(|e| Fatal(format!("store: {e}")))? else {
+            let Some(json) = self.shared.store.block_json(h).map_err(|e| Fatal(format!("store: {e}")))?
+            else {
                 break;
             };
-            let block = Block::from_json(&json).map_err(|e| Fatal(format!("stored block {h} unreadable: {e}")))?;
+            let block =
+                Block::from_json(&json).map_err(|e| Fatal(format!("stored block {h} unreadable: {e}")))?;
             let body = BlockBody {
                 header: vouch_core::canonical::to_canonical(&block.header),
                 documents: block.documents.iter().map(vouch_core::canonical::to_canonical).collect(),
@@ -724,7 +759,8 @@ fn check_candidate(chain: &ChainVerifier, c: &Candidate, live: bool) -> Result<(
     if Address::of(&h.proposer) != c.proposer {
         return Err("header proposer differs from the stream's proposer".into());
     }
-    let expected = chain.propose(&c.envelopes, h.time_ms, h.proposer).map_err(|(i, e)| format!("document {i}: {e}"))?;
+    let expected =
+        chain.propose(&c.envelopes, h.time_ms, h.proposer).map_err(|(i, e)| format!("document {i}: {e}"))?;
     if &expected != h {
         return Err("header does not match its documents applied to the tip".into());
     }
@@ -743,7 +779,15 @@ fn candidate_from(height: u64, s: StoredValue, network: &vouch_core::ids::Networ
     }
     let envelopes =
         s.body.documents.iter().map(|d| Envelope::decode(d, network)).collect::<Result<Vec<_>, _>>().ok()?;
-    Some(Candidate { height, round: s.round, pol_round: s.pol_round, proposer: s.proposer, header, envelopes, body: s.body })
+    Some(Candidate {
+        height,
+        round: s.round,
+        pol_round: s.pol_round,
+        proposer: s.proposer,
+        header,
+        envelopes,
+        body: s.body,
+    })
 }
 
 fn assemble(parts: Vec<ProposalPart>, network: &vouch_core::ids::NetworkId) -> Option<Candidate> {
@@ -758,7 +802,11 @@ fn assemble(parts: Vec<ProposalPart>, network: &vouch_core::ids::NetworkId) -> O
             return None;
         }
     }
-    candidate_from(height.0, StoredValue { round, pol_round, proposer, body: BlockBody { header, documents } }, network)
+    candidate_from(
+        height.0,
+        StoredValue { round, pol_round, proposer, body: BlockBody { header, documents } },
+        network,
+    )
 }
 
 /// The orgs a document concerns, for the by-party index: its author's and checker's.

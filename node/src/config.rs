@@ -235,7 +235,11 @@ impl Config {
         let c = &self.consensus;
         let range = |key: &'static str, value: u64, lo: u64, hi: u64| {
             if value < lo || value > hi {
-                Err(ConfigError::Range { key, value: value.to_string(), reason: format!("must be {lo} to {hi}") })
+                Err(ConfigError::Range {
+                    key,
+                    value: value.to_string(),
+                    reason: format!("must be {lo} to {hi}"),
+                })
             } else {
                 Ok(())
             }
@@ -248,7 +252,12 @@ impl Config {
             1,
             vouch_core::limits::BLOCK_DOCUMENTS_MAX as u64,
         )?;
-        range("consensus.max_block_bytes", c.max_block_bytes as u64, 1024, vouch_core::limits::BLOCK_BYTES_MAX as u64)?;
+        range(
+            "consensus.max_block_bytes",
+            c.max_block_bytes as u64,
+            1024,
+            vouch_core::limits::BLOCK_BYTES_MAX as u64,
+        )?;
         range("consensus.timeout_propose_ms", c.timeout_propose_ms, 100, 600_000)?;
         range("consensus.timeout_prevote_ms", c.timeout_prevote_ms, 50, 600_000)?;
         range("consensus.timeout_precommit_ms", c.timeout_precommit_ms, 50, 600_000)?;
@@ -267,7 +276,11 @@ impl Config {
         range("mempool.max_bytes", self.mempool.max_bytes as u64, 1024, 1 << 40)?;
         range("http.commit_wait_ms", self.http.commit_wait_ms, 0, 600_000)?;
         if self.moniker.is_empty() {
-            return Err(ConfigError::Range { key: "moniker", value: String::new(), reason: "must not be empty".into() });
+            return Err(ConfigError::Range {
+                key: "moniker",
+                value: String::new(),
+                reason: "must not be empty".into(),
+            });
         }
         Ok(())
     }

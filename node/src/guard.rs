@@ -51,7 +51,9 @@ pub enum GuardError {
         what: &'static str,
     },
     /// The guard file cannot be read, parsed or written.
-    #[error("signing guard {path}: {reason}; next: restore the guard file or, if the key never signed, remove it")]
+    #[error(
+        "signing guard {path}: {reason}; next: restore the guard file or, if the key never signed, remove it"
+    )]
     File {
         /// Its path.
         path: PathBuf,
@@ -83,7 +85,10 @@ impl Guard {
     pub fn open(path: &Path) -> Result<Guard, GuardError> {
         let err = |reason: String| GuardError::File { path: path.to_path_buf(), reason };
         let last = match std::fs::read(path) {
-            Ok(bytes) => Some(serde_json::from_slice::<Record>(&bytes).map_err(|e| err(format!("not a guard record: {e}")))?),
+            Ok(bytes) => Some(
+                serde_json::from_slice::<Record>(&bytes)
+                    .map_err(|e| err(format!("not a guard record: {e}")))?,
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(err(e.to_string())),
         };
@@ -145,10 +150,8 @@ impl Guard {
 
     fn persist(&self, record: &Record) -> Result<(), GuardError> {
         let err = |e: std::io::Error| GuardError::File { path: self.path.clone(), reason: e.to_string() };
-        let bytes = serde_json::to_vec(record).map_err(|e| GuardError::File {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes = serde_json::to_vec(record)
+            .map_err(|e| GuardError::File { path: self.path.clone(), reason: e.to_string() })?;
         let mut tmp = self.path.clone().into_os_string();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);

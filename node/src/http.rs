@@ -79,13 +79,24 @@ struct SubmitQuery {
     wait: Option<bool>,
 }
 
-async fn submit(State(ctx): State<Ctx>, Query(q): Query<SubmitQuery>, headers: HeaderMap, body: Bytes) -> Response {
+async fn submit(
+    State(ctx): State<Ctx>,
+    Query(q): Query<SubmitQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let shared = &ctx.shared;
     let env = match Envelope::decode(&body, &shared.genesis.network) {
         Ok(env) => env,
         Err(e) => {
             let text = e.to_string();
-            return problem(StatusCode::BAD_REQUEST, "invalid-envelope", "The envelope is not valid", text.clone(), rule_of(&text));
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "invalid-envelope",
+                "The envelope is not valid",
+                text.clone(),
+                rule_of(&text),
+            );
         }
     };
     let lh = leaf_hash(&env.bytes);
@@ -93,7 +104,15 @@ async fn submit(State(ctx): State<Ctx>, Query(q): Query<SubmitQuery>, headers: H
     match shared.store.leaf_by_hash(&lh) {
         Ok(Some((leaf_index, height))) => return committed(leaf_index, height, &lh),
         Ok(None) => {}
-        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None),
+        Err(e) => {
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store",
+                "The store cannot be read",
+                e.to_string(),
+                None,
+            );
+        }
     }
     let id = env.id;
     let waiter = shared.wait_for(id);
@@ -116,7 +135,13 @@ async fn submit(State(ctx): State<Ctx>, Query(q): Query<SubmitQuery>, headers: H
             if let Ok(Some((leaf_index, height))) = shared.store.leaf_by_hash(&lh) {
                 return committed(leaf_index, height, &lh);
             }
-            return problem(StatusCode::UNPROCESSABLE_ENTITY, "refused", "The ledger refuses this document", text.clone(), rule_of(&text));
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "refused",
+                "The ledger refuses this document",
+                text.clone(),
+                rule_of(&text),
+            );
         }
     }
     if q.wait == Some(false) {
@@ -137,7 +162,10 @@ async fn submit(State(ctx): State<Ctx>, Query(q): Query<SubmitQuery>, headers: H
 }
 
 fn committed(leaf_index: u64, height: u64, lh: &vouch_core::encoding::Hash) -> Response {
-    (StatusCode::OK, axum::Json(json!({"leaf_index": leaf_index, "height": height, "leaf_hash": lh.to_hex()})))
+    (
+        StatusCode::OK,
+        axum::Json(json!({"leaf_index": leaf_index, "height": height, "leaf_hash": lh.to_hex()})),
+    )
         .into_response()
 }
 
@@ -171,17 +199,21 @@ async fn checkpoint(State(ctx): State<Ctx>) -> Response {
     match ctx.shared.store.latest_checkpoint() {
         Ok(Some((_, note))) => {
             let mut r = note.into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
             r
         }
         Ok(None) => problem(
             StatusCode::NOT_FOUND,
             "no-checkpoint",
             "No cosigned checkpoint yet",
-            "no checkpoint with cosignatures from more than 2/3 of the voting power has been stored yet".into(),
+            "no checkpoint with cosignatures from more than 2/3 of the voting power has been stored yet"
+                .into(),
             None,
         ),
-        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None),
+        Err(e) => {
+            problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None)
+        }
     }
 }
 
@@ -221,8 +253,16 @@ async fn block(State(ctx): State<Ctx>, Path(height): Path<u64>) -> Response {
             r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
         }
-        Ok(None) => problem(StatusCode::NOT_FOUND, "no-block", "No such block", format!("no block at height {height}"), None),
-        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None),
+        Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            "no-block",
+            "No such block",
+            format!("no block at height {height}"),
+            None,
+        ),
+        Err(e) => {
+            problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None)
+        }
     }
 }
 
@@ -234,7 +274,9 @@ async fn evidence(State(ctx): State<Ctx>) -> Response {
                 .collect::<Vec<_>>()
         ))
         .into_response(),
-        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None),
+        Err(e) => {
+            problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None)
+        }
     }
 }
 

@@ -56,7 +56,11 @@ impl Metrics {
                 "Seconds from a document's arrival at this node to its commit",
                 m.commit_latency.clone(),
             );
-            reg.register("block_seconds", "Seconds from the start of a height to its commit", m.block_time.clone());
+            reg.register(
+                "block_seconds",
+                "Seconds from the start of a height to its commit",
+                m.block_time.clone(),
+            );
         });
         m
     }

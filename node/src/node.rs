@@ -95,8 +95,9 @@ struct Prepared {
 fn prepare(config_path: &Path) -> anyhow::Result<Prepared> {
     let cfg = Config::load(config_path)?;
     init_logging(&cfg);
-    let genesis_bytes = std::fs::read(&cfg.genesis)
-        .with_context(|| format!("cannot read genesis {}; next: check `genesis` in the config", cfg.genesis.display()))?;
+    let genesis_bytes = std::fs::read(&cfg.genesis).with_context(|| {
+        format!("cannot read genesis {}; next: check `genesis` in the config", cfg.genesis.display())
+    })?;
     let genesis = Genesis::from_json(&genesis_bytes)
         .with_context(|| format!("genesis {} is not a valid genesis document", cfg.genesis.display()))?;
     let genesis_hash = genesis.hash();
@@ -109,8 +110,12 @@ fn prepare(config_path: &Path) -> anyhow::Result<Prepared> {
             genesis_hash.to_hex()
         );
     }
-    let pem = std::fs::read_to_string(&cfg.key)
-        .with_context(|| format!("cannot read key {}; next: check `key` in the config and the file's permissions", cfg.key.display()))?;
+    let pem = std::fs::read_to_string(&cfg.key).with_context(|| {
+        format!(
+            "cannot read key {}; next: check `key` in the config and the file's permissions",
+            cfg.key.display()
+        )
+    })?;
     let key = SigningKey::from_pkcs8_pem(&pem)
         .map_err(|e| anyhow!("key {} is not an Ed25519 PKCS#8 PEM private key: {e}", cfg.key.display()))?;
     let public = key.public();
@@ -125,7 +130,8 @@ fn prepare(config_path: &Path) -> anyhow::Result<Prepared> {
     let members: Vec<_> = genesis.node_keys().iter().filter_map(|(_, k, _)| peer_id(k).ok()).collect();
     let mut peers = Vec::new();
     for p in &cfg.p2p.peers {
-        let addr: Multiaddr = p.parse().with_context(|| format!("p2p.peers entry {p:?} is not a multiaddr"))?;
+        let addr: Multiaddr =
+            p.parse().with_context(|| format!("p2p.peers entry {p:?} is not a multiaddr"))?;
         let id = addr.iter().find_map(|proto| match proto {
             multiaddr::Protocol::P2p(id) => Some(id),
             _ => None,
@@ -154,7 +160,8 @@ fn replay(genesis: &Genesis, store: &Store) -> anyhow::Result<ChainVerifier> {
         let json = store
             .block_json(h)?
             .ok_or_else(|| anyhow!("store is corrupt: block {h} of {tip} is missing; next: restore the data directory or wipe it and let the node catch up"))?;
-        let block = Block::from_json(&json).map_err(|e| anyhow!("store is corrupt: block {h} is unreadable: {e}"))?;
+        let block =
+            Block::from_json(&json).map_err(|e| anyhow!("store is corrupt: block {h} is unreadable: {e}"))?;
         chain = chain
             .push_consuming(&block)
             .map(|(c, _)| c)
@@ -164,8 +171,12 @@ fn replay(genesis: &Genesis, store: &Store) -> anyhow::Result<ChainVerifier> {
 }
 
 fn engine_config(p: &Prepared) -> anyhow::Result<EngineConfig> {
-    let listen: Multiaddr =
-        p.cfg.p2p.listen.parse().with_context(|| format!("p2p.listen {:?} is not a multiaddr", p.cfg.p2p.listen))?;
+    let listen: Multiaddr = p
+        .cfg
+        .p2p
+        .listen
+        .parse()
+        .with_context(|| format!("p2p.listen {:?} is not a multiaddr", p.cfg.p2p.listen))?;
     // Name the protocols after the genesis hash: a node of another network (or of another
     // genesis) fails the handshake instead of exchanging messages.
     let tag = &p.genesis.hash().to_hex()[..16];
@@ -195,12 +206,19 @@ fn engine_config(p: &Prepared) -> anyhow::Result<EngineConfig> {
 pub async fn run(config_path: &Path) -> anyhow::Result<()> {
     let p = prepare(config_path)?;
     let listener = tokio::net::TcpListener::bind(&p.cfg.http.listen).await.with_context(|| {
-        format!("cannot listen for HTTP on {} (http.listen); next: free the port or choose another", p.cfg.http.listen)
+        format!(
+            "cannot listen for HTTP on {} (http.listen); next: free the port or choose another",
+            p.cfg.http.listen
+        )
     })?;
     if let Some(port) = p2p_port(&p.cfg.p2p.listen) {
         std::net::TcpListener::bind(("127.0.0.1", port))
             .or_else(|_| std::net::TcpListener::bind(("0.0.0.0", port)))
-            .with_context(|| format!("cannot listen for p2p on port {port} (p2p.listen); next: free the port or choose another"))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen for p2p on port {port} (p2p.listen); next: free the port or choose another"
+                )
+            })?;
     }
     let engine_cfg = engine_config(&p)?;
     let network = p.genesis.network.clone();
@@ -226,7 +244,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         ConsensusContext::new_full_node(address, Box::new(verifier))
     };
     let metrics = Metrics::register(&p.cfg.moniker);
-    let mempool = Arc::new(Mempool::new(p.chain.state().clone(), p.cfg.mempool.max_documents, p.cfg.mempool.max_bytes));
+    let mempool =
+        Arc::new(Mempool::new(p.chain.state().clone(), p.cfg.mempool.max_documents, p.cfg.mempool.max_bytes));
     let summary = p.chain.summary();
     let evidence = p.store.evidence().map(|e| e.len() as u64).unwrap_or(0);
     let shared = Arc::new(Shared {

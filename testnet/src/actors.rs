@@ -26,10 +26,9 @@ fn scenario(reason: String) -> TestnetError {
 pub fn add_twin(net: &mut Testnet, of: usize) -> Result<usize, TestnetError> {
     let original = net.info(of)?.clone();
     let org = original.org.clone().ok_or_else(|| scenario(format!("node {of} has no org")))?;
-    let key = node_key(net.demo_network(), &org)
-        .ok_or_else(|| scenario(format!("no key for {org}")))?
-        .clone();
-    let ports = ports::free_ports(2)?;
+    let key =
+        node_key(net.demo_network(), &org).ok_or_else(|| scenario(format!("no key for {org}")))?.clone();
+    let ports = ports::free_ports(2).map_err(LayoutError::from)?;
     let info = NodeInfo {
         name: format!("{}-twin", original.name),
         dir: format!("nodes/{}-twin", original.name),
@@ -60,7 +59,7 @@ pub fn add_outsider(net: &mut Testnet, seed: u64) -> Result<usize, TestnetError>
         node_key: Some(key.public()),
     });
     genesis.validate().map_err(|e| scenario(format!("outsider genesis: {e}")))?;
-    let ports = ports::free_ports(2)?;
+    let ports = ports::free_ports(2).map_err(LayoutError::from)?;
     let info = NodeInfo {
         name: "outsider".into(),
         org: None,
@@ -69,7 +68,7 @@ pub fn add_outsider(net: &mut Testnet, seed: u64) -> Result<usize, TestnetError>
         dir: "nodes/outsider".into(),
         http_port: ports.first().copied().unwrap_or_default(),
         p2p_port: ports.get(1).copied().unwrap_or_default(),
-        peer_id: peer::peer_id(&key.public())?.to_string(),
+        peer_id: peer::peer_id(&key.public()).map_err(LayoutError::from)?.to_string(),
     };
     let members: Vec<NodeInfo> = net.members().iter().filter_map(|i| net.info(*i).ok().cloned()).collect();
     let others: Vec<&NodeInfo> = members.iter().collect();

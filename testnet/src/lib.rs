@@ -20,9 +20,9 @@
 //! Everything derives from a seed; the keys are public test keys (see
 //! `vouch_core::testkit`): never use them for anything real.
 
+pub mod actors;
 pub mod client;
 pub mod config;
-pub mod actors;
 pub mod demo;
 pub mod layout;
 pub mod load;

@@ -114,7 +114,15 @@ impl Testnet {
     pub fn create(dir: &Path, options: &Options, build: Build) -> Result<Testnet, TestnetError> {
         let (manifest, net) = layout::create(dir, options)?;
         let nodes = manifest.nodes.iter().cloned().map(node).collect();
-        Ok(Testnet { dir: dir.to_path_buf(), manifest, net, vouchd: Mutex::new(None), build, nodes, keep: false })
+        Ok(Testnet {
+            dir: dir.to_path_buf(),
+            manifest,
+            net,
+            vouchd: Mutex::new(None),
+            build,
+            nodes,
+            keep: false,
+        })
     }
 
     /// Open the testnet in `dir`, with the pids a previous invocation recorded. Processes
@@ -514,16 +522,16 @@ impl Drop for Testnet {
     }
 }
 
-/// Start a fresh testnet in `dir` for a test with the `vouchd` at `vouchd`: start the five
-/// nodes, and wait until each has committed height 1.
+/// Start a fresh testnet in `dir` with the `vouchd` at `vouchd`: start the five nodes
+/// and wait until each has committed height 1.
 pub fn start_fresh(
     dir: &Path,
     options: &Options,
-    build: Build,
+    vouchd: &Path,
     timeout: Duration,
 ) -> Result<Testnet, TestnetError> {
-    let mut net = Testnet::create(dir, options, build)?;
-    net.prepare()?;
+    let net = Testnet::create(dir, options, Build::IfMissing)?;
+    net.set_vouchd(vouchd.to_path_buf());
     net.start_all()?;
     let members = net.members();
     net.wait_for_height(&members, 1, timeout)?;

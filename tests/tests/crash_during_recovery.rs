@@ -35,6 +35,12 @@ fn kill9_during_recovery_loses_nothing_and_equivocates_never() {
     one_block_per_height(&net, &members);
     for i in members {
         let s = net.status(i).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.evidence, Some(0), "{}: equivocation evidence after a crash in recovery\n{}", s.moniker, net.logs(15));
+        assert_eq!(
+            s.evidence,
+            Some(0),
+            "{}: equivocation evidence after a crash in recovery\n{}",
+            s.moniker,
+            net.logs(15)
+        );
     }
 }

@@ -54,10 +54,26 @@ fn invalid_documents_are_refused_and_enter_no_block() {
     let form = vouch_core::documents::Form::Form1;
     let scope = vouch_core::documents::Scope::WholeBank;
     let r1 = l
-        .request(&cast.auditor_x, &cast.client_a, &format!("BAD-{tag}-1"), form, scope.clone(), as_of, &contents)
+        .request(
+            &cast.auditor_x,
+            &cast.client_a,
+            &format!("BAD-{tag}-1"),
+            form,
+            scope.clone(),
+            as_of,
+            &contents,
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     let r2 = l
-        .request(&cast.auditor_x, &cast.client_a, &format!("BAD-{tag}-2"), form, scope.clone(), as_of, &contents)
+        .request(
+            &cast.auditor_x,
+            &cast.client_a,
+            &format!("BAD-{tag}-2"),
+            form,
+            scope.clone(),
+            as_of,
+            &contents,
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     let first = commit_pending(l, &clients, &validators, &["request 1".into(), "request 2".into()])
         .unwrap_or_else(|e| fail(&e));
@@ -72,7 +88,10 @@ fn invalid_documents_are_refused_and_enter_no_block() {
     .unwrap_or_else(|e| panic!("{e}"));
     commit_pending(l, &clients, &validators, &["authorization".into(), "withdrawal".into()])
         .unwrap_or_else(|e| fail(&e));
-    let size = net.wait_for_agreement(&net.members(), l.verifier.tree().size(), AGREE_TIMEOUT).unwrap_or_else(|e| fail(&e)).0;
+    let size = net
+        .wait_for_agreement(&net.members(), l.verifier.tree().size(), AGREE_TIMEOUT)
+        .unwrap_or_else(|e| fail(&e))
+        .0;
 
     // Bad signature.
     sync_clock(l);

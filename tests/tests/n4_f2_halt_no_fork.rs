@@ -21,20 +21,24 @@ fn n4_f2_halts_without_forking_and_resumes() {
     let live = [0usize, 1];
     // A block already in flight may still land: let it settle, then watch.
     std::thread::sleep(Duration::from_secs(3));
-    let before: Vec<u64> = live.iter().map(|i| net.status(*i).unwrap_or_else(|e| panic!("{e}")).height).collect();
+    let before: Vec<u64> =
+        live.iter().map(|i| net.status(*i).unwrap_or_else(|e| panic!("{e}")).height).collect();
     let documents = cast.requests(2);
     let mut pending = Vec::new();
     for (k, d) in documents.iter().enumerate() {
         let node = live[k % live.len()];
         match net.submit(node, d).unwrap_or_else(|e| panic!("{e}")) {
-            Submitted::Committed(c) => panic!("committed with half the power stopped: {c:?}\n{}", net.logs(15)),
+            Submitted::Committed(c) => {
+                panic!("committed with half the power stopped: {c:?}\n{}", net.logs(15))
+            }
             Submitted::Refused(p) => panic!("a valid document was refused: {p}"),
             Submitted::Pending { leaf_hash } => pending.push(leaf_hash),
             Submitted::Busy(b) => panic!("mempool full on an idle network: {b}"),
         }
     }
     std::thread::sleep(Duration::from_secs(5));
-    let after: Vec<u64> = live.iter().map(|i| net.status(*i).unwrap_or_else(|e| panic!("{e}")).height).collect();
+    let after: Vec<u64> =
+        live.iter().map(|i| net.status(*i).unwrap_or_else(|e| panic!("{e}")).height).collect();
     assert_eq!(before, after, "heights moved without a quorum\n{}", net.logs(15));
     one_block_per_height(&net, &live);
     for i in stopped {

@@ -35,7 +35,13 @@ fn n4_kill9_during_load_loses_nothing_acknowledged() {
             Fate::Lost(r) => lost.push(r),
         }
     }
-    assert!(lost.is_empty(), "{} documents never committed; first: {:?}\n{}", lost.len(), lost.first(), net.logs(15));
+    assert!(
+        lost.is_empty(),
+        "{} documents never committed; first: {:?}\n{}",
+        lost.len(),
+        lost.first(),
+        net.logs(15)
+    );
     let members = net.members();
     let size = cast.ledger.verifier.tree().size() + 600;
     roots_agree(&net, &members, size);

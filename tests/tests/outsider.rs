@@ -33,7 +33,13 @@ fn outsider_node_cannot_connect() {
         assert_eq!(s.height, 0, "the outsider got a block: {s:?}\n{}", net.logs(15));
         for i in &members {
             let m = net.status(*i).unwrap_or_else(|e| panic!("{e}"));
-            assert!(m.peers <= 4, "{} counts {} peers, more than the 4 members\n{}", m.moniker, m.peers, net.logs(15));
+            assert!(
+                m.peers <= 4,
+                "{} counts {} peers, more than the 4 members\n{}",
+                m.moniker,
+                m.peers,
+                net.logs(15)
+            );
         }
         std::thread::sleep(Duration::from_millis(500));
     }

@@ -64,12 +64,16 @@ fn generated_configs_load_in_vouchd() {
     let (_tmp, net) = create(201);
     for i in net.members() {
         let path = net.node_dir(i).unwrap_or_else(|e| panic!("{e}")).join("node.toml");
-        let config = vouch_node::config::Config::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let config =
+            vouch_node::config::Config::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let info = net.info(i).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.moniker, info.name);
         assert_eq!(config.p2p.peers.len(), 4);
         assert_eq!(config.http.listen, format!("127.0.0.1:{}", info.http_port));
-        assert!(config.key.is_file() && config.genesis.is_file(), "paths resolve from the config's directory");
+        assert!(
+            config.key.is_file() && config.genesis.is_file(),
+            "paths resolve from the config's directory"
+        );
         assert_eq!(config.genesis_hash.as_deref(), Some(net.manifest().genesis_hash.as_str()));
     }
 }

@@ -13,7 +13,8 @@ use malachitebft_app_channel::app::types::sync::{RawDecidedValue, Request, Respo
 use malachitebft_app_channel::app::types::{ProposedValue, SignedConsensusMsg};
 use malachitebft_core_consensus::LivenessMsg;
 use malachitebft_core_types::{
-    ExtendedCommitCertificate, ExtendedCommitSignature, PolkaCertificate, Round, SignedMessage, ValidatorProof,
+    ExtendedCommitCertificate, ExtendedCommitSignature, PolkaCertificate, Round, SignedMessage,
+    ValidatorProof,
 };
 use malachitebft_sync::ValueResponse;
 
@@ -78,7 +79,11 @@ impl Codec<ValidatorProof<VouchContext>> for VouchCodec {
     }
 
     fn encode(&self, p: &ValidatorProof<VouchContext>) -> Result<Bytes, CodecError> {
-        encode(&RawProof { public_key: p.public_key.clone(), peer_id: p.peer_id.clone(), signature: p.signature })
+        encode(&RawProof {
+            public_key: p.public_key.clone(),
+            peer_id: p.peer_id.clone(),
+            signature: p.signature,
+        })
     }
 }
 
@@ -135,10 +140,10 @@ fn raw_response(r: &Response<VouchContext>) -> RawValueResponse {
                         .map(|s| RawCommitSignature {
                             address: s.address,
                             signature: s.signature,
-                            extension: s
-                                .extension
-                                .as_ref()
-                                .map(|e| RawExtension { extension: e.message.clone(), signature: e.signature }),
+                            extension: s.extension.as_ref().map(|e| RawExtension {
+                                extension: e.message.clone(),
+                                signature: e.signature,
+                            }),
                         })
                         .collect(),
                 },

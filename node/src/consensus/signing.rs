@@ -17,8 +17,8 @@ use serde::Serialize;
 use std::fmt;
 use std::sync::Arc;
 use vouch_core::block::{
-    sign_consensus_message, sign_peer_binding, sign_precommit, verify_consensus_message,
-    verify_peer_binding, verify_precommit,
+    sign_consensus_message, sign_peer_binding, sign_precommit, verify_consensus_message, verify_peer_binding,
+    verify_precommit,
 };
 use vouch_core::encoding::Hash;
 use vouch_core::ids::NetworkId;
@@ -77,7 +77,8 @@ impl SigningScheme for VouchScheme {
     }
 
     fn decode_public_key(bytes: &[u8]) -> Result<PublicKey, DecodingError> {
-        let arr = <[u8; 32]>::try_from(bytes).map_err(|_| DecodingError::Invalid("public key is not 32 bytes"))?;
+        let arr =
+            <[u8; 32]>::try_from(bytes).map_err(|_| DecodingError::Invalid("public key is not 32 bytes"))?;
         PublicKey::from_bytes(&arr).map_err(|_| DecodingError::Invalid("not a valid Ed25519 public key"))
     }
 
@@ -262,7 +263,14 @@ impl VouchSigner {
         VouchSigner { network, key, guard }
     }
 
-    fn guarded(&self, height: u64, round: Round, step: Step, what: &[u8], sign: impl FnOnce() -> Signature) -> Result<Sig, SigningError> {
+    fn guarded(
+        &self,
+        height: u64,
+        round: Round,
+        step: Step,
+        what: &[u8],
+        sign: impl FnOnce() -> Signature,
+    ) -> Result<Sig, SigningError> {
         let digest = Hash::sha256(what);
         self.guard
             .sign_once(height, round_i64(round), step, &digest, || Sig::from(sign()))

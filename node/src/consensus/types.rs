@@ -391,7 +391,13 @@ impl Context for VouchContext {
         Vote { kind: VoteType::Prevote, height, round, value, validator: address, extension: None }
     }
 
-    fn new_precommit(&self, height: Height, round: Round, value: NilOrVal<BlockId>, address: Address) -> Vote {
+    fn new_precommit(
+        &self,
+        height: Height,
+        round: Round,
+        value: NilOrVal<BlockId>,
+        address: Address,
+    ) -> Vote {
         Vote { kind: VoteType::Precommit, height, round, value, validator: address, extension: None }
     }
 }

@@ -41,7 +41,8 @@ pub fn vouchd() -> PathBuf {
 
 /// A temporary directory and a testnet generated (not started) in it.
 pub fn create(seed: u64) -> (tempfile::TempDir, Testnet) {
-    let tmp = tempfile::Builder::new().prefix("vouch-e2e-").tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let tmp =
+        tempfile::Builder::new().prefix("vouch-e2e-").tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let options = Options { seed, ..Options::now() };
     let net = Testnet::create(&tmp.path().join("testnet"), &options, Build::IfMissing)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -106,11 +107,25 @@ impl Cast {
             name: "杭州示例科技有限公司".into(),
             credit_code: "9144030071526726XG".into(),
         };
-        let client_a = l.enroll_client(&maker_a, &format!("c-{tag}-a"), &id).unwrap_or_else(|e| panic!("{e}"));
-        let client_b = l.enroll_client(&maker_b, &format!("c-{tag}-b"), &id).unwrap_or_else(|e| panic!("{e}"));
+        let client_a =
+            l.enroll_client(&maker_a, &format!("c-{tag}-a"), &id).unwrap_or_else(|e| panic!("{e}"));
+        let client_b =
+            l.enroll_client(&maker_b, &format!("c-{tag}-b"), &id).unwrap_or_else(|e| panic!("{e}"));
         let what = vec!["client enrollment a".to_string(), "client enrollment b".to_string()];
         commit_pending(&mut l, &net.clients(), &net.validators(), &what).unwrap_or_else(|e| fail(&e));
-        Cast { ledger: l, tag, auditor_x, auditor_y, maker_a, checker_a, maker_b, checker_b, client_a, client_b, letters: 0 }
+        Cast {
+            ledger: l,
+            tag,
+            auditor_x,
+            auditor_y,
+            maker_a,
+            checker_a,
+            maker_b,
+            checker_b,
+            client_a,
+            client_b,
+            letters: 0,
+        }
     }
 
     /// `n` independent confirmation requests (distinct letter numbers), signed now and
@@ -123,8 +138,11 @@ impl Cast {
         for _ in 0..n {
             let k = self.letters;
             self.letters += 1;
-            let (auditor, client) =
-                if k % 2 == 0 { (&self.auditor_x, &self.client_a) } else { (&self.auditor_y, &self.client_b) };
+            let (auditor, client) = if k.is_multiple_of(2) {
+                (&self.auditor_x, &self.client_a)
+            } else {
+                (&self.auditor_y, &self.client_b)
+            };
             let letter = format!("E2E-{}-{k}", self.tag);
             let e = self
                 .ledger
@@ -153,7 +171,9 @@ pub fn commit_all(net: &Testnet, targets: &[usize], documents: &[Vec<u8>]) -> Ve
     for o in outcomes {
         match o.fate {
             Fate::Committed(c) => acks.push(c),
-            Fate::Refused(p) => failures.push(format!("document {} refused by node {}: {p}", o.index, o.node)),
+            Fate::Refused(p) => {
+                failures.push(format!("document {} refused by node {}: {p}", o.index, o.node))
+            }
             Fate::Lost(r) => failures.push(format!("document {} not committed: {r}", o.index)),
         }
     }
@@ -179,10 +199,10 @@ pub fn one_block_per_height(net: &Testnet, nodes: &[usize]) -> u64 {
     for h in 1..=top {
         let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for i in nodes {
-            let block = net
-                .block(*i, h)
-                .unwrap_or_else(|e| panic!("{e}\n{}", net.logs(15)))
-                .unwrap_or_else(|| panic!("node {i} reports height ≥ {h} but has no block {h}\n{}", net.logs(15)));
+            let block =
+                net.block(*i, h).unwrap_or_else(|e| panic!("{e}\n{}", net.logs(15))).unwrap_or_else(|| {
+                    panic!("node {i} reports height ≥ {h} but has no block {h}\n{}", net.logs(15))
+                });
             let name = net.info(*i).map(|n| n.name.clone()).unwrap_or_default();
             seen.entry(block.header.hash().to_hex()).or_default().push(name);
         }
@@ -202,7 +222,11 @@ pub fn acknowledged_present(net: &Testnet, nodes: &[usize], acks: &[Committed]) 
         for (h, wanted) in &by_height {
             let block = net.block(*i, *h).unwrap_or_else(|e| panic!("{e}\n{}", net.logs(15)));
             let Some(block) = block else {
-                panic!("node {i} has no block {h}, which acknowledged {} documents\n{}", wanted.len(), net.logs(15))
+                panic!(
+                    "node {i} has no block {h}, which acknowledged {} documents\n{}",
+                    wanted.len(),
+                    net.logs(15)
+                )
             };
             for a in wanted {
                 let found = vouch_testnet::net::leaf_in_block(&block, &a.leaf_hash);
