@@ -421,6 +421,42 @@ impl Testnet {
         Ok(self.client(i)?.checkpoint()?)
     }
 
+    /// Wait until node `i` serves a cosigned checkpoint of at least `size` leaves; returns
+    /// the note. The error names the last answer.
+    pub fn wait_for_checkpoint(
+        &self,
+        i: usize,
+        size: u64,
+        timeout: Duration,
+    ) -> Result<String, TestnetError> {
+        let mut last = String::from("no answer");
+        let mut note = None;
+        let ok = wait_until(timeout, Duration::from_millis(250), || match self.checkpoint(i) {
+            Ok(text) => {
+                let big_enough = vouch_core::checkpoint::CosignedCheckpoint::parse_note(text.as_bytes())
+                    .map(|c| c.checkpoint.size >= size)
+                    .unwrap_or(true);
+                last = format!("a checkpoint below size {size}");
+                note = Some(text);
+                big_enough
+            }
+            Err(e) => {
+                last = e.to_string();
+                false
+            }
+        });
+        match note {
+            Some(note) if ok => Ok(note),
+            _ => {
+                let name = self.nodes.get(i).map(|n| n.info.name.clone()).unwrap_or_default();
+                Err(self.timeout(
+                    format!("a cosigned checkpoint of size ≥ {size} from {name} (last: {last})"),
+                    timeout,
+                ))
+            }
+        }
+    }
+
     /// Wait until every node in `nodes` reports height at least `height`.
     pub fn wait_for_height(
         &self,
