@@ -13,11 +13,14 @@
 //! - [`net`]: [`net::Testnet`], a running network with the helpers tests use
 //!   (`kill`, `start`, `status`, `submit`, `wait_until`, log tails); dropping it kills every
 //!   process it started unless told to keep them.
-//! - [`demo`] and [`load`]: the scripted demo and the load generator.
+//! - [`demo`] and [`load`]: the scripted demo and the load generator; [`wave`]: submitting
+//!   documents round-robin and awaiting their commits.
+//! - [`actors`]: named faulty actors (a twin of a validator, an outsider).
 //!
 //! Everything derives from a seed; the keys are public test keys (see
 //! `vouch_core::testkit`): never use them for anything real.
 
+pub mod actors;
 pub mod client;
 pub mod config;
 pub mod demo;

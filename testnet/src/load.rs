@@ -233,6 +233,12 @@ pub fn run(
     options: &LoadOptions,
     out: &mut dyn std::io::Write,
 ) -> Result<LoadReport, DemoError> {
+    if cfg!(debug_assertions) {
+        writeln!(
+            out,
+            "warning: this vouch-testnet is a debug build: signing and the verification bound are several times slower than in release; measure with `cargo run --release -p vouch-testnet -- load` (and a release vouchd)"
+        )?;
+    }
     let count = options.single.unwrap_or(options.documents);
     let prepared = prepare(net, count, out)?;
     let clients = net.clients();

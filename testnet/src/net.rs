@@ -88,7 +88,7 @@ pub struct Testnet {
     dir: PathBuf,
     manifest: Manifest,
     net: DemoNetwork,
-    vouchd: Option<PathBuf>,
+    vouchd: Mutex<Option<PathBuf>>,
     build: Build,
     nodes: Vec<Node>,
     keep: bool,
@@ -114,7 +114,15 @@ impl Testnet {
     pub fn create(dir: &Path, options: &Options, build: Build) -> Result<Testnet, TestnetError> {
         let (manifest, net) = layout::create(dir, options)?;
         let nodes = manifest.nodes.iter().cloned().map(node).collect();
-        Ok(Testnet { dir: dir.to_path_buf(), manifest, net, vouchd: None, build, nodes, keep: false })
+        Ok(Testnet {
+            dir: dir.to_path_buf(),
+            manifest,
+            net,
+            vouchd: Mutex::new(None),
+            build,
+            nodes,
+            keep: false,
+        })
     }
 
     /// Open the testnet in `dir`, with the pids a previous invocation recorded. Processes
@@ -130,7 +138,7 @@ impl Testnet {
             dir: dir.to_path_buf(),
             manifest,
             net,
-            vouchd: None,
+            vouchd: Mutex::new(None),
             build: Build::IfMissing,
             nodes,
             keep: true,
@@ -239,18 +247,24 @@ impl Testnet {
         }
     }
 
-    fn vouchd(&mut self) -> Result<PathBuf, TestnetError> {
-        if let Some(v) = &self.vouchd {
-            return Ok(v.clone());
+    fn vouchd(&self) -> Result<PathBuf, TestnetError> {
+        let mut v = lock(&self.vouchd);
+        if let Some(path) = v.as_ref() {
+            return Ok(path.clone());
         }
-        let v = process::locate_vouchd(self.build)?;
-        self.vouchd = Some(v.clone());
-        Ok(v)
+        let path = process::locate_vouchd(self.build)?;
+        *v = Some(path.clone());
+        Ok(path)
     }
 
     /// Find (or build) `vouchd` now, so that the first start does not wait for a build.
-    pub fn prepare(&mut self) -> Result<PathBuf, TestnetError> {
+    pub fn prepare(&self) -> Result<PathBuf, TestnetError> {
         self.vouchd()
+    }
+
+    /// Use the `vouchd` at `path` (tests locate it once for all their testnets).
+    pub fn set_vouchd(&self, path: PathBuf) {
+        *lock(&self.vouchd) = Some(path);
     }
 
     /// Add a node outside the manifest (an outsider, a twin): writes its directory
@@ -296,7 +310,7 @@ impl Testnet {
     }
 
     /// Start node `i` (no-op if it runs).
-    pub fn start(&mut self, i: usize) -> Result<(), TestnetError> {
+    pub fn start(&self, i: usize) -> Result<(), TestnetError> {
         if self.is_running(i) {
             return Ok(());
         }
@@ -311,7 +325,7 @@ impl Testnet {
     }
 
     /// Start every node of the manifest.
-    pub fn start_all(&mut self) -> Result<(), TestnetError> {
+    pub fn start_all(&self) -> Result<(), TestnetError> {
         for i in self.members() {
             self.start(i)?;
         }
@@ -405,6 +419,42 @@ impl Testnet {
     /// The checkpoint note of node `i`.
     pub fn checkpoint(&self, i: usize) -> Result<String, TestnetError> {
         Ok(self.client(i)?.checkpoint()?)
+    }
+
+    /// Wait until node `i` serves a cosigned checkpoint of at least `size` leaves; returns
+    /// the note. The error names the last answer.
+    pub fn wait_for_checkpoint(
+        &self,
+        i: usize,
+        size: u64,
+        timeout: Duration,
+    ) -> Result<String, TestnetError> {
+        let mut last = String::from("no answer");
+        let mut note = None;
+        let ok = wait_until(timeout, Duration::from_millis(250), || match self.checkpoint(i) {
+            Ok(text) => {
+                let big_enough = vouch_core::checkpoint::CosignedCheckpoint::parse_note(text.as_bytes())
+                    .map(|c| c.checkpoint.size >= size)
+                    .unwrap_or(true);
+                last = format!("a checkpoint below size {size}");
+                note = Some(text);
+                big_enough
+            }
+            Err(e) => {
+                last = e.to_string();
+                false
+            }
+        });
+        match note {
+            Some(note) if ok => Ok(note),
+            _ => {
+                let name = self.nodes.get(i).map(|n| n.info.name.clone()).unwrap_or_default();
+                Err(self.timeout(
+                    format!("a cosigned checkpoint of size ≥ {size} from {name} (last: {last})"),
+                    timeout,
+                ))
+            }
+        }
     }
 
     /// Wait until every node in `nodes` reports height at least `height`.
@@ -508,16 +558,16 @@ impl Drop for Testnet {
     }
 }
 
-/// Start a fresh testnet in `dir` for a test: build `vouchd` if needed, start the five
-/// nodes, and wait until each has committed height 1.
+/// Start a fresh testnet in `dir` with the `vouchd` at `vouchd`: start the five nodes
+/// and wait until each has committed height 1.
 pub fn start_fresh(
     dir: &Path,
     options: &Options,
-    build: Build,
+    vouchd: &Path,
     timeout: Duration,
 ) -> Result<Testnet, TestnetError> {
-    let mut net = Testnet::create(dir, options, build)?;
-    net.prepare()?;
+    let net = Testnet::create(dir, options, Build::IfMissing)?;
+    net.set_vouchd(vouchd.to_path_buf());
     net.start_all()?;
     let members = net.members();
     net.wait_for_height(&members, 1, timeout)?;

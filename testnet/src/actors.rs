@@ -1,0 +1,84 @@
+//! Named faulty actors that join a running testnet as extra processes.
+//!
+//! - [`add_twin`]: a second process with a validator's key (a copy of it, with its own
+//!   signing guard), its own ports and data: the same validator votes twice.
+//! - [`add_outsider`]: a node whose key is not in the network's genesis. It runs with a
+//!   copy of genesis that adds it as an observer, so its genesis hash differs and its
+//!   config does not pin one.
+
+use crate::config::NodeToml;
+use crate::layout::{LayoutError, NodeInfo, node_key, node_toml};
+use crate::net::{Testnet, TestnetError};
+use crate::peer;
+use crate::ports;
+use vouch_core::genesis::{Org, Role};
+use vouch_core::ids::OrgId;
+use vouch_core::keys::{DecryptionKey, SigningKey};
+use vouch_core::testkit::derive;
+
+fn scenario(reason: String) -> TestnetError {
+    TestnetError::Layout(LayoutError::Parse { path: "testnet".into(), reason })
+}
+
+/// Add (not start) a twin of node `of`: a copy of its config with different ports and
+/// data directory, peering with every member node including the original. Returns its
+/// index.
+pub fn add_twin(net: &mut Testnet, of: usize) -> Result<usize, TestnetError> {
+    let original = net.info(of)?.clone();
+    let org = original.org.clone().ok_or_else(|| scenario(format!("node {of} has no org")))?;
+    let key =
+        node_key(net.demo_network(), &org).ok_or_else(|| scenario(format!("no key for {org}")))?.clone();
+    let ports = ports::free_ports(2).map_err(LayoutError::from)?;
+    let info = NodeInfo {
+        name: format!("{}-twin", original.name),
+        dir: format!("nodes/{}-twin", original.name),
+        http_port: ports.first().copied().unwrap_or_default(),
+        p2p_port: ports.get(1).copied().unwrap_or_default(),
+        ..original
+    };
+    let members: Vec<NodeInfo> = net.members().iter().filter_map(|i| net.info(*i).ok().cloned()).collect();
+    let others: Vec<&NodeInfo> = members.iter().filter(|n| n.name != info.name).collect();
+    let genesis_hash = net.manifest().genesis_hash.clone();
+    let toml = node_toml(&info, &others, Some(&genesis_hash), "../../genesis.json");
+    net.add_node(info, &key, &toml)
+}
+
+/// Add (not start) an outsider: a fresh key from `seed`, a genesis copy naming it as an
+/// observer of org `outsider`, peers = every member node. Returns its index.
+pub fn add_outsider(net: &mut Testnet, seed: u64) -> Result<usize, TestnetError> {
+    let key = SigningKey::from_seed(&derive(seed, "outsider/node"));
+    let admin = SigningKey::from_seed(&derive(seed, "outsider/admin"));
+    let mut genesis = net.demo_network().genesis.clone();
+    genesis.orgs.push(Org {
+        id: OrgId::new("outsider").map_err(|e| scenario(e.to_string()))?,
+        name: "Not a member (非成员)".into(),
+        role: Role::Bank,
+        admin_key: admin.public(),
+        encryption_key: DecryptionKey::from_bytes(derive(seed, "outsider/encryption")).public(),
+        validator: None,
+        node_key: Some(key.public()),
+    });
+    genesis.validate().map_err(|e| scenario(format!("outsider genesis: {e}")))?;
+    let ports = ports::free_ports(2).map_err(LayoutError::from)?;
+    let info = NodeInfo {
+        name: "outsider".into(),
+        org: None,
+        role: None,
+        validator: false,
+        dir: "nodes/outsider".into(),
+        http_port: ports.first().copied().unwrap_or_default(),
+        p2p_port: ports.get(1).copied().unwrap_or_default(),
+        peer_id: peer::peer_id(&key.public()).map_err(LayoutError::from)?.to_string(),
+    };
+    let members: Vec<NodeInfo> = net.members().iter().filter_map(|i| net.info(*i).ok().cloned()).collect();
+    let others: Vec<&NodeInfo> = members.iter().collect();
+    let toml: NodeToml = node_toml(&info, &others, None, "genesis.json");
+    let dir = net.dir().join(&info.dir);
+    std::fs::create_dir_all(&dir).map_err(|source| {
+        TestnetError::Layout(LayoutError::Io { action: "cannot create", path: dir.clone(), source })
+    })?;
+    let path = dir.join("genesis.json");
+    std::fs::write(&path, genesis.to_canonical())
+        .map_err(|source| TestnetError::Layout(LayoutError::Io { action: "cannot write", path, source }))?;
+    net.add_node(info, &key, &toml)
+}

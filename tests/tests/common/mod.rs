@@ -1,0 +1,249 @@
+//! Shared setup, named checkers and timeouts for the end-to-end scenarios.
+//!
+//! Every scenario runs real `vouchd` processes in a temporary directory on free ports.
+//! Every wait has a deadline, and a failure message carries the last lines of each node's
+//! log. Dropping the `Testnet` kills its processes, so a failing test cleans up too.
+//! Scenarios in one test binary run one at a time ([`serial`]): five nodes already load
+//! a two-core machine.
+
+#![allow(dead_code)] // each test binary uses part of this module
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+use vouch_core::testkit::{Client, Ledger, Person};
+use vouch_testnet::Testnet;
+use vouch_testnet::client::Committed;
+use vouch_testnet::demo::{commit_pending, run_tag, sync_clock};
+use vouch_testnet::layout::Options;
+use vouch_testnet::process::{Build, locate_vouchd};
+use vouch_testnet::wave::{Fate, submit_wave};
+
+/// Until every node has committed its first block.
+pub const START_TIMEOUT: Duration = Duration::from_secs(120);
+/// Until a wave of documents is committed.
+pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Until nodes agree on one root.
+pub const AGREE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One scenario at a time per test binary.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The `vouchd` to run: `$VOUCHD`, or built from this workspace once per test binary.
+pub fn vouchd() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| locate_vouchd(Build::Always).unwrap_or_else(|e| panic!("{e}"))).clone()
+}
+
+/// A temporary directory and a testnet generated (not started) in it.
+pub fn create(seed: u64) -> (tempfile::TempDir, Testnet) {
+    let tmp =
+        tempfile::Builder::new().prefix("vouch-e2e-").tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let options = Options { seed, ..Options::now() };
+    let net = Testnet::create(&tmp.path().join("testnet"), &options, Build::IfMissing)
+        .unwrap_or_else(|e| panic!("{e}"));
+    net.set_vouchd(vouchd());
+    (tmp, net)
+}
+
+/// A started testnet whose five nodes have committed height 1.
+pub fn start(seed: u64) -> (tempfile::TempDir, Testnet) {
+    let (tmp, net) = create(seed);
+    net.start_all().unwrap_or_else(|e| panic!("{e}"));
+    net.wait_for_height(&net.members(), 1, START_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    (tmp, net)
+}
+
+/// People and clients on the ledger, and the local ledger to sign more with.
+pub struct Cast {
+    /// The local ledger (same genesis).
+    pub ledger: Ledger,
+    /// A per-run tag in ids.
+    pub tag: String,
+    /// Auditor at audit-x.
+    pub auditor_x: Person,
+    /// Auditor at audit-y.
+    pub auditor_y: Person,
+    /// Maker at bank-a.
+    pub maker_a: Person,
+    /// Checker at bank-a.
+    pub checker_a: Person,
+    /// Maker at bank-b.
+    pub maker_b: Person,
+    /// Checker at bank-b.
+    pub checker_b: Person,
+    /// A client of bank-a.
+    pub client_a: Client,
+    /// A client of bank-b.
+    pub client_b: Client,
+    /// Letters signed so far.
+    pub letters: usize,
+}
+
+impl Cast {
+    /// Enroll the cast through the network (two waves, round-robin over the validators).
+    pub fn enroll(net: &Testnet) -> Cast {
+        let tag = run_tag();
+        let mut l = Ledger::new(net.demo_network().clone());
+        sync_clock(&mut l);
+        let fail = |e: &dyn std::fmt::Display| -> ! { panic!("{e}\n{}", net.logs(15)) };
+        let p = |l: &mut Ledger, org: &str, id: &str| {
+            l.enroll(org, &format!("{id}-{tag}"), id, "e2e").unwrap_or_else(|e| panic!("{e}"))
+        };
+        let auditor_x = p(&mut l, "audit-x", "ax");
+        let auditor_y = p(&mut l, "audit-y", "ay");
+        let maker_a = p(&mut l, "bank-a", "ma");
+        let checker_a = p(&mut l, "bank-a", "ca");
+        let maker_b = p(&mut l, "bank-b", "mb");
+        let checker_b = p(&mut l, "bank-b", "cb");
+        let what: Vec<String> = (0..6).map(|i| format!("enrollment {i}")).collect();
+        commit_pending(&mut l, &net.clients(), &net.validators(), &what).unwrap_or_else(|e| fail(&e));
+        sync_clock(&mut l);
+        let id = vouch_core::items::ClientIdentity {
+            name: "杭州示例科技有限公司".into(),
+            credit_code: "9144030071526726XG".into(),
+        };
+        let client_a =
+            l.enroll_client(&maker_a, &format!("c-{tag}-a"), &id).unwrap_or_else(|e| panic!("{e}"));
+        let client_b =
+            l.enroll_client(&maker_b, &format!("c-{tag}-b"), &id).unwrap_or_else(|e| panic!("{e}"));
+        let what = vec!["client enrollment a".to_string(), "client enrollment b".to_string()];
+        commit_pending(&mut l, &net.clients(), &net.validators(), &what).unwrap_or_else(|e| fail(&e));
+        Cast {
+            ledger: l,
+            tag,
+            auditor_x,
+            auditor_y,
+            maker_a,
+            checker_a,
+            maker_b,
+            checker_b,
+            client_a,
+            client_b,
+            letters: 0,
+        }
+    }
+
+    /// `n` independent confirmation requests (distinct letter numbers), signed now and
+    /// not queued in the local ledger.
+    pub fn requests(&mut self, n: usize) -> Vec<Vec<u8>> {
+        sync_clock(&mut self.ledger);
+        let as_of = vouch_core::date::Date::parse("2025-12-31").unwrap_or_else(|e| panic!("{e}"));
+        let contents = vouch_core::testkit::demo_request_contents().unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let k = self.letters;
+            self.letters += 1;
+            let (auditor, client) = if k.is_multiple_of(2) {
+                (&self.auditor_x, &self.client_a)
+            } else {
+                (&self.auditor_y, &self.client_b)
+            };
+            let letter = format!("E2E-{}-{k}", self.tag);
+            let e = self
+                .ledger
+                .request(
+                    auditor,
+                    client,
+                    &letter,
+                    vouch_core::documents::Form::Form1,
+                    vouch_core::documents::Scope::WholeBank,
+                    as_of,
+                    &contents,
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+            out.push(e.bytes);
+        }
+        self.ledger.pending.clear();
+        out
+    }
+}
+
+/// Submit `documents` round-robin over `targets` and require every one committed.
+pub fn commit_all(net: &Testnet, targets: &[usize], documents: &[Vec<u8>]) -> Vec<Committed> {
+    let outcomes = submit_wave(&net.clients(), targets, documents, COMMIT_TIMEOUT);
+    let mut acks = Vec::with_capacity(outcomes.len());
+    let mut failures = Vec::new();
+    for o in outcomes {
+        match o.fate {
+            Fate::Committed(c) => acks.push(c),
+            Fate::Refused(p) => {
+                failures.push(format!("document {} refused by node {}: {p}", o.index, o.node))
+            }
+            Fate::Lost(r) => failures.push(format!("document {} not committed: {r}", o.index)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} documents failed; first: {}\n{}",
+        failures.len(),
+        documents.len(),
+        failures.iter().take(5).cloned().collect::<Vec<_>>().join("; "),
+        net.logs(15)
+    );
+    acks
+}
+
+/// Checker: every node in `nodes` has the same block header at every height up to the
+/// lowest height among them (one block per height everywhere). Returns that height.
+pub fn one_block_per_height(net: &Testnet, nodes: &[usize]) -> u64 {
+    let heights: Vec<u64> = nodes
+        .iter()
+        .map(|i| net.height(*i).unwrap_or_else(|| panic!("node {i} does not answer\n{}", net.logs(15))))
+        .collect();
+    let top = heights.iter().copied().min().unwrap_or(0);
+    for h in 1..=top {
+        let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for i in nodes {
+            let block =
+                net.block(*i, h).unwrap_or_else(|e| panic!("{e}\n{}", net.logs(15))).unwrap_or_else(|| {
+                    panic!("node {i} reports height ≥ {h} but has no block {h}\n{}", net.logs(15))
+                });
+            let name = net.info(*i).map(|n| n.name.clone()).unwrap_or_default();
+            seen.entry(block.header.hash().to_hex()).or_default().push(name);
+        }
+        assert!(seen.len() == 1, "FORK at height {h}: headers by node {seen:?}\n{}", net.logs(15));
+    }
+    top
+}
+
+/// Checker: every acknowledged document is in every node's block at its height, at its
+/// leaf index (nothing acknowledged is lost).
+pub fn acknowledged_present(net: &Testnet, nodes: &[usize], acks: &[Committed]) {
+    let mut by_height: BTreeMap<u64, Vec<&Committed>> = BTreeMap::new();
+    for a in acks {
+        by_height.entry(a.height).or_default().push(a);
+    }
+    for i in nodes {
+        for (h, wanted) in &by_height {
+            let block = net.block(*i, *h).unwrap_or_else(|e| panic!("{e}\n{}", net.logs(15)));
+            let Some(block) = block else {
+                panic!(
+                    "node {i} has no block {h}, which acknowledged {} documents\n{}",
+                    wanted.len(),
+                    net.logs(15)
+                )
+            };
+            for a in wanted {
+                let found = vouch_testnet::net::leaf_in_block(&block, &a.leaf_hash);
+                assert_eq!(
+                    found.as_ref().map(|c| c.leaf_index),
+                    Some(a.leaf_index),
+                    "node {i}: acknowledged leaf {} ({}) missing from block {h}\n{}",
+                    a.leaf_index,
+                    a.leaf_hash,
+                    net.logs(15)
+                );
+            }
+        }
+    }
+}
+
+/// Checker: every node in `nodes` agrees on one tree of at least `size` leaves.
+pub fn roots_agree(net: &Testnet, nodes: &[usize], size: u64) -> (u64, String) {
+    net.wait_for_agreement(nodes, size, AGREE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"))
+}
