@@ -113,6 +113,9 @@ pub struct App {
     height_started: Instant,
     internal_tx: mpsc::Sender<Internal>,
     internal_rx: mpsc::Receiver<Internal>,
+    /// While set, this validator follows the chain without signing (it signed up to this
+    /// height before losing its data); `run` returns once the chain reaches it.
+    catch_up_until: Option<u64>,
 }
 
 fn now_ms() -> u64 {
@@ -129,9 +132,16 @@ pub struct Fatal(pub String);
 
 impl App {
     /// The application at the stored tip.
-    pub fn new(cfg: Config, shared: Arc<Shared>, chain: ChainVerifier, key: PublicKey) -> App {
+    pub fn new(
+        cfg: Config,
+        shared: Arc<Shared>,
+        chain: ChainVerifier,
+        key: PublicKey,
+        catch_up_until: Option<u64>,
+    ) -> App {
         let (internal_tx, internal_rx) = mpsc::channel(16);
         App {
+            catch_up_until,
             validators: ValidatorSet::from_genesis(&shared.genesis),
             cfg,
             shared,
@@ -166,13 +176,21 @@ impl App {
     }
 
     /// Run until the engine's channel closes or a fatal fault.
-    pub async fn run(mut self, mut channels: Channels<VouchContext>) -> Result<(), Fatal> {
+    pub async fn run(mut self, mut channels: Channels<VouchContext>) -> Result<ChainVerifier, Fatal> {
         let mut peers_tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 msg = channels.consensus.recv() => {
-                    let Some(msg) = msg else { return Ok(()) };
+                    let Some(msg) = msg else {
+                        return Err(Fatal("the consensus engine stopped (see the log lines above)".into()));
+                    };
                     self.handle(msg, &channels).await?;
+                    if let Some(target) = self.catch_up_until
+                        && self.chain()?.height() >= target
+                    {
+                        info!(height = target, "caught up past the last height this key signed");
+                        return self.chain.take().ok_or_else(|| Fatal("chain state missing".into()));
+                    }
                 }
                 Some(internal) = self.internal_rx.recv() => {
                     match internal {
@@ -661,14 +679,22 @@ impl App {
         if size == 0 {
             return Ok(());
         }
-        if let Some(cosigner) = &self.shared.cosigner {
-            let note = cosigner
-                .cosign(&self.shared.store, size, root, now_ms() / 1000)
-                .map_err(|e| Fatal(format!("cannot cosign the checkpoint: {e}")))?;
-            if let Err(e) = crate::cosign::gather(&self.shared, &note) {
-                warn!(error = %e, "own cosignature not counted");
+        if let Some(cosigner) = self.shared.cosigner.as_ref().filter(|_| self.catch_up_until.is_none()) {
+            match cosigner.cosign(&self.shared.store, size, root, now_ms() / 1000) {
+                Ok(note) => {
+                    if let Err(e) = crate::cosign::gather(&self.shared, &note) {
+                        warn!(error = %e, "own cosignature not counted");
+                    }
+                    crate::http::broadcast(&self.shared, "/v1/cosignatures", Bytes::from(note));
+                }
+                // Never continue after failing to record what was cosigned.
+                Err(e @ crate::cosign::CosignError::File { .. }) => {
+                    return Err(Fatal(format!("cannot record the cosigned checkpoint: {e}")));
+                }
+                // Behind the last cosigned size (after a restore) or inconsistent with it:
+                // do not cosign; the other validators' cosignatures still count.
+                Err(e) => warn!(error = %e, "not cosigning this checkpoint"),
             }
-            crate::http::broadcast(&self.shared, "/v1/cosignatures", Bytes::from(note));
         }
         for note in self.shared.collector.take_ahead() {
             if let Err(e) = crate::cosign::gather(&self.shared, &note) {

@@ -81,7 +81,7 @@ pub struct Config {
 
 /// Peer-to-peer settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct P2p {
     /// Listen address, a multiaddr such as `/ip4/127.0.0.1/tcp/27000`.
     pub listen: String,
@@ -98,7 +98,7 @@ impl Default for P2p {
 
 /// HTTP settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Http {
     /// Listen address, `host:port`.
     pub listen: String,
@@ -117,7 +117,7 @@ impl Default for Http {
 
 /// Consensus pacing and block limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Consensus {
     /// Longest a proposer waits for documents before proposing an empty block; also the
     /// shortest time between empty blocks on an idle network.
@@ -155,7 +155,7 @@ impl Default for Consensus {
 
 /// Mempool bounds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Mempool {
     /// Most documents waiting.
     pub max_documents: usize,
@@ -171,7 +171,7 @@ impl Default for Mempool {
 
 /// Logging.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Log {
     /// `text` (readable, the default) or `json`.
     pub format: LogFormat,
