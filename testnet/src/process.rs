@@ -207,11 +207,31 @@ pub fn write_pids(dir: &Path, pids: &BTreeMap<String, u32>) -> Result<(), Proces
     std::fs::write(&path, text).map_err(|source| ProcessError::Io { action: "cannot write", path, source })
 }
 
-/// The last `lines` lines of a log file (or why it could not be read).
+/// Remove ANSI escape sequences (`ESC [ ... letter`), which colored logs carry.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The last `lines` lines of a log file, without color codes (or why it could not be
+/// read).
 pub fn tail(path: &Path, lines: usize) -> String {
     match std::fs::read(path) {
         Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
+            let text = strip_ansi(&String::from_utf8_lossy(&bytes));
             let all: Vec<&str> = text.lines().collect();
             all[all.len().saturating_sub(lines)..].join("\n")
         }
@@ -249,6 +269,12 @@ mod tests {
         assert_eq!(next_to(&debug.join("deps").join("e2e-1234")), Some(debug.join("vouchd")));
         assert_eq!(next_to(&debug.join("vouch-testnet")), Some(debug.join("vouchd")));
         assert_eq!(next_to(&dir.path().join("elsewhere").join("x").join("y").join("z").join("w")), None);
+    }
+
+    #[test]
+    fn strip_ansi_removes_colors_only() {
+        assert_eq!(strip_ansi("\u{1b}[2m2026\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m ok"), "2026  INFO ok");
+        assert_eq!(strip_ansi("plain [x]"), "plain [x]");
     }
 
     #[test]
