@@ -2,7 +2,7 @@
 //! sends, building and checking blocks with `vouch-core`, committing decided blocks to the
 //! store before acknowledging them, and serving decided blocks to peers that catch up.
 //!
-//! The contract with the engine (`docs/PROTOCOL.md` §Node, and the Malachite issues in
+//! The contract with the engine (`docs/NODE.md`, `docs/PROTOCOL.md` §12.4, and the Malachite issues in
 //! `../shared/design/RELIABILITY.md` §3) shapes this module:
 //! - a decided block is written durably, then the engine is answered;
 //! - a height decided twice (by consensus and by sync) is applied once;
