@@ -285,3 +285,44 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("node.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    const BASE: &str = "moniker = \"n\"\ndata_dir = \"data\"\ngenesis = \"g.json\"\nkey = \"k.pem\"\n";
+
+    #[test]
+    fn partial_sections_take_defaults_and_paths_resolve_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            &format!("{BASE}[log]\nformat = \"json\"\n[consensus]\nblock_interval_ms = 500\n"),
+        );
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(c.log.filter, "info");
+        assert_eq!(c.consensus.block_interval_ms, 500);
+        assert_eq!(c.consensus.timeout_propose_ms, Consensus::default().timeout_propose_ms);
+        assert_eq!(c.data_dir, dir.path().join("data"));
+        assert_eq!(c.guard_path(), dir.path().join("k.pem.guard"));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let unknown = write(dir.path(), &format!("{BASE}colour = 1\n"));
+        assert!(Config::load(&unknown).unwrap_err().to_string().contains("colour"));
+        let range = write(dir.path(), &format!("{BASE}[consensus]\nblock_interval_ms = 5000\n"));
+        let e = Config::load(&range).unwrap_err().to_string();
+        assert!(e.contains("consensus.timeout_propose_ms"), "{e}");
+        let missing = Config::load(&dir.path().join("absent.toml")).unwrap_err().to_string();
+        assert!(missing.contains("cannot read config file"), "{missing}");
+    }
+}
