@@ -276,6 +276,37 @@ impl ChainVerifier {
         Ok((self, summary))
     }
 
+    /// As [`ChainVerifier::push_consuming`], for a node that already decoded and verified
+    /// the block's envelopes (when it checked the proposal): `envelopes[i]` must be the
+    /// decoding of `block.documents[i]` — its canonical bytes are compared, so a mismatch
+    /// is refused (R-BLK-9) rather than trusted — and signatures are not checked again.
+    pub fn push_decoded_consuming(
+        mut self,
+        block: &Block,
+        envelopes: Vec<Envelope>,
+    ) -> Result<(ChainVerifier, BlockSummary), ChainError> {
+        let signed_power = self.check_header(&self.cursor(), block)?;
+        let at = |index: usize| ChainError {
+            height: block.header.height,
+            document: Some(index),
+            leaf_index: None,
+            fault: Box::new(BlockFault::Size(format!(
+                "decoded envelope {index} does not match the block's document {index}"
+            ))),
+        };
+        if envelopes.len() != block.documents.len() {
+            return Err(at(envelopes.len().min(block.documents.len())));
+        }
+        for (i, (env, doc)) in envelopes.iter().zip(&block.documents).enumerate() {
+            if env.network != self.network || env.bytes != crate::canonical::to_canonical(doc) {
+                return Err(at(i));
+            }
+        }
+        let decoded = envelopes.into_iter().map(Ok).collect();
+        let summary = self.apply_in_place(block, decoded, signed_power)?;
+        Ok((self, summary))
+    }
+
     /// Earliest time the next block may carry: the last block's time + 1 ms, or the
     /// genesis time before block 1.
     pub fn next_min_time_ms(&self) -> u64 {

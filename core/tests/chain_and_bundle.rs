@@ -532,3 +532,38 @@ fn r_blk_7_a_block_over_the_byte_limit_is_refused() {
     assert!(e.to_string().contains("R-BLK-7") && e.to_string().contains("bytes"), "{e}");
     assert!(e.document.unwrap() < big.len());
 }
+
+/// A node applying a block with envelopes it decoded earlier gets the same result as a
+/// full check, and a decoding that does not match the block's documents is refused.
+#[test]
+fn push_decoded_matches_push_and_refuses_mismatched_envelopes() {
+    use vouch_core::envelope::Envelope;
+    use vouch_core::verify::ChainVerifier;
+    let (l, _) = ledger();
+    let network = l.net.genesis.network.clone();
+    let decode = |b: &Block| -> Vec<Envelope> {
+        b.documents
+            .iter()
+            .map(|d| Envelope::decode(&vouch_core::canonical::to_canonical(d), &network).unwrap())
+            .collect()
+    };
+    let mut full = ChainVerifier::new(&l.net.genesis);
+    let mut fast = ChainVerifier::new(&l.net.genesis);
+    for b in &l.blocks {
+        full.push(b).unwrap();
+        fast = fast.push_decoded_consuming(b, decode(b)).unwrap().0;
+        assert_eq!(full.summary(), fast.summary());
+    }
+    let block = l.blocks.iter().find(|b| b.documents.len() >= 2).expect("a block with two documents");
+    let mut before = ChainVerifier::new(&l.net.genesis);
+    for b in l.blocks.iter().take_while(|b| b.header.height < block.header.height) {
+        before.push(b).unwrap();
+    }
+    let mut swapped = decode(block);
+    swapped.swap(0, 1);
+    let err = before.clone().push_decoded_consuming(block, swapped).unwrap_err();
+    assert_eq!(err.document, Some(0), "{err}");
+    let mut short = decode(block);
+    short.pop();
+    assert!(before.push_decoded_consuming(block, short).is_err());
+}

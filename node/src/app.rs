@@ -2,7 +2,7 @@
 //! sends, building and checking blocks with `vouch-core`, committing decided blocks to the
 //! store before acknowledging them, and serving decided blocks to peers that catch up.
 //!
-//! The contract with the engine (`docs/PROTOCOL.md` §Node, and the Malachite issues in
+//! The contract with the engine (`docs/NODE.md`, `docs/PROTOCOL.md` §12.4, and the Malachite issues in
 //! `../shared/design/RELIABILITY.md` §3) shapes this module:
 //! - a decided block is written durably, then the engine is answered;
 //! - a height decided twice (by consensus and by sync) is applied once;
@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 use vouch_core::block::{Block, Certificate, CommitSignature, Header};
 use vouch_core::encoding::Hash;
 use vouch_core::envelope::Envelope;
@@ -35,6 +35,7 @@ use crate::config::Config;
 use crate::consensus::types::{
     Address, BlockId, BlockValue, Height, ProposalPart, ValidatorSet, VouchContext,
 };
+use crate::mempool::Mempool;
 use crate::shared::{Outcome, Shared};
 use crate::store::IndexEntry;
 
@@ -110,9 +111,11 @@ pub struct App {
     candidates: BTreeMap<BlockId, Candidate>,
     streams: BTreeMap<(String, Bytes), PartialStream>,
     height_started: Instant,
-    arrivals: BTreeMap<Hash, Instant>,
     internal_tx: mpsc::Sender<Internal>,
     internal_rx: mpsc::Receiver<Internal>,
+    /// While set, this validator follows the chain without signing (it signed up to this
+    /// height before losing its data); `run` returns once the chain reaches it.
+    catch_up_until: Option<u64>,
 }
 
 fn now_ms() -> u64 {
@@ -129,9 +132,16 @@ pub struct Fatal(pub String);
 
 impl App {
     /// The application at the stored tip.
-    pub fn new(cfg: Config, shared: Arc<Shared>, chain: ChainVerifier, key: PublicKey) -> App {
+    pub fn new(
+        cfg: Config,
+        shared: Arc<Shared>,
+        chain: ChainVerifier,
+        key: PublicKey,
+        catch_up_until: Option<u64>,
+    ) -> App {
         let (internal_tx, internal_rx) = mpsc::channel(16);
         App {
+            catch_up_until,
             validators: ValidatorSet::from_genesis(&shared.genesis),
             cfg,
             shared,
@@ -140,7 +150,6 @@ impl App {
             candidates: BTreeMap::new(),
             streams: BTreeMap::new(),
             height_started: Instant::now(),
-            arrivals: BTreeMap::new(),
             internal_tx,
             internal_rx,
         }
@@ -166,19 +175,22 @@ impl App {
         HeightParams::new(self.validators.clone(), timeouts, None)
     }
 
-    /// Note when a document first reached this node (for the commit-latency metric).
-    pub fn arrived(&mut self, id: Hash) {
-        self.arrivals.entry(id).or_insert_with(Instant::now);
-    }
-
     /// Run until the engine's channel closes or a fatal fault.
-    pub async fn run(mut self, mut channels: Channels<VouchContext>) -> Result<(), Fatal> {
+    pub async fn run(mut self, mut channels: Channels<VouchContext>) -> Result<ChainVerifier, Fatal> {
         let mut peers_tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 msg = channels.consensus.recv() => {
-                    let Some(msg) = msg else { return Ok(()) };
+                    let Some(msg) = msg else {
+                        return Err(Fatal("the consensus engine stopped (see the log lines above)".into()));
+                    };
                     self.handle(msg, &channels).await?;
+                    if let Some(target) = self.catch_up_until
+                        && self.chain()?.height() >= target
+                    {
+                        info!(height = target, "caught up past the last height this key signed");
+                        return self.chain.take().ok_or_else(|| Fatal("chain state missing".into()));
+                    }
                 }
                 Some(internal) = self.internal_rx.recv() => {
                     match internal {
@@ -300,7 +312,8 @@ impl App {
     fn values_for(&mut self, height: u64, round: Round) -> Result<Vec<ProposedValue<VouchContext>>, Fatal> {
         let stored = self.shared.store.values_at(height).map_err(|e| Fatal(format!("store: {e}")))?;
         for (_, bytes) in stored {
-            if let Some(c) = decode_stored(height, &bytes, &self.shared.genesis.network) {
+            if let Some(c) = decode_stored(height, &bytes, &self.shared.genesis.network, &self.shared.mempool)
+            {
                 self.candidates.entry(c.id()).or_insert(c);
             }
         }
@@ -323,7 +336,7 @@ impl App {
     fn load_by_id(&self, height: u64, id: &BlockId) -> Result<Option<Candidate>, Fatal> {
         let bytes =
             self.shared.store.value_by_id(height, &id.hash()).map_err(|e| Fatal(format!("store: {e}")))?;
-        Ok(bytes.and_then(|b| decode_stored(height, &b, &self.shared.genesis.network)))
+        Ok(bytes.and_then(|b| decode_stored(height, &b, &self.shared.genesis.network, &self.shared.mempool)))
     }
 
     async fn get_value(
@@ -337,7 +350,7 @@ impl App {
         // After a restart, propose exactly what was built before for this height and round.
         let r = round.as_u32().unwrap_or(0);
         if let Some(bytes) = self.shared.store.value(height, r).map_err(|e| Fatal(format!("store: {e}")))?
-            && let Some(c) = decode_stored(height, &bytes, &self.shared.genesis.network)
+            && let Some(c) = decode_stored(height, &bytes, &self.shared.genesis.network, &self.shared.mempool)
             && Address::of(&self.key) == c.proposer
         {
             info!(height, %round, "re-proposing the value built before the restart");
@@ -401,6 +414,7 @@ impl App {
                     };
                     warn!(id = %env.id, %rejection, "dropping a pooled document that no longer applies");
                     self.shared.mempool.remove(&env.id);
+                    let _ = self.shared.take_arrival(&env.id);
                     let text = rejection.to_string();
                     let rule = text.split(':').next().unwrap_or("").to_string();
                     self.shared.resolve(&env.id, Outcome::Dropped { reason: text, rule });
@@ -430,6 +444,9 @@ impl App {
         Ok(())
     }
 
+    /// Keep a built or received value durably, for re-proposal and for deciding it after
+    /// a restart. A second, different value for the same height and round (an equivocating
+    /// proposer, or twins) is kept in memory only.
     fn store_value(&self, c: &Candidate) -> Result<(), Fatal> {
         let stored = StoredValue {
             round: c.round,
@@ -438,10 +455,14 @@ impl App {
             body: c.body.clone(),
         };
         let bytes = borsh::to_vec(&stored).map_err(|e| Fatal(format!("encode value: {e}")))?;
-        self.shared
-            .store
-            .put_value(c.height, c.round.as_u32().unwrap_or(0), &c.id().hash(), &bytes)
-            .map_err(|e| Fatal(format!("cannot store a proposed value: {e}")))
+        match self.shared.store.put_value(c.height, c.round.as_u32().unwrap_or(0), &c.id().hash(), &bytes) {
+            Ok(()) => Ok(()),
+            Err(crate::store::StoreError::ValueConflict { .. }) => {
+                warn!(height = c.height, round = %c.round, block = %c.id(), "a second value for this height and round; kept in memory only");
+                Ok(())
+            }
+            Err(e) => Err(Fatal(format!("cannot store a proposed value: {e}"))),
+        }
     }
 
     async fn publish(&self, c: &Candidate, channels: &Channels<VouchContext>) {
@@ -518,7 +539,7 @@ impl App {
         }
         let Some(stream) = self.streams.remove(&key) else { return Ok(None) };
         let parts: Vec<ProposalPart> = stream.parts.into_values().flatten().collect();
-        let Some(candidate) = assemble(parts, &self.shared.genesis.network) else {
+        let Some(candidate) = assemble(parts, &self.shared.genesis.network, &self.shared.mempool) else {
             warn!("dropping a malformed proposal stream");
             return Ok(None);
         };
@@ -594,7 +615,7 @@ impl App {
         let chain = self.chain.take().ok_or_else(|| Fatal("chain state missing".into()))?;
         let size_before = chain.tree().size();
         let (chain, summary) = chain
-            .push_consuming(&block)
+            .push_decoded_consuming(&block, candidate.envelopes.clone())
             .map_err(|e| Fatal(format!("decided block at height {height} fails verification: {e}")))?;
         let index: Vec<IndexEntry> = summary
             .applied
@@ -618,7 +639,7 @@ impl App {
         let ids: Vec<Hash> = candidate.envelopes.iter().map(|e| e.id).collect();
         for (i, env) in candidate.envelopes.iter().enumerate() {
             self.shared.resolve(&env.id, Outcome::Committed { leaf_index: size_before + i as u64, height });
-            if let Some(t) = self.arrivals.remove(&env.id) {
+            if let Some(t) = self.shared.take_arrival(&env.id) {
                 self.shared.metrics.commit_latency.observe(t.elapsed().as_secs_f64());
             }
         }
@@ -626,7 +647,7 @@ impl App {
             let text = rejection.to_string();
             let rule = text.split(':').next().unwrap_or("").to_string();
             self.shared.resolve(&id, Outcome::Dropped { reason: text, rule });
-            self.arrivals.remove(&id);
+            let _ = self.shared.take_arrival(&id);
         }
         let summary = chain.summary();
         self.shared.update(|s| {
@@ -643,10 +664,42 @@ impl App {
         m.block_time.observe(self.height_started.elapsed().as_secs_f64());
         m.mempool.set(i64::try_from(self.shared.mempool.len()).unwrap_or(i64::MAX));
         info!(height, documents = ids.len(), tree_size = summary.tree_size, "committed");
+        self.cosign(summary.tree_size, summary.root)?;
         self.chain = Some(chain);
         self.candidates.retain(|_, c| c.height > height);
         if let Err(e) = self.shared.store.prune_values_below(height.saturating_sub(1)) {
             warn!(error = %e, "could not prune old proposed values");
+        }
+        Ok(())
+    }
+
+    /// Cosign the new checkpoint (validators), count it, send it to the other nodes, and
+    /// count cosignatures that arrived before this node reached their size.
+    fn cosign(&self, size: u64, root: Hash) -> Result<(), Fatal> {
+        if size == 0 {
+            return Ok(());
+        }
+        if let Some(cosigner) = self.shared.cosigner.as_ref().filter(|_| self.catch_up_until.is_none()) {
+            match cosigner.cosign(&self.shared.store, size, root, now_ms() / 1000) {
+                Ok(note) => {
+                    if let Err(e) = crate::cosign::gather(&self.shared, &note) {
+                        warn!(error = %e, "own cosignature not counted");
+                    }
+                    crate::http::broadcast(&self.shared, "/v1/cosignatures", Bytes::from(note));
+                }
+                // Never continue after failing to record what was cosigned.
+                Err(e @ crate::cosign::CosignError::File { .. }) => {
+                    return Err(Fatal(format!("cannot record the cosigned checkpoint: {e}")));
+                }
+                // Behind the last cosigned size (after a restore) or inconsistent with it:
+                // do not cosign; the other validators' cosignatures still count.
+                Err(e) => warn!(error = %e, "not cosigning this checkpoint"),
+            }
+        }
+        for note in self.shared.collector.take_ahead() {
+            if let Err(e) = crate::cosign::gather(&self.shared, &note) {
+                debug!(error = %e, "an earlier cosignature was not counted");
+            }
         }
         Ok(())
     }
@@ -702,7 +755,9 @@ impl App {
             return Ok(SyncedValueOutcome::PeerFault);
         };
         let stored = StoredValue { round, pol_round: Round::Nil, proposer, body };
-        let Some(candidate) = candidate_from(height, stored, &self.shared.genesis.network) else {
+        let Some(candidate) =
+            candidate_from(height, stored, &self.shared.genesis.network, &self.shared.mempool)
+        else {
             return Ok(SyncedValueOutcome::PeerFault);
         };
         let chain = self.chain()?;
@@ -767,18 +822,38 @@ fn check_candidate(chain: &ChainVerifier, c: &Candidate, live: bool) -> Result<(
     Ok(())
 }
 
-fn decode_stored(height: u64, bytes: &[u8], network: &vouch_core::ids::NetworkId) -> Option<Candidate> {
+fn decode_stored(
+    height: u64,
+    bytes: &[u8],
+    network: &vouch_core::ids::NetworkId,
+    pool: &Mempool,
+) -> Option<Candidate> {
     let stored: StoredValue = borsh::from_slice(bytes).ok()?;
-    candidate_from(height, stored, network)
+    candidate_from(height, stored, network, pool)
 }
 
-fn candidate_from(height: u64, s: StoredValue, network: &vouch_core::ids::NetworkId) -> Option<Candidate> {
+/// Decode a proposed block. Documents already in the mempool were decoded and their
+/// signatures verified on arrival; their bytes are compared and the pooled decoding reused.
+fn candidate_from(
+    height: u64,
+    s: StoredValue,
+    network: &vouch_core::ids::NetworkId,
+    pool: &Mempool,
+) -> Option<Candidate> {
     let header: Header = vouch_core::canonical::from_canonical("header", &s.body.header, 64 * 1024).ok()?;
     if header.height != height || s.body.documents.len() > vouch_core::limits::BLOCK_DOCUMENTS_MAX {
         return None;
     }
-    let envelopes =
-        s.body.documents.iter().map(|d| Envelope::decode(d, network)).collect::<Result<Vec<_>, _>>().ok()?;
+    let envelopes = s
+        .body
+        .documents
+        .iter()
+        .map(|d| match pool.get(&Hash::sha256(d)) {
+            Some(e) if &e.bytes == d && &e.network == network => Ok(e),
+            _ => Envelope::decode(d, network),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
     Some(Candidate {
         height,
         round: s.round,
@@ -790,7 +865,11 @@ fn candidate_from(height: u64, s: StoredValue, network: &vouch_core::ids::Networ
     })
 }
 
-fn assemble(parts: Vec<ProposalPart>, network: &vouch_core::ids::NetworkId) -> Option<Candidate> {
+fn assemble(
+    parts: Vec<ProposalPart>,
+    network: &vouch_core::ids::NetworkId,
+    pool: &Mempool,
+) -> Option<Candidate> {
     let mut it = parts.into_iter();
     let Some(ProposalPart::Init { height, round, pol_round, proposer }) = it.next() else { return None };
     let Some(ProposalPart::Header(header)) = it.next() else { return None };
@@ -806,6 +885,7 @@ fn assemble(parts: Vec<ProposalPart>, network: &vouch_core::ids::NetworkId) -> O
         height.0,
         StoredValue { round, pol_round, proposer, body: BlockBody { header, documents } },
         network,
+        pool,
     )
 }
 
@@ -818,9 +898,4 @@ fn parties_of(env: &Envelope) -> Vec<String> {
         out.push(c.org.to_string());
     }
     out
-}
-
-#[allow(dead_code)]
-fn log_fatal(e: &Fatal) {
-    error!(error = %e, "stopping");
 }

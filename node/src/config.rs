@@ -81,7 +81,7 @@ pub struct Config {
 
 /// Peer-to-peer settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct P2p {
     /// Listen address, a multiaddr such as `/ip4/127.0.0.1/tcp/27000`.
     pub listen: String,
@@ -98,7 +98,7 @@ impl Default for P2p {
 
 /// HTTP settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Http {
     /// Listen address, `host:port`.
     pub listen: String,
@@ -117,7 +117,7 @@ impl Default for Http {
 
 /// Consensus pacing and block limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Consensus {
     /// Longest a proposer waits for documents before proposing an empty block; also the
     /// shortest time between empty blocks on an idle network.
@@ -155,7 +155,7 @@ impl Default for Consensus {
 
 /// Mempool bounds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Mempool {
     /// Most documents waiting.
     pub max_documents: usize,
@@ -171,7 +171,7 @@ impl Default for Mempool {
 
 /// Logging.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Log {
     /// `text` (readable, the default) or `json`.
     pub format: LogFormat,
@@ -283,5 +283,46 @@ impl Config {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("node.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    const BASE: &str = "moniker = \"n\"\ndata_dir = \"data\"\ngenesis = \"g.json\"\nkey = \"k.pem\"\n";
+
+    #[test]
+    fn partial_sections_take_defaults_and_paths_resolve_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            &format!("{BASE}[log]\nformat = \"json\"\n[consensus]\nblock_interval_ms = 500\n"),
+        );
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(c.log.filter, "info");
+        assert_eq!(c.consensus.block_interval_ms, 500);
+        assert_eq!(c.consensus.timeout_propose_ms, Consensus::default().timeout_propose_ms);
+        assert_eq!(c.data_dir, dir.path().join("data"));
+        assert_eq!(c.guard_path(), dir.path().join("k.pem.guard"));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let unknown = write(dir.path(), &format!("{BASE}colour = 1\n"));
+        assert!(Config::load(&unknown).unwrap_err().to_string().contains("colour"));
+        let range = write(dir.path(), &format!("{BASE}[consensus]\nblock_interval_ms = 5000\n"));
+        let e = Config::load(&range).unwrap_err().to_string();
+        assert!(e.contains("consensus.timeout_propose_ms"), "{e}");
+        let missing = Config::load(&dir.path().join("absent.toml")).unwrap_err().to_string();
+        assert!(missing.contains("cannot read config file"), "{missing}");
     }
 }

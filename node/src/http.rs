@@ -29,15 +29,32 @@ const BODY_MAX: usize = vouch_core::limits::ENVELOPE_BYTES_MAX + 1024;
 struct Ctx {
     shared: Arc<Shared>,
     cfg: Arc<Config>,
-    client: reqwest_lite::Client,
+}
+
+/// The client nodes use to talk to each other over HTTP.
+pub use reqwest_lite::Client as PeerClient;
+
+/// Send `body` to `path` on every peer, in the background. Best effort.
+pub fn broadcast(shared: &Shared, path: &str, body: Bytes) {
+    for peer in shared.http_peers.iter() {
+        let url = format!("{}{path}", peer.trim_end_matches('/'));
+        let client = shared.client.clone();
+        let body = body.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client.post(&url, FORWARDED, body).await {
+                debug!(%url, error = %e, "sending to a peer failed");
+            }
+        });
+    }
 }
 
 /// Serve until the task is aborted.
 pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: Config) {
-    let ctx = Ctx { shared, cfg: Arc::new(cfg), client: reqwest_lite::Client::new() };
+    let ctx = Ctx { shared, cfg: Arc::new(cfg) };
     let app = Router::new()
         .route("/v1/entries", post(submit))
         .route("/v1/checkpoint", get(checkpoint))
+        .route("/v1/cosignatures", post(cosignature))
         .route("/v1/status", get(status))
         .route("/v1/blocks/{height}", get(block))
         .route("/v1/evidence", get(evidence))
@@ -119,6 +136,7 @@ async fn submit(
     let offered = shared.mempool.offer(env, now_ms());
     match offered {
         Ok(Offer::Added) => {
+            shared.arrived(id);
             shared.metrics.mempool.set(i64::try_from(shared.mempool.len()).unwrap_or(i64::MAX));
             if !headers.contains_key(FORWARDED) {
                 forward(&ctx, body.clone());
@@ -183,15 +201,38 @@ fn now_ms() -> u64 {
 /// Send a newly pooled document to every other node, so it reaches whichever validator
 /// proposes next. Best effort: a node that misses it still gets it in a block.
 fn forward(ctx: &Ctx, body: Bytes) {
-    for peer in ctx.cfg.http.peers.iter() {
-        let url = format!("{}/v1/entries?wait=false", peer.trim_end_matches('/'));
-        let client = ctx.client.clone();
-        let body = body.clone();
-        tokio::spawn(async move {
-            if let Err(e) = client.post(&url, FORWARDED, body).await {
-                debug!(%url, error = %e, "forwarding a document failed");
-            }
-        });
+    broadcast(&ctx.shared, "/v1/entries?wait=false", body);
+}
+
+async fn cosignature(State(ctx): State<Ctx>, body: Bytes) -> Response {
+    let Ok(note) = std::str::from_utf8(&body) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "invalid-note",
+            "Not a signed note",
+            "the body is not UTF-8".into(),
+            None,
+        );
+    };
+    match crate::cosign::gather(&ctx.shared, note) {
+        Ok(crate::cosign::Gathered::Counted(_)) => (StatusCode::OK, "counted\n").into_response(),
+        Ok(crate::cosign::Gathered::Ahead) => {
+            (StatusCode::ACCEPTED, "kept until this node reaches that size\n").into_response()
+        }
+        Ok(crate::cosign::Gathered::Conflict { .. }) => problem(
+            StatusCode::CONFLICT,
+            "conflicting-checkpoint",
+            "The cosignature conflicts with this node's log",
+            "the cosigned root differs from this node's root at that size; kept as evidence".into(),
+            None,
+        ),
+        Err(e) => problem(
+            StatusCode::BAD_REQUEST,
+            "invalid-cosignature",
+            "The cosignature was refused",
+            e.to_string(),
+            None,
+        ),
     }
 }
 
@@ -291,7 +332,7 @@ async fn metrics() -> Response {
 
 /// A tiny HTTP/1.1 client for forwarding documents to peer nodes, on hyper (already a
 /// dependency through axum) rather than a full client crate.
-mod reqwest_lite {
+pub mod reqwest_lite {
     use axum::body::Bytes;
     use http_body_util::Full;
     use hyper_util::client::legacy::Client as HyperClient;
@@ -302,6 +343,7 @@ mod reqwest_lite {
     pub struct Client(HyperClient<HttpConnector, Full<Bytes>>);
 
     impl Client {
+        #[allow(clippy::new_without_default)]
         pub fn new() -> Client {
             Client(HyperClient::builder(TokioExecutor::new()).build_http())
         }

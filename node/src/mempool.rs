@@ -101,6 +101,11 @@ impl Mempool {
         Ok(Offer::Added)
     }
 
+    /// A pooled document (already decoded and its signatures verified).
+    pub fn get(&self, id: &Hash) -> Option<Envelope> {
+        lock(&self.inner).docs.get(id).map(|(_, e)| e.clone())
+    }
+
     /// Number of pooled documents.
     pub fn len(&self) -> usize {
         lock(&self.inner).docs.len()

@@ -220,30 +220,27 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
                 )
             })?;
     }
-    let engine_cfg = engine_config(&p)?;
-    let network = p.genesis.network.clone();
     let public = p.key.public();
-    let address = Address::of(&public);
-    let signer = VouchSigner::new(network.clone(), p.key.clone(), p.guard.clone());
-    let verifier = VouchVerifier::new(network.clone());
-    let keypair = Keypair::ed25519_from_bytes(p.key.seed().to_vec())
-        .map_err(|e| anyhow!("key cannot serve as the p2p identity: {e}"))?;
-    let identity = if p.validator {
-        let proof = signer
-            .sign_validator_proof(public.to_bytes().to_vec(), keypair.public().to_peer_id().to_bytes())
-            .await
-            .map_err(|e| anyhow!("cannot sign the peer binding: {e}"))?;
-        let proof_bytes: Bytes = VouchCodec.encode(&proof).map_err(|e| anyhow!("{e}"))?;
-        NetworkIdentity::new_validator(p.cfg.moniker.clone(), keypair, address.to_string(), proof_bytes)
-    } else {
-        NetworkIdentity::new(p.cfg.moniker.clone(), keypair, None)
-    };
-    let consensus_ctx = if p.validator {
-        ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer))
-    } else {
-        ConsensusContext::new_full_node(address, Box::new(verifier))
-    };
     let metrics = Metrics::register(&p.cfg.moniker);
+    let cosigner = if p.validator {
+        let org = p
+            .genesis
+            .orgs
+            .iter()
+            .find(|o| o.validator.as_ref().is_some_and(|v| v.key == public))
+            .map(|o| o.id.clone())
+            .ok_or_else(|| anyhow!("validator key not found in genesis"))?;
+        let mut path = p.cfg.key.clone().into_os_string();
+        path.push(".cosigned");
+        Some(crate::cosign::Cosigner::open(
+            p.key.clone(),
+            p.genesis.cosigner_name(&org),
+            p.genesis.network.to_string(),
+            std::path::Path::new(&path),
+        )?)
+    } else {
+        None
+    };
     let mempool =
         Arc::new(Mempool::new(p.chain.state().clone(), p.cfg.mempool.max_documents, p.cfg.mempool.max_bytes));
     let summary = p.chain.summary();
@@ -266,36 +263,101 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
             ..Default::default()
         }),
         waiters: Default::default(),
+        arrivals: Default::default(),
         metrics,
+        collector: crate::cosign::Collector::new(&p.genesis),
+        cosigner,
+        http_peers: p.cfg.http.peers.clone(),
+        client: crate::http::PeerClient::new(),
     });
     shared.metrics.height.set(i64::try_from(summary.height).unwrap_or(i64::MAX));
+    let http = tokio::spawn(crate::http::serve(listener, shared.clone(), p.cfg.clone()));
     let wal = p.cfg.data_dir.join("wal").join("consensus.wal");
-    let (channels, engine) = malachitebft_app_channel::start_engine(
+    let mut chain = p.chain.clone();
+    let result = loop {
+        // A validator that signed at heights it no longer has (its data was wiped or
+        // restored from a backup) follows the chain without a signer until it is past the
+        // last height it signed; then consensus restarts with the signer.
+        let signed = p.guard.last_height();
+        let catch_up =
+            p.validator && (signed > chain.height() + 1 || (signed > chain.height() && !wal.exists()));
+        let votes = p.validator && !catch_up;
+        if catch_up {
+            info!(
+                tip = chain.height(),
+                last_signed = signed,
+                "following the chain without signing until past the last signed height"
+            );
+        }
+        let (channels, engine) = start(&p, votes, &wal).await?;
+        info!(moniker = %p.cfg.moniker, http = %p.cfg.http.listen, p2p = %p.cfg.p2p.listen, validator = votes, "vouchd running");
+        let app = App::new(p.cfg.clone(), shared.clone(), chain, public, catch_up.then_some(signed));
+        let outcome = tokio::select! {
+            r = app.run(channels) => r.map_err(|e| anyhow!("stopping: {e}")),
+            _ = shutdown_signal() => { info!("shutting down on signal"); Err(anyhow!("signal")) }
+        };
+        let _ = engine.actor.stop_and_wait(None, Some(Duration::from_secs(5))).await;
+        engine.handle.abort();
+        match outcome {
+            Ok(c) if catch_up => {
+                chain = c;
+                // Let the p2p listener close before the engine binds it again.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Ok(_) => break Err(anyhow!("the consensus loop ended unexpectedly")),
+            Err(e) if e.to_string() == "signal" => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    if let Err(e) = &result {
+        error!(error = %e, "fatal");
+    }
+    http.abort();
+    result
+}
+
+/// Start the Malachite engine, voting (with the guarded signer) or following.
+async fn start(
+    p: &Prepared,
+    votes: bool,
+    wal: &Path,
+) -> anyhow::Result<(malachitebft_app_channel::Channels<VouchContext>, malachitebft_app_channel::EngineHandle)>
+{
+    let mut engine_cfg = engine_config(p)?;
+    engine_cfg.consensus.enabled = votes;
+    let network = p.genesis.network.clone();
+    let public = p.key.public();
+    let address = Address::of(&public);
+    let signer = VouchSigner::new(network.clone(), p.key.clone(), p.guard.clone());
+    let verifier = VouchVerifier::new(network.clone());
+    let keypair = Keypair::ed25519_from_bytes(p.key.seed().to_vec())
+        .map_err(|e| anyhow!("key cannot serve as the p2p identity: {e}"))?;
+    let identity = if votes {
+        let proof = signer
+            .sign_validator_proof(public.to_bytes().to_vec(), keypair.public().to_peer_id().to_bytes())
+            .await
+            .map_err(|e| anyhow!("cannot sign the peer binding: {e}"))?;
+        let proof_bytes: Bytes = VouchCodec.encode(&proof).map_err(|e| anyhow!("{e}"))?;
+        NetworkIdentity::new_validator(p.cfg.moniker.clone(), keypair, address.to_string(), proof_bytes)
+    } else {
+        NetworkIdentity::new(p.cfg.moniker.clone(), keypair, None)
+    };
+    let consensus_ctx = if votes {
+        ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer))
+    } else {
+        ConsensusContext::new_full_node(address, Box::new(verifier))
+    };
+    malachitebft_app_channel::start_engine(
         VouchContext,
         engine_cfg,
-        WalContext::new(wal, VouchCodec),
+        WalContext::new(wal.to_path_buf(), VouchCodec),
         NetworkContext::new(identity, VouchCodec),
         consensus_ctx,
         SyncContext::new(VouchCodec),
         RequestContext::new(100),
     )
     .await
-    .map_err(|e| anyhow!("cannot start consensus: {e}"))?;
-    let http = crate::http::serve(listener, shared.clone(), p.cfg.clone());
-    let http = tokio::spawn(http);
-    info!(moniker = %p.cfg.moniker, http = %p.cfg.http.listen, p2p = %p.cfg.p2p.listen, "vouchd running");
-    let app = App::new(p.cfg.clone(), shared, p.chain, public);
-    let result = tokio::select! {
-        r = app.run(channels) => r.map_err(|e| anyhow!("stopping: {e}")),
-        _ = shutdown_signal() => { info!("shutting down on signal"); Ok(()) }
-    };
-    if let Err(e) = &result {
-        error!(error = %e, "fatal");
-    }
-    http.abort();
-    let _ = engine.actor.stop_and_wait(None, Some(Duration::from_secs(5))).await;
-    engine.handle.abort();
-    result
+    .map_err(|e| anyhow!("cannot start consensus: {e}"))
 }
 
 fn p2p_port(listen: &str) -> Option<u16> {

@@ -69,10 +69,20 @@ pub struct Shared {
     pub mempool: Arc<Mempool>,
     /// Status.
     pub status: RwLock<Snapshot>,
+    /// When each pooled document first reached this node (for the commit-latency metric).
+    pub arrivals: Mutex<BTreeMap<Hash, std::time::Instant>>,
     /// Waiters by document id.
     pub waiters: Mutex<BTreeMap<Hash, Vec<oneshot::Sender<Outcome>>>>,
     /// Metrics.
     pub metrics: Metrics,
+    /// Gathers checkpoint cosignatures.
+    pub collector: crate::cosign::Collector,
+    /// This validator's cosigner (none on an observer).
+    pub cosigner: Option<crate::cosign::Cosigner>,
+    /// Other nodes' HTTP base URLs.
+    pub http_peers: Vec<String>,
+    /// Client for talking to them.
+    pub client: crate::http::PeerClient,
 }
 
 impl Shared {
@@ -103,6 +113,18 @@ impl Shared {
         for s in senders {
             let _ = s.send(outcome.clone());
         }
+    }
+
+    /// Note that `id` reached this node now (kept once; bounded by the mempool's size).
+    pub fn arrived(&self, id: Hash) {
+        if let Ok(mut a) = self.arrivals.lock() {
+            a.entry(id).or_insert_with(std::time::Instant::now);
+        }
+    }
+
+    /// When `id` reached this node, forgetting it.
+    pub fn take_arrival(&self, id: &Hash) -> Option<std::time::Instant> {
+        self.arrivals.lock().ok().and_then(|mut a| a.remove(id))
     }
 
     /// Forget waiters whose receivers are gone (timed-out HTTP requests).

@@ -25,11 +25,9 @@ fn n4_observer_commits_500_documents() {
     acknowledged_present(&net, &members, &acks);
 }
 
-/// The checkpoint part of scenario 1, apart so that the commit part runs while the node
-/// does not serve checkpoints yet: each node's checkpoint verifies against genesis with
+/// The checkpoint part of scenario 1: each node's checkpoint verifies against genesis with
 /// `vouch-core` (more than 2/3 of the power cosigned) and matches the agreed root.
 #[test]
-#[ignore = "vouchd does not yet store cosigned checkpoints: GET /v1/checkpoint answers 404 no-checkpoint"]
 fn n4_checkpoint_from_every_node_verifies() {
     let _serial = serial();
     let (_tmp, net) = start(110);

@@ -14,6 +14,11 @@
 //! Cost: one decode and one hash per header, one block decode, O(log n) node reads. Blocks
 //! and leaves are only counted (redb already verified every page's checksum), and scanned
 //! for the missing key only when a count is wrong.
+//!
+//! The root check reads only the nodes on the tree's right edge, so a damaged node below
+//! them would pass it and surface later as a proof that fails to verify.
+//! [`Store::verify_tree`] closes that gap by rehashing every leaf and node; it is linear in
+//! the ledger's bytes, so it is not run at open but offered to an operator's check.
 
 use super::Store;
 use super::error::{StoreError, corrupt};
@@ -21,6 +26,7 @@ use super::nodes::{StoredNodes, stored_node_count};
 use super::schema::{self, BLOCKS, HEADERS, LEAVES, META, NODES};
 use redb::{ReadableTable, ReadableTableMetadata};
 use vouch_core::block::{Block, Header};
+use vouch_core::encoding::Hash;
 use vouch_core::merkle;
 
 impl Store {
@@ -74,6 +80,46 @@ impl Store {
                 "Merkle root of the {tree_size} stored leaves is {root}, the tip header (height {}) says {}",
                 header.height, header.root
             )));
+        }
+        Ok(())
+    }
+
+    /// Rehash every leaf and every stored Merkle node: each level-0 node is the hash of its
+    /// leaf, each higher node the interior hash of its two children. With the checks made
+    /// at open (node count, root), this proves every proof the store serves is right.
+    /// Reads the whole ledger: O(n) hashes, O(n log n) node lookups.
+    pub fn verify_tree(&self) -> Result<(), StoreError> {
+        let txn = self.begin_read()?;
+        let leaves = txn.open_table(LEAVES).map_err(self.storage("open table leaves"))?;
+        let nodes = txn.open_table(NODES).map_err(self.storage("open table merkle_nodes"))?;
+        let node = |level: u8, index: u64| -> Result<Hash, StoreError> {
+            match nodes.get((level, index)).map_err(self.storage("read Merkle node"))? {
+                Some(hash) => Ok(Hash(*hash.value())),
+                None => Err(corrupt(format!("Merkle node at level {level}, index {index} is missing"))),
+            }
+        };
+        for entry in leaves.range::<u64>(..).map_err(self.storage("read leaves"))? {
+            let (index, leaf) = entry.map_err(self.storage("read leaves"))?;
+            let index = index.value();
+            if node(0, index)? != merkle::leaf_hash(leaf.value()) {
+                return Err(corrupt(format!(
+                    "Merkle node at level 0, index {index} is not the hash of leaf {index}"
+                )));
+            }
+        }
+        for entry in nodes.range::<(u8, u64)>((1u8, 0u64)..).map_err(self.storage("read Merkle nodes"))? {
+            let (key, hash) = entry.map_err(self.storage("read Merkle nodes"))?;
+            let (level, index) = key.value();
+            let left = index.checked_mul(2);
+            let (Some(left), Some(right)) = (left, left.and_then(|l| l.checked_add(1))) else {
+                return Err(corrupt(format!("Merkle node at level {level}, index {index} cannot exist")));
+            };
+            let below = level.saturating_sub(1);
+            if merkle::interior_hash(&node(below, left)?, &node(below, right)?) != Hash(*hash.value()) {
+                return Err(corrupt(format!(
+                    "Merkle node at level {level}, index {index} is not the hash of its children"
+                )));
+            }
         }
         Ok(())
     }

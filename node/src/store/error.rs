@@ -25,8 +25,8 @@ pub enum StoreError {
         path: PathBuf,
         /// What the store was doing.
         during: &'static str,
-        /// redb's error.
-        error: redb::Error,
+        /// redb's error (boxed: it is large, and errors travel in every `Result`).
+        error: Box<redb::Error>,
     },
     /// redb found the file damaged (a page checksum or a tree that does not parse).
     #[error(

@@ -201,6 +201,6 @@ impl Store {
 fn storage_error(path: &Path, during: &'static str, error: redb::Error) -> StoreError {
     match error {
         redb::Error::Corrupted(detail) => StoreError::FileDamaged { path: path.to_path_buf(), detail },
-        error => StoreError::Storage { path: path.to_path_buf(), during, error },
+        error => StoreError::Storage { path: path.to_path_buf(), during, error: Box::new(error) },
     }
 }
