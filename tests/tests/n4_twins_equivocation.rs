@@ -49,7 +49,7 @@ fn n4_twins_no_fork() {
 }
 
 #[test]
-#[ignore = "vouchd reports no equivocation evidence from a twinned validator yet (evidence stays 0 on every honest node for 90 s; safety holds, see n4_twins_no_fork)"]
+#[ignore = "vouchd reports no equivocation evidence from a twinned validator yet: evidence stays 0 on every honest node for 90 s, since a twin re-proposes its twin's value (docs/NODE.md, known limits); safety holds, see n4_twins_no_fork"]
 fn n4_twins_equivocation_reported() {
     let _serial = serial();
     let (_tmp, net, _acks, _size) = twins_under_load(111);
