@@ -48,6 +48,9 @@ pub fn submit_wave(
     timeout: Duration,
 ) -> Vec<Outcome> {
     let deadline = Instant::now() + timeout;
+    // None of the documents can be in a block at or below the lowest height now.
+    let from =
+        targets.iter().filter_map(|i| clients.get(*i)?.status().ok().map(|s| s.height)).min().unwrap_or(0);
     let next = AtomicUsize::new(0);
     let out = Mutex::new(Vec::with_capacity(documents.len()));
     let threads = documents.len().clamp(1, WAVE_THREADS_MAX);
@@ -57,7 +60,7 @@ pub fn submit_wave(
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(bytes) = documents.get(index) else { break };
-                    let outcome = submit_one(clients, targets, index, bytes, deadline);
+                    let outcome = submit_one(clients, targets, index, bytes, from, deadline);
                     out.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(outcome);
                 }
             });
@@ -69,11 +72,13 @@ pub fn submit_wave(
 }
 
 /// Submit one document starting at target `index % targets.len()`; see the module doc.
+/// `from`: a height the document is known not to be committed at or below.
 pub fn submit_one(
     clients: &[Client],
     targets: &[usize],
     index: usize,
     bytes: &[u8],
+    from: u64,
     deadline: Instant,
 ) -> Outcome {
     let start = Instant::now();
@@ -93,7 +98,7 @@ pub fn submit_one(
         match client.submit(bytes) {
             Ok(Submitted::Committed(c)) => return done(node, Fate::Committed(c)),
             Ok(Submitted::Pending { .. }) => {
-                if let Some(c) = await_leaf(client, &leaf_hash, deadline) {
+                if let Some(c) = await_leaf(client, &leaf_hash, from, deadline) {
                     return done(node, Fate::Committed(c));
                 }
                 last =
@@ -102,7 +107,7 @@ pub fn submit_one(
             Ok(Submitted::Refused(p)) => {
                 if retried
                     && p.rule.as_deref() == Some("R-ST-1")
-                    && let Some(c) = await_leaf(client, &leaf_hash, deadline)
+                    && let Some(c) = await_leaf(client, &leaf_hash, from, deadline)
                 {
                     return done(node, Fate::Committed(c));
                 }
@@ -122,9 +127,9 @@ pub fn submit_one(
     done(node, Fate::Lost(last))
 }
 
-/// Scan `client`'s blocks for `leaf_hash` until `deadline`.
-pub fn await_leaf(client: &Client, leaf_hash: &str, deadline: Instant) -> Option<Committed> {
-    let mut scanned = 0u64;
+/// Scan `client`'s blocks above height `from` for `leaf_hash` until `deadline`.
+pub fn await_leaf(client: &Client, leaf_hash: &str, from: u64, deadline: Instant) -> Option<Committed> {
+    let mut scanned = from;
     while Instant::now() < deadline {
         if let Ok(status) = client.status() {
             while scanned < status.height {

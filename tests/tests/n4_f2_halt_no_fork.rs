@@ -51,7 +51,7 @@ fn n4_f2_halts_without_forking_and_resumes() {
     for leaf in &pending {
         let client = net.client(0).unwrap_or_else(|e| panic!("{e}"));
         assert!(
-            await_leaf(client, leaf, deadline).is_some(),
+            await_leaf(client, leaf, 0, deadline).is_some(),
             "document {leaf} accepted during the halt was not committed after it\n{}",
             net.logs(15)
         );
