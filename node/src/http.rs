@@ -32,7 +32,7 @@ struct Ctx {
 }
 
 /// The client nodes use to talk to each other over HTTP.
-pub use reqwest_lite::Client as PeerClient;
+pub use peer_client::Client as PeerClient;
 
 /// Send `body` to `path` on every peer, in the background. Best effort.
 pub fn broadcast(shared: &Shared, path: &str, body: Bytes) {
@@ -332,7 +332,7 @@ async fn metrics() -> Response {
 
 /// A tiny HTTP/1.1 client for forwarding documents to peer nodes, on hyper (already a
 /// dependency through axum) rather than a full client crate.
-pub mod reqwest_lite {
+pub mod peer_client {
     use axum::body::Bytes;
     use http_body_util::Full;
     use hyper_util::client::legacy::Client as HyperClient;
