@@ -1247,3 +1247,26 @@ fn proptest_mutated_chains_are_refused_or_unchanged() {
     let total: usize = counts.values().sum();
     eprintln!("mutated chains (proptest): {total} inputs; {}", summary(&counts));
 }
+
+/// R-GEN-13: a validator's org may not also list a node key; a node key that repeats
+/// another key is refused under R-GEN-3; an observer's node key alone is accepted.
+#[test]
+fn r_gen_13_node_key_rules() {
+    use vouch_core::genesis::GenesisError;
+    use vouch_core::keys::SigningKey;
+    use vouch_core::testkit::DemoNetwork;
+    let net = DemoNetwork::new(13).unwrap();
+    let mut g = net.genesis.clone();
+    g.orgs[0].node_key = Some(SigningKey::from_seed(&[13; 32]).public());
+    assert!(matches!(g.validate(), Err(GenesisError::NodeKey(_))), "{:?}", g.validate());
+    assert!(g.validate().unwrap_err().to_string().starts_with("R-GEN-13"));
+    let mut g = net.genesis.clone();
+    g.orgs[0].validator = None;
+    g.orgs[0].node_key = Some(g.orgs[1].admin_key);
+    assert!(matches!(g.validate(), Err(GenesisError::DuplicateKey(_))), "{:?}", g.validate());
+    let mut g = net.genesis.clone();
+    g.orgs[0].validator = None;
+    g.orgs[0].node_key = Some(SigningKey::from_seed(&[13; 32]).public());
+    g.validate().unwrap();
+    assert_eq!(g.node_keys().iter().filter(|(_, _, v)| !v).count(), 1);
+}
