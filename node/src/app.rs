@@ -36,7 +36,7 @@ use crate::consensus::types::{
     Address, BlockId, BlockValue, Height, ProposalPart, ValidatorSet, VouchContext,
 };
 use crate::mempool::Mempool;
-use crate::shared::{Outcome, Shared};
+use crate::shared::{Outcome, Shared, now_ms};
 use crate::store::IndexEntry;
 
 /// A block may claim a time at most this far ahead of this node's clock.
@@ -116,13 +116,6 @@ pub struct App {
     /// While set, this validator follows the chain without signing (it signed up to this
     /// height before losing its data); `run` returns once the chain reaches it.
     catch_up_until: Option<u64>,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 /// A fatal fault: the node must stop rather than continue on a state it cannot trust.
@@ -416,7 +409,7 @@ impl App {
                     self.shared.mempool.remove(&env.id);
                     let _ = self.shared.take_arrival(&env.id);
                     let text = rejection.to_string();
-                    let rule = text.split(':').next().unwrap_or("").to_string();
+                    let rule = crate::shared::rule_of(&text).unwrap_or_default();
                     self.shared.resolve(&env.id, Outcome::Dropped { reason: text, rule });
                 }
             }
@@ -645,7 +638,7 @@ impl App {
         }
         for (id, rejection) in self.shared.mempool.recheck(&ids, chain.state(), state_now) {
             let text = rejection.to_string();
-            let rule = text.split(':').next().unwrap_or("").to_string();
+            let rule = crate::shared::rule_of(&text).unwrap_or_default();
             self.shared.resolve(&id, Outcome::Dropped { reason: text, rule });
             let _ = self.shared.take_arrival(&id);
         }

@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use vouch_core::checkpoint::{Checkpoint, Cosignature, CosignedCheckpoint, cosign_checkpoint, verify_quorum};
@@ -127,20 +126,9 @@ impl Cosigner {
 }
 
 fn persist(path: &Path, record: &Last) -> Result<(), CosignError> {
-    let err = |e: std::io::Error| CosignError::File { path: path.to_path_buf(), reason: e.to_string() };
     let bytes = serde_json::to_vec(record).map_err(|e| CosignError::Checkpoint(e.to_string()))?;
-    let mut tmp = path.to_path_buf().into_os_string();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(&bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(err)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
-    }
-    Ok(())
+    crate::durable::replace_file(path, &bytes)
+        .map_err(|e| CosignError::File { path: path.to_path_buf(), reason: e.to_string() })
 }
 
 /// What became of a received cosignature.

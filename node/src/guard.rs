@@ -8,7 +8,6 @@
 //! already signed: the equivocation that would make an honest validator look byzantine.
 
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use vouch_core::encoding::Hash;
@@ -149,22 +148,9 @@ impl Guard {
     }
 
     fn persist(&self, record: &Record) -> Result<(), GuardError> {
-        let err = |e: std::io::Error| GuardError::File { path: self.path.clone(), reason: e.to_string() };
-        let bytes = serde_json::to_vec(record)
-            .map_err(|e| GuardError::File { path: self.path.clone(), reason: e.to_string() })?;
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(&bytes).map_err(err)?;
-        f.sync_all().map_err(err)?;
-        drop(f);
-        std::fs::rename(&tmp, &self.path).map_err(err)?;
-        if let Some(dir) = self.path.parent() {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
-        }
-        Ok(())
+        let err = |reason: String| GuardError::File { path: self.path.clone(), reason };
+        let bytes = serde_json::to_vec(record).map_err(|e| err(e.to_string()))?;
+        crate::durable::replace_file(&self.path, &bytes).map_err(|e| err(e.to_string()))
     }
 }
 

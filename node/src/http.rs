@@ -18,7 +18,7 @@ use vouch_core::merkle::leaf_hash;
 
 use crate::config::Config;
 use crate::mempool::{MempoolError, Offer};
-use crate::shared::{Outcome, Shared};
+use crate::shared::{Outcome, Shared, now_ms, rule_of};
 
 /// Header marking a document forwarded by another node (not forwarded again).
 const FORWARDED: &str = "vouch-forwarded";
@@ -83,11 +83,6 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: String, rule: Op
     let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     resp
-}
-
-fn rule_of(text: &str) -> Option<String> {
-    let head = text.split(':').next()?;
-    head.starts_with("R-").then(|| head.to_string())
 }
 
 #[derive(Deserialize)]
@@ -189,13 +184,6 @@ fn committed(leaf_index: u64, height: u64, lh: &vouch_core::encoding::Hash) -> R
 
 fn pending(lh: &vouch_core::encoding::Hash) -> Response {
     (StatusCode::ACCEPTED, axum::Json(json!({"status": "pending", "leaf_hash": lh.to_hex()}))).into_response()
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 /// Send a newly pooled document to every other node, so it reaches whichever validator

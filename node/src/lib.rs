@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod consensus;
 pub mod cosign;
+pub mod durable;
 pub mod guard;
 pub mod http;
 pub mod mempool;

@@ -137,3 +137,17 @@ impl Shared {
         }
     }
 }
+
+/// The wall clock, Unix milliseconds (0 before 1970, saturating far in the future).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The rule id a refusal's text starts with (`R-RESP-4: ...` gives `R-RESP-4`), if any.
+pub fn rule_of(text: &str) -> Option<String> {
+    let head = text.split(':').next()?;
+    head.starts_with("R-").then(|| head.to_string())
+}
