@@ -132,7 +132,8 @@ struct Precommit<'a> {
     round: u32,
 }
 
-fn precommit_bytes(network: &NetworkId, height: u64, round: u32, header: &Hash) -> Vec<u8> {
+/// The JCS message a precommit signature covers (after the [`PRECOMMIT_VOTE`] domain).
+pub fn precommit_bytes(network: &NetworkId, height: u64, round: u32, header: &Hash) -> Vec<u8> {
     canonical::to_canonical(&Precommit { header: *header, height, network, round })
 }
 

@@ -276,15 +276,7 @@ impl App {
             }
             AppMsg::Finalized { certificate, evidence, reply, .. } => {
                 if !evidence.is_empty() {
-                    let text = format!("{evidence:?}");
-                    warn!(height = certificate.height.0, evidence = %text, "misbehavior evidence reported by consensus");
-                    self.shared
-                        .store
-                        .put_evidence(certificate.height.0, "equivocation", &text)
-                        .map_err(|e| Fatal(format!("cannot store misbehavior evidence: {e}")))?;
-                    self.shared.metrics.evidence.inc();
-                    let count = self.shared.store.evidence().map(|e| e.len()).unwrap_or(0);
-                    self.shared.update(|s| s.evidence = u64::try_from(count).unwrap_or(u64::MAX));
+                    self.record_evidence(certificate.height.0, &evidence)?;
                 }
                 let next = Height(self.chain()?.height() + 1);
                 let _ = reply.send(Next::Start(next, self.params()));
@@ -298,6 +290,29 @@ impl App {
                 let _ = reply.send(outcome);
             }
         }
+        Ok(())
+    }
+
+    /// Store each conflicting pair the engine reports as its own evidence record.
+    fn record_evidence(
+        &mut self,
+        height: u64,
+        evidence: &malachitebft_core_consensus::MisbehaviorEvidence<VouchContext>,
+    ) -> Result<(), Fatal> {
+        let validators: Vec<Address> =
+            self.shared.genesis.validators().iter().map(|v| Address::of(&v.key)).collect();
+        for e in crate::evidence::equivocations(&self.shared.genesis.network, &validators, evidence) {
+            let json =
+                serde_json::to_string(&e).map_err(|e| Fatal(format!("cannot encode evidence: {e}")))?;
+            warn!(height, kind = e.kind, validator = %e.validator, evidence = %json, "equivocation reported by consensus");
+            self.shared
+                .store
+                .put_evidence(height, e.kind, &json)
+                .map_err(|e| Fatal(format!("cannot store misbehavior evidence: {e}")))?;
+            self.shared.metrics.evidence.inc();
+        }
+        let count = self.shared.store.evidence().map(|e| e.len()).unwrap_or(0);
+        self.shared.update(|s| s.evidence = u64::try_from(count).unwrap_or(u64::MAX));
         Ok(())
     }
 

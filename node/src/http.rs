@@ -299,7 +299,12 @@ async fn evidence(State(ctx): State<Ctx>) -> Response {
     match ctx.shared.store.evidence() {
         Ok(list) => axum::Json(json!(
             list.iter()
-                .map(|e| json!({"seq": e.seq, "height": e.height, "kind": e.kind, "evidence": e.json}))
+                .map(|e| {
+                    // Records are JSON objects; an unreadable one is shown as its text.
+                    let body = serde_json::from_str::<serde_json::Value>(&e.json)
+                        .unwrap_or_else(|_| serde_json::Value::String(e.json.clone()));
+                    json!({"seq": e.seq, "height": e.height, "kind": e.kind, "evidence": body})
+                })
                 .collect::<Vec<_>>()
         ))
         .into_response(),

@@ -6,6 +6,7 @@ pub mod config;
 pub mod consensus;
 pub mod cosign;
 pub mod durable;
+pub mod evidence;
 pub mod guard;
 pub mod http;
 pub mod mempool;

@@ -20,27 +20,55 @@ fn scenario(reason: String) -> TestnetError {
     TestnetError::Layout(LayoutError::Parse { path: "testnet".into(), reason })
 }
 
-/// Add (not start) a twin of node `of`: a copy of its config with different ports and
-/// data directory, peering with every member node including the original. Returns its
-/// index.
-pub fn add_twin(net: &mut Testnet, of: usize) -> Result<usize, TestnetError> {
+/// Add (not start) a twin of node `of`: a second process with the same validator key,
+/// its own ports, data and signing guard. Returns its index.
+///
+/// The twin and the original share a key and so a libp2p peer id; an honest node keeps
+/// one gossip state per peer id, so both cannot reach the same node. The network is
+/// therefore split the way the Twins method does it: the nodes in `side` peer with the
+/// twin instead of the original, every other node keeps the original. Each side hears one
+/// twin directly and the other through the gossip its neighbours relay, which is where
+/// the two conflicting signatures meet. Rewrites the configs of the original and of the
+/// nodes in `side`; restart those that are running for it to take effect.
+pub fn add_twin(net: &mut Testnet, of: usize, side: &[usize]) -> Result<usize, TestnetError> {
     let original = net.info(of)?.clone();
     let org = original.org.clone().ok_or_else(|| scenario(format!("node {of} has no org")))?;
     let key =
         node_key(net.demo_network(), &org).ok_or_else(|| scenario(format!("no key for {org}")))?.clone();
+    if side.contains(&of) {
+        return Err(scenario(format!("node {of} cannot be on its own twin's side")));
+    }
     let ports = ports::free_ports(2).map_err(LayoutError::from)?;
-    let info = NodeInfo {
+    let twin = NodeInfo {
         name: format!("{}-twin", original.name),
         dir: format!("nodes/{}-twin", original.name),
         http_port: ports.first().copied().unwrap_or_default(),
         p2p_port: ports.get(1).copied().unwrap_or_default(),
-        ..original
+        ..original.clone()
     };
-    let members: Vec<NodeInfo> = net.members().iter().filter_map(|i| net.info(*i).ok().cloned()).collect();
-    let others: Vec<&NodeInfo> = members.iter().filter(|n| n.name != info.name).collect();
+    let members: Vec<(usize, NodeInfo)> =
+        net.members().into_iter().filter_map(|i| net.info(i).ok().cloned().map(|n| (i, n))).collect();
     let genesis_hash = net.manifest().genesis_hash.clone();
-    let toml = node_toml(&info, &others, Some(&genesis_hash), "../../genesis.json");
-    net.add_node(info, &key, &toml)
+    let config = |node: &NodeInfo, peers: Vec<&NodeInfo>| {
+        node_toml(node, &peers, Some(&genesis_hash), "../../genesis.json")
+    };
+    // Twin side: the twin and `side`; original side: everyone else.
+    let twin_peers: Vec<&NodeInfo> =
+        members.iter().filter(|(i, _)| side.contains(i)).map(|(_, n)| n).collect();
+    let original_peers: Vec<&NodeInfo> =
+        members.iter().filter(|(i, _)| *i != of && !side.contains(i)).map(|(_, n)| n).collect();
+    net.write_config(of, &config(&original, original_peers))?;
+    for (i, node) in members.iter().filter(|(i, _)| side.contains(i)) {
+        let peers: Vec<&NodeInfo> = members
+            .iter()
+            .filter(|(j, _)| j != i && *j != of)
+            .map(|(_, n)| n)
+            .chain(std::iter::once(&twin))
+            .collect();
+        net.write_config(*i, &config(node, peers))?;
+    }
+    let toml = config(&twin, twin_peers);
+    net.add_node(twin, &key, &toml)
 }
 
 /// Add (not start) an outsider: a fresh key from `seed`, a genesis copy naming it as an

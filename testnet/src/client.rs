@@ -202,6 +202,14 @@ impl Client {
         matches!(self.get("/healthz"), Ok((200, _)))
     }
 
+    /// `GET /v1/evidence`: the misbehavior evidence the node keeps, as JSON.
+    pub fn evidence(&self) -> Result<serde_json::Value, ClientError> {
+        let path = "/v1/evidence";
+        let (status, body) = self.get(path)?;
+        self.expect_ok(path, status, &body)?;
+        self.json(path, status, &body)
+    }
+
     /// `GET /v1/checkpoint`: the cosigned checkpoint note.
     pub fn checkpoint(&self) -> Result<String, ClientError> {
         let path = "/v1/checkpoint";

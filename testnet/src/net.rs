@@ -280,6 +280,13 @@ impl Testnet {
         Ok(self.nodes.len() - 1)
     }
 
+    /// Replace node `i`'s `node.toml` (it takes effect at its next start).
+    pub fn write_config(&self, i: usize, config: &NodeToml) -> Result<(), TestnetError> {
+        let path = self.node_dir(i)?.join("node.toml");
+        std::fs::write(&path, config.to_toml().map_err(LayoutError::from)?)
+            .map_err(|source| TestnetError::Layout(LayoutError::Io { action: "cannot write", path, source }))
+    }
+
     /// Write the pids of running nodes to `pids.json`.
     fn save_pids(&self) -> Result<(), TestnetError> {
         let mut pids = std::collections::BTreeMap::new();

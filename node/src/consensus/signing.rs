@@ -17,9 +17,10 @@ use serde::Serialize;
 use std::fmt;
 use std::sync::Arc;
 use vouch_core::block::{
-    sign_consensus_message, sign_peer_binding, sign_precommit, verify_consensus_message, verify_peer_binding,
-    verify_precommit,
+    precommit_bytes, sign_consensus_message, sign_peer_binding, sign_precommit, verify_consensus_message,
+    verify_peer_binding, verify_precommit,
 };
+use vouch_core::domain::{CONSENSUS_MESSAGE, Domain, PRECOMMIT_VOTE};
 use vouch_core::encoding::Hash;
 use vouch_core::ids::NetworkId;
 use vouch_core::keys::{PublicKey, Signature, SigningKey};
@@ -161,6 +162,17 @@ fn vote_bytes(network: &NetworkId, v: &Vote) -> VoteBytes {
             NilOrVal::Val(id) => Some(id.hash()),
         },
     }))
+}
+
+/// The domain and message a vote signature covers, as `docs/PROTOCOL.md` §12.4 defines
+/// them: what an examiner needs to check a vote without our code.
+pub fn signed_vote(network: &NetworkId, v: &Vote) -> (Domain, Vec<u8>) {
+    match vote_bytes(network, v) {
+        VoteBytes::Precommit { height, round, header } => {
+            (PRECOMMIT_VOTE, precommit_bytes(network, height, round, &header))
+        }
+        VoteBytes::Message(m) => (CONSENSUS_MESSAGE, m),
+    }
 }
 
 fn extension_bytes(network: &NetworkId, scope: &VoteExtensionScope<VouchContext>, ext: &[u8]) -> Vec<u8> {
