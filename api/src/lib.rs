@@ -1,0 +1,137 @@
+//! Serve a Vouch node's documented HTTP API: integrity proofs for anyone, confirmations
+//! for the parties they concern, and the OpenAPI 3.1 document that describes both.
+//!
+//! # Design
+//!
+//! The crate sits above the node and depends on a trait, not on it: [`Ledger`] is what a
+//! node must answer (blocks, leaves, Merkle nodes, checkpoints, the committed [`View`],
+//! submission, self-audit) and [`Authenticator`] looks tokens up. `vouchd` implements both
+//! over its store, mempool and token file and merges [`router`] with its node-internal
+//! routes; tests implement them in memory from `vouch_core::testkit`. Every policy lives
+//! here, so that every implementation answers alike:
+//!
+//! - [`problem`]: every failure is an RFC 9457 problem with one stable `type` per kind;
+//!   bad input is always a 4xx, never a 500;
+//! - [`extract`]: queries (`deny_unknown_fields`), path parameters, bearer tokens and
+//!   bodies (content type, size) are read into types or refused as problems;
+//! - [`auth`]: tokens (only their SHA-256 at rest), principals and who sees what;
+//! - [`integrity`]: genesis, checkpoints, proofs, headers, export; no credentials;
+//! - [`confirmations`]: lists, histories and evidence bundles; a token, and a 404 for
+//!   what the token may not see;
+//! - [`entries`]: `POST /v1/entries`; the envelope's signatures are its authorization;
+//! - [`audit`]: `GET /v1/self-audit`;
+//! - [`view`]: the committed ledger indexed for reading, built with the same state
+//!   machine validators run;
+//! - [`openapi`]: the OpenAPI document, from the handlers' annotations, and Swagger UI.
+//!
+//! The route table ([`routes`]) is separate from the OpenAPI annotations on purpose: a
+//! test compares the two, so a route cannot be served undocumented or documented unserved.
+//!
+//! Reads go through `spawn_blocking`, because a node's store blocks on disk I/O. What it
+//! costs: the node keeps a [`View`] in memory (its state plus a record per document), and
+//! listing scans the confirmations in ledger order, filtering each (linear in their number).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+pub mod audit;
+pub mod auth;
+pub mod confirmations;
+pub mod entries;
+pub mod extract;
+pub mod integrity;
+pub mod limits;
+pub mod openapi;
+pub mod problem;
+pub mod service;
+pub mod view;
+
+pub use auth::{Authenticator, Principal, Role, TokenRecord};
+pub use problem::{Kind, Problem};
+pub use service::{AuditReport, Ledger, LedgerError, SubmitError, SubmitOptions, Submitted};
+pub use view::View;
+
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
+use std::sync::Arc;
+
+/// What every handler reads.
+#[derive(Clone)]
+pub struct Ctx {
+    ledger: Arc<dyn Ledger>,
+    auth: Arc<dyn Authenticator>,
+    audits: Arc<tokio::sync::Semaphore>,
+}
+
+/// The API's routes: method, path (axum syntax), handler. The one table the router is
+/// built from.
+fn table() -> Vec<(Method, &'static str, MethodRouter<Ctx>)> {
+    vec![
+        (Method::GET, "/v1/genesis", get(integrity::genesis)),
+        (Method::GET, "/v1/checkpoint", get(integrity::checkpoint)),
+        (Method::GET, "/v1/checkpoints/{size}", get(integrity::checkpoint_at)),
+        (Method::GET, "/v1/proofs/inclusion", get(integrity::inclusion)),
+        (Method::GET, "/v1/proofs/consistency", get(integrity::consistency)),
+        (Method::GET, "/v1/headers/{height}", get(integrity::header_at)),
+        (Method::GET, "/v1/export", get(integrity::export)),
+        (Method::POST, "/v1/entries", post(entries::submit)),
+        (Method::GET, "/v1/confirmations", get(confirmations::list)),
+        (Method::GET, "/v1/confirmations/{id}", get(confirmations::detail)),
+        (Method::GET, "/v1/confirmations/{id}/bundle", get(confirmations::bundle)),
+        (Method::GET, "/v1/self-audit", get(audit::self_audit)),
+    ]
+}
+
+/// The API routes [`router`] serves, method and path, in the OpenAPI path syntax (which is
+/// axum's for these). The OpenAPI document itself (`/openapi.json`) and Swagger UI
+/// (`/docs`) are served beside them and not listed.
+pub fn routes() -> Vec<(Method, &'static str)> {
+    table().into_iter().map(|(m, p, _)| (m, p)).collect()
+}
+
+/// The API as an axum router, with the OpenAPI document at `/openapi.json` and Swagger UI
+/// at `/docs`. Unknown routes and methods answer problems too. Merge it with node-internal
+/// routes that set no fallback of their own.
+pub fn router(ledger: Arc<dyn Ledger>, auth: Arc<dyn Authenticator>) -> Router {
+    let ctx = Ctx {
+        ledger,
+        auth,
+        audits: Arc::new(tokio::sync::Semaphore::new(limits::SELF_AUDITS_CONCURRENT_MAX)),
+    };
+    let mut api = Router::new();
+    for (_, path, handler) in table() {
+        api = api.route(path, handler);
+    }
+    api.route(openapi::DOCUMENT_PATH, get(openapi::document))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .with_state(ctx)
+        .merge(openapi::swagger_ui())
+}
+
+async fn not_found(uri: axum::http::Uri) -> Problem {
+    Problem::new(problem::Kind::NotFound, format!("no route {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Problem {
+    Problem::new(problem::Kind::MethodNotAllowed, format!("{method} is not served at {}", uri.path()))
+}
+
+/// Run `f` on the blocking pool; a panic there is a 500 `internal`, logged.
+pub(crate) async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, Problem> + Send + 'static,
+) -> Result<R, Problem> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(e) => Err(Problem::new(problem::Kind::Internal, format!("a request task failed: {e}"))),
+    }
+}
+
+/// A ledger read that failed: 503 `store`.
+pub(crate) fn store(e: LedgerError) -> Problem {
+    Problem::new(problem::Kind::Store, e.to_string())
+}

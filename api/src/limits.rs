@@ -1,0 +1,36 @@
+//! Bound everything the API reads or writes per request, each limit with its reason.
+//!
+//! Names put units and qualifiers last, as `vouch_core::limits` does.
+
+use vouch_core::limits::ENVELOPE_BYTES_MAX;
+
+/// Largest body `POST /v1/entries` reads: one envelope plus slack for a trailing newline
+/// or a client's whitespace (the envelope check then refuses anything non-canonical). The
+/// same bound the node used before the API crate existed.
+pub const ENTRY_BODY_BYTES_MAX: usize = ENVELOPE_BYTES_MAX + 1024;
+
+/// Largest query string read. Every query of this API is a few short parameters; a longer
+/// one is a mistake or an attack, refused before parsing.
+pub const QUERY_BYTES_MAX: usize = 2048;
+
+/// Most confirmations one page of `GET /v1/confirmations` holds: a page is built in
+/// memory, and a few hundred rows is what a screen or a script wants at once.
+pub const PAGE_ITEMS_MAX: u32 = 200;
+
+/// Page size when `limit` is not given.
+pub const PAGE_ITEMS_DEFAULT: u32 = 50;
+
+/// Blocks read from the store per step of `GET /v1/export`: enough to keep the stream
+/// busy, few enough that one step holds at most a few blocks' JSON in memory.
+pub const EXPORT_BLOCKS_PER_STEP: u64 = 8;
+
+/// Longest `Authorization` header value read. A token is `vouch_` and 64 hex digits; the
+/// bound leaves room for the scheme and spaces.
+pub const AUTHORIZATION_BYTES_MAX: usize = 256;
+
+/// Self-audits running at once: each reads and rehashes the whole ledger.
+pub const SELF_AUDITS_CONCURRENT_MAX: usize = 1;
+
+const _: () = assert!(PAGE_ITEMS_DEFAULT <= PAGE_ITEMS_MAX);
+const _: () = assert!(PAGE_ITEMS_DEFAULT >= 1);
+const _: () = assert!(EXPORT_BLOCKS_PER_STEP >= 1);
