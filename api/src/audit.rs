@@ -1,18 +1,13 @@
 //! Let a regulator or the node's operator ask the node to re-verify its own store:
 //! `GET /v1/self-audit`. One runs at a time; it reads the whole ledger.
 
-use crate::extract::{Caller, Query};
+use crate::extract::{Caller, NoQuery, Query};
 use crate::problem::{Kind, Problem};
 use crate::{Ctx, blocking, store};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-
-/// No parameters: any query is refused, so a typo is not silently ignored.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct NoQuery {}
+use utoipa::ToSchema;
 
 /// What the self-audit found.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -35,7 +30,7 @@ pub struct SelfAudit {
 
 /// Re-verify the node's store.
 #[utoipa::path(
-    get, path = "/v1/self-audit", tag = "operations",
+    get, path = "/v1/self-audit", operation_id = "selfAudit", tag = "operations",
     security(("bearer" = [])),
     description = "Re-verify this node's store: the ledger invariants, every Merkle node, and \
         every block from genesis (links, certificates, signatures, state transitions, roots). \

@@ -13,7 +13,7 @@
 //!   as `next_cursor` and given back as `cursor`.
 
 use crate::auth::Principal;
-use crate::extract::{Caller, PathParam, Query};
+use crate::extract::{Caller, NoQuery, PathParam, Query};
 use crate::limits::{PAGE_ITEMS_DEFAULT, PAGE_ITEMS_MAX};
 use crate::problem::{Kind, Problem};
 use crate::service::Nodes;
@@ -39,18 +39,43 @@ use vouch_core::state::{KeyKind, RequestRecord, Status};
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page size, 1 to 200. Default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Only confirmations where this org is the auditor or the bank.
     party: Option<String>,
-    /// Only confirmations in this status (`awaiting_authorization`, `authorization_refused`,
-    /// `authorized`, `returned`, `answered`, `declined`, `withdrawn`, `accepted`).
+    /// Only confirmations in this status.
+    #[param(value_type = Option<StatusName>)]
     status: Option<String>,
     /// Only confirmations as of this date (`YYYY-MM-DD`).
+    #[param(format = Date)]
     as_of: Option<String>,
     /// `true`: only overdue ones; `false`: only the others.
     overdue: Option<bool>,
+}
+
+/// A confirmation's status, as `vouch_core::state::Status` spells it (documentation only:
+/// the query is parsed with the core type itself).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusName {
+    /// Sent; waiting for the client's authorization.
+    AwaitingAuthorization,
+    /// The client refused.
+    AuthorizationRefused,
+    /// The client authorized; the bank may answer.
+    Authorized,
+    /// The bank returned it.
+    Returned,
+    /// The bank answered.
+    Answered,
+    /// The bank declined.
+    Declined,
+    /// The auditor withdrew it.
+    Withdrawn,
+    /// The auditor accepted the answer.
+    Accepted,
 }
 
 /// One confirmation, in a list.
@@ -69,6 +94,7 @@ pub struct ConfirmationSummary {
     /// The client's reference at the bank.
     pub client: String,
     /// The status.
+    #[schema(value_type = StatusName)]
     pub status: String,
     /// The as-of date.
     pub as_of: String,
@@ -154,7 +180,7 @@ pub struct ConfirmationDetail {
 
 /// List confirmations.
 #[utoipa::path(
-    get, path = "/v1/confirmations", tag = "confirmations",
+    get, path = "/v1/confirmations", operation_id = "listConfirmations", tag = "confirmations",
     params(ListQuery),
     security(("bearer" = [])),
     description = "Confirmations visible to the token's org, in ledger order: a bank's are those \
@@ -208,7 +234,7 @@ pub async fn list(
 
 /// One confirmation with its history.
 #[utoipa::path(
-    get, path = "/v1/confirmations/{id}", tag = "confirmations",
+    get, path = "/v1/confirmations/{id}", operation_id = "getConfirmation", tag = "confirmations",
     params(("id" = String, Path, description = "The request's document id (64 lowercase hex digits)")),
     security(("bearer" = [])),
     description = "The confirmation and every document of it: kind, signer, times, block height and leaf index.",
@@ -224,6 +250,7 @@ pub async fn detail(
     State(ctx): State<Ctx>,
     Caller(caller): Caller,
     PathParam(id): PathParam<String>,
+    Query(_): Query<NoQuery>,
 ) -> Result<Json<ConfirmationDetail>, Problem> {
     let id = parse_id(&id)?;
     let ledger = ctx.ledger.clone();
@@ -243,7 +270,7 @@ pub async fn detail(
 
 /// A confirmation's evidence bundle.
 #[utoipa::path(
-    get, path = "/v1/confirmations/{id}/bundle", tag = "confirmations",
+    get, path = "/v1/confirmations/{id}/bundle", operation_id = "getBundle", tag = "confirmations",
     params(("id" = String, Path, description = "The request's document id (64 lowercase hex digits)")),
     security(("bearer" = [])),
     description = "The evidence bundle (`docs/PROTOCOL.md` §Evidence bundles) of the confirmation \
@@ -263,6 +290,7 @@ pub async fn bundle(
     State(ctx): State<Ctx>,
     Caller(caller): Caller,
     PathParam(id): PathParam<String>,
+    Query(_): Query<NoQuery>,
 ) -> Result<Response, Problem> {
     let id = parse_id(&id)?;
     let ledger = ctx.ledger.clone();

@@ -49,7 +49,7 @@ pub struct Pending {
 
 /// Submit one signed document.
 #[utoipa::path(
-    post, path = "/v1/entries", tag = "entries",
+    post, path = "/v1/entries", operation_id = "submitEntry", tag = "entries",
     params(SubmitQuery),
     request_body(content = Object, content_type = "application/json",
         description = "One envelope in its canonical form (RFC 8785), as signed."),

@@ -37,6 +37,12 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
         .map_err(|e| Problem::new(Kind::InvalidParameter, format!("query string: {e}")))
 }
 
+/// For endpoints without parameters: any query is refused, so a typo is not silently
+/// ignored.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
 /// A path parameter parsed into `T`: one that does not parse is a 400 `invalid-parameter`.
 pub struct PathParam<T>(pub T);
 

@@ -5,7 +5,7 @@
 //! Every proof answered here verifies with `vouch_core::merkle::verify_inclusion` and
 //! `verify_consistency` against the roots of the checkpoints this node serves.
 
-use crate::extract::{PathParam, Query};
+use crate::extract::{NoQuery, PathParam, Query};
 use crate::limits::EXPORT_BLOCKS_PER_STEP;
 use crate::problem::{Kind, Problem};
 use crate::{Ctx, blocking, store};
@@ -30,20 +30,20 @@ fn with_type(mut r: Response, content_type: &'static str) -> Response {
 
 /// The genesis document.
 #[utoipa::path(
-    get, path = "/v1/genesis", tag = "integrity",
+    get, path = "/v1/genesis", operation_id = "getGenesis", tag = "integrity",
     description = "The network's genesis document in its canonical form (RFC 8785): the \
         bytes whose hash is the genesis hash, and the public keys every proof is checked against.",
     responses(
         (status = 200, description = "Canonical genesis JSON", content_type = "application/json", body = Object),
     )
 )]
-pub async fn genesis(State(ctx): State<Ctx>) -> Response {
+pub async fn genesis(State(ctx): State<Ctx>, Query(_): Query<NoQuery>) -> Response {
     with_type(ctx.ledger.genesis().to_canonical().into_response(), JSON)
 }
 
 /// The latest cosigned checkpoint.
 #[utoipa::path(
-    get, path = "/v1/checkpoint", tag = "integrity",
+    get, path = "/v1/checkpoint", operation_id = "getCheckpoint", tag = "integrity",
     description = "The stored checkpoint note with the largest tree size, cosigned by validators \
         holding more than 2/3 of the voting power (C2SP signed note, tlog-checkpoint body).",
     responses(
@@ -52,7 +52,7 @@ pub async fn genesis(State(ctx): State<Ctx>) -> Response {
         (status = 503, description = "`store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
     )
 )]
-pub async fn checkpoint(State(ctx): State<Ctx>) -> Result<Response, Problem> {
+pub async fn checkpoint(State(ctx): State<Ctx>, Query(_): Query<NoQuery>) -> Result<Response, Problem> {
     let ledger = ctx.ledger.clone();
     match blocking(move || ledger.latest_checkpoint().map_err(store)).await? {
         Some((_, note)) => Ok(with_type(note.into_response(), TEXT)),
@@ -65,7 +65,7 @@ pub async fn checkpoint(State(ctx): State<Ctx>) -> Result<Response, Problem> {
 
 /// The cosigned checkpoint stored at one size.
 #[utoipa::path(
-    get, path = "/v1/checkpoints/{size}", tag = "integrity",
+    get, path = "/v1/checkpoints/{size}", operation_id = "getCheckpointAt", tag = "integrity",
     params(("size" = u64, Path, description = "Tree size of the checkpoint")),
     responses(
         (status = 200, description = "The signed note stored for that size", content_type = "text/plain", body = String),
@@ -77,6 +77,7 @@ pub async fn checkpoint(State(ctx): State<Ctx>) -> Result<Response, Problem> {
 pub async fn checkpoint_at(
     State(ctx): State<Ctx>,
     PathParam(size): PathParam<u64>,
+    Query(_): Query<NoQuery>,
 ) -> Result<Response, Problem> {
     let ledger = ctx.ledger.clone();
     match blocking(move || ledger.checkpoint(size).map_err(store)).await? {
@@ -94,6 +95,7 @@ pub async fn checkpoint_at(
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// RFC 9162 leaf hash of the document, `SHA-256(0x00 || leaf)`, 64 lowercase hex digits.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     leaf_hash: String,
     /// Size of the tree to prove inclusion in. Default: the latest cosigned checkpoint's.
     tree_size: Option<u64>,
@@ -114,7 +116,7 @@ pub struct InclusionProof {
 
 /// Prove that a leaf is in the log.
 #[utoipa::path(
-    get, path = "/v1/proofs/inclusion", tag = "integrity",
+    get, path = "/v1/proofs/inclusion", operation_id = "getInclusionProof", tag = "integrity",
     params(InclusionQuery),
     description = "An RFC 9162 inclusion proof of the leaf with this hash in the tree of `tree_size` \
         leaves; check it with `vouch_core::merkle::verify_inclusion` against that checkpoint's root.",
@@ -164,6 +166,7 @@ pub async fn inclusion(
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree size, at least 1.
+    #[param(minimum = 1)]
     from: u64,
     /// The newer tree size, at least `from`, at most the log's size.
     to: u64,
@@ -182,7 +185,7 @@ pub struct ConsistencyProof {
 
 /// Prove that one tree extends another.
 #[utoipa::path(
-    get, path = "/v1/proofs/consistency", tag = "integrity",
+    get, path = "/v1/proofs/consistency", operation_id = "getConsistencyProof", tag = "integrity",
     params(ConsistencyQuery),
     description = "An RFC 9162 consistency proof from the tree of `from` leaves to the tree of `to` \
         leaves; check it with `vouch_core::merkle::verify_consistency` against the two checkpoints' roots.",
@@ -235,7 +238,7 @@ pub struct CertifiedHeader {
 
 /// A block header with its commit certificate.
 #[utoipa::path(
-    get, path = "/v1/headers/{height}", tag = "integrity",
+    get, path = "/v1/headers/{height}", operation_id = "getHeader", tag = "integrity",
     params(("height" = u64, Path, description = "Block height, from 1")),
     description = "The header and commit certificate of the block at `height`, without its documents.",
     responses(
@@ -248,6 +251,7 @@ pub struct CertifiedHeader {
 pub async fn header_at(
     State(ctx): State<Ctx>,
     PathParam(height): PathParam<u64>,
+    Query(_): Query<NoQuery>,
 ) -> Result<Json<CertifiedHeader>, Problem> {
     let ledger = ctx.ledger.clone();
     blocking(move || {
@@ -273,6 +277,7 @@ pub async fn header_at(
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// First height, at least 1. Default 1.
+    #[param(minimum = 1)]
     from: Option<u64>,
     /// Last height, at most the tip. Default: the tip when the request arrives.
     to: Option<u64>,
@@ -280,7 +285,7 @@ pub struct ExportQuery {
 
 /// Stream blocks as NDJSON.
 #[utoipa::path(
-    get, path = "/v1/export", tag = "integrity",
+    get, path = "/v1/export", operation_id = "exportBlocks", tag = "integrity",
     params(ExportQuery),
     description = "Blocks `from` to `to`, one per line, each the canonical JSON (RFC 8785) of a \
         `vouch_core::block::Block` followed by `\\n`. `vouch verify chain` reads this and checks every \

@@ -7,7 +7,7 @@
 //! Swagger UI is compiled in from crates.io (`utoipa-swagger-ui`'s `vendored` feature):
 //! building never downloads anything, and the node serves it without reaching out.
 
-use crate::problem::{Kind, TYPE_PREFIX};
+use crate::problem::{Kind, Problem, TYPE_PREFIX};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::LazyLock;
@@ -56,6 +56,7 @@ pub const UI_PATH: &str = "/docs";
         crate::integrity::CertifiedHeader,
         crate::entries::Committed,
         crate::entries::Pending,
+        crate::confirmations::StatusName,
         crate::confirmations::ConfirmationSummary,
         crate::confirmations::ConfirmationPage,
         crate::confirmations::ConfirmationDetail,
@@ -144,7 +145,18 @@ pub async fn document() -> Response {
     r
 }
 
-/// Swagger UI at [`UI_PATH`], reading [`DOCUMENT_PATH`].
+/// Swagger UI at [`UI_PATH`], reading [`DOCUMENT_PATH`]. Its own "no such file" answers
+/// (an empty 404) become problems like every other.
 pub fn swagger_ui() -> axum::Router {
-    utoipa_swagger_ui::SwaggerUi::new(UI_PATH).config(utoipa_swagger_ui::Config::new([DOCUMENT_PATH])).into()
+    let ui: axum::Router = utoipa_swagger_ui::SwaggerUi::new(UI_PATH)
+        .config(utoipa_swagger_ui::Config::new([DOCUMENT_PATH]))
+        .into();
+    ui.layer(axum::middleware::map_response(ui_not_found))
+}
+
+async fn ui_not_found(uri: axum::http::Uri, resp: Response) -> Response {
+    if resp.status() == axum::http::StatusCode::NOT_FOUND {
+        return Problem::new(Kind::NotFound, format!("no Swagger UI file {}", uri.path())).into_response();
+    }
+    resp
 }
