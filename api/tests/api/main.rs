@@ -24,6 +24,7 @@ pub struct Harness {
 }
 
 impl Harness {
+    #[allow(clippy::new_without_default)] // built per test, never defaulted
     pub fn new() -> Harness {
         Harness::with(|f| f)
     }
