@@ -1,34 +1,31 @@
-//! Own the node's minimal HTTP interface: submit a document, read the checkpoint, the
-//! status and a block, health and metrics. Errors are RFC 9457 problem details. (The full
-//! API, with authentication and every role's work, is the `api` crate's.)
+//! Own the node's HTTP server: the API of the `vouch-api` crate (served over this node by
+//! the `api` module) merged with the node-internal routes kept here: cosignatures from
+//! other validators, the status, raw blocks, misbehavior evidence, health and metrics.
+//! Errors are RFC 9457 problem details, as in the API.
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, warn};
-use vouch_core::envelope::Envelope;
-use vouch_core::merkle::leaf_hash;
 
 use crate::config::Config;
-use crate::mempool::{MempoolError, Offer};
-use crate::shared::{Outcome, Shared, now_ms, rule_of};
+use crate::shared::Shared;
 
 /// Header marking a document forwarded by another node (not forwarded again).
-const FORWARDED: &str = "vouch-forwarded";
-/// Largest request body accepted.
+const FORWARDED: &str = vouch_api::entries::FORWARDED;
+/// Largest request body accepted by the node-internal routes (a cosigned note is far
+/// smaller; the bound is the one the node always had).
 const BODY_MAX: usize = vouch_core::limits::ENVELOPE_BYTES_MAX + 1024;
 
 #[derive(Clone)]
 struct Ctx {
     shared: Arc<Shared>,
-    cfg: Arc<Config>,
 }
 
 /// The client nodes use to talk to each other over HTTP.
@@ -50,10 +47,18 @@ pub fn broadcast(shared: &Shared, path: &str, body: Bytes) {
 
 /// Serve until the task is aborted.
 pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: Config) {
-    let ctx = Ctx { shared, cfg: Arc::new(cfg) };
-    let app = Router::new()
-        .route("/v1/entries", post(submit))
-        .route("/v1/checkpoint", get(checkpoint))
+    let ledger =
+        Arc::new(crate::api::NodeLedger::new(shared.clone(), Duration::from_millis(cfg.http.commit_wait_ms)));
+    let tokens = Arc::new(crate::tokens::TokenFile::in_data_dir(&cfg.data_dir));
+    // Build the API's view of the ledger now, rather than on the first request.
+    let warm = ledger.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = vouch_api::Ledger::view(&*warm) {
+            warn!(error = %e, "cannot index the ledger for the API; API reads will fail until it can");
+        }
+    });
+    let ctx = Ctx { shared };
+    let node = Router::new()
         .route("/v1/cosignatures", post(cosignature))
         .route("/v1/status", get(status))
         .route("/v1/blocks/{height}", get(block))
@@ -62,6 +67,7 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: 
         .route("/metrics", get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
         .with_state(ctx);
+    let app = node.merge(vouch_api::router(ledger, tokens));
     if let Err(e) = axum::serve(listener, app).await {
         warn!(error = %e, "HTTP server stopped");
     }
@@ -83,113 +89,6 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: String, rule: Op
     let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     resp
-}
-
-#[derive(Deserialize)]
-struct SubmitQuery {
-    /// `false` to answer 202 as soon as the document is pooled.
-    wait: Option<bool>,
-}
-
-async fn submit(
-    State(ctx): State<Ctx>,
-    Query(q): Query<SubmitQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let shared = &ctx.shared;
-    let env = match Envelope::decode(&body, &shared.genesis.network) {
-        Ok(env) => env,
-        Err(e) => {
-            let text = e.to_string();
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "invalid-envelope",
-                "The envelope is not valid",
-                text.clone(),
-                rule_of(&text),
-            );
-        }
-    };
-    let lh = leaf_hash(&env.bytes);
-    // Already on the ledger: the same answer as the first time (replays add nothing).
-    match shared.store.leaf_by_hash(&lh) {
-        Ok(Some((leaf_index, height))) => return committed(leaf_index, height, &lh),
-        Ok(None) => {}
-        Err(e) => {
-            return problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "store",
-                "The store cannot be read",
-                e.to_string(),
-                None,
-            );
-        }
-    }
-    let id = env.id;
-    let waiter = shared.wait_for(id);
-    let offered = shared.mempool.offer(env, now_ms());
-    match offered {
-        Ok(Offer::Added) => {
-            shared.arrived(id);
-            shared.metrics.mempool.set(i64::try_from(shared.mempool.len()).unwrap_or(i64::MAX));
-            if !headers.contains_key(FORWARDED) {
-                forward(&ctx, body.clone());
-            }
-        }
-        Ok(Offer::Duplicate) => {}
-        Err(MempoolError::Full { .. }) => {
-            let e = offered.err().map(|e| e.to_string()).unwrap_or_default();
-            return problem(StatusCode::SERVICE_UNAVAILABLE, "mempool-full", "The mempool is full", e, None);
-        }
-        Err(MempoolError::Refused(r)) => {
-            let text = r.to_string();
-            // Committed between the lookup above and the offer: answer as committed.
-            if let Ok(Some((leaf_index, height))) = shared.store.leaf_by_hash(&lh) {
-                return committed(leaf_index, height, &lh);
-            }
-            return problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "refused",
-                "The ledger refuses this document",
-                text.clone(),
-                rule_of(&text),
-            );
-        }
-    }
-    if q.wait == Some(false) {
-        return pending(&lh);
-    }
-    let wait = Duration::from_millis(ctx.cfg.http.commit_wait_ms);
-    match tokio::time::timeout(wait, waiter).await {
-        Ok(Ok(Outcome::Committed { leaf_index, height })) => committed(leaf_index, height, &lh),
-        Ok(Ok(Outcome::Dropped { reason, rule })) => problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "refused",
-            "The ledger refuses this document",
-            reason,
-            Some(rule).filter(|r| r.starts_with("R-")),
-        ),
-        _ => pending(&lh),
-    }
-}
-
-fn committed(leaf_index: u64, height: u64, lh: &vouch_core::encoding::Hash) -> Response {
-    (
-        StatusCode::OK,
-        axum::Json(json!({"leaf_index": leaf_index, "height": height, "leaf_hash": lh.to_hex()})),
-    )
-        .into_response()
-}
-
-fn pending(lh: &vouch_core::encoding::Hash) -> Response {
-    (StatusCode::ACCEPTED, axum::Json(json!({"status": "pending", "leaf_hash": lh.to_hex()}))).into_response()
-}
-
-/// Send a newly pooled document to every other node, so it reaches whichever validator
-/// proposes next. Best effort: a node that misses it still gets it in a block.
-fn forward(ctx: &Ctx, body: Bytes) {
-    broadcast(&ctx.shared, "/v1/entries?wait=false", body);
 }
 
 async fn cosignature(State(ctx): State<Ctx>, body: Bytes) -> Response {
@@ -221,28 +120,6 @@ async fn cosignature(State(ctx): State<Ctx>, body: Bytes) -> Response {
             e.to_string(),
             None,
         ),
-    }
-}
-
-async fn checkpoint(State(ctx): State<Ctx>) -> Response {
-    match ctx.shared.store.latest_checkpoint() {
-        Ok(Some((_, note))) => {
-            let mut r = note.into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-            r
-        }
-        Ok(None) => problem(
-            StatusCode::NOT_FOUND,
-            "no-checkpoint",
-            "No cosigned checkpoint yet",
-            "no checkpoint with cosignatures from more than 2/3 of the voting power has been stored yet"
-                .into(),
-            None,
-        ),
-        Err(e) => {
-            problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None)
-        }
     }
 }
 

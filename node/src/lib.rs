@@ -1,6 +1,8 @@
 //! `vouchd`: a Vouch ledger node. Consensus with Malachite over libp2p, storage on redb,
-//! a minimal HTTP API, metrics and logs. The protocol itself lives in `vouch-core`.
+//! the HTTP API (the `vouch-api` crate, served by `api`), metrics and logs. The protocol
+//! itself lives in `vouch-core`.
 
+pub mod api;
 pub mod app;
 pub mod config;
 pub mod consensus;
@@ -14,3 +16,4 @@ pub mod metrics;
 pub mod node;
 pub mod shared;
 pub mod store;
+pub mod tokens;

@@ -1,8 +1,12 @@
-//! `vouchd`: run a Vouch ledger node.
+//! `vouchd`: run a Vouch ledger node, and manage its API tokens.
 
+use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use vouch_core::genesis::Genesis;
+use vouch_node::config::Config;
+use vouch_node::tokens::TokenFile;
 
 #[derive(Parser)]
 #[command(name = "vouchd", version, about = "A Vouch ledger node: BFT consensus, durable storage, HTTP")]
@@ -19,23 +23,164 @@ enum Command {
         #[arg(long, env = "VOUCH_CONFIG")]
         config: PathBuf,
     },
+    /// Manage the API tokens of this node (kept hashed in <data_dir>/tokens.json). Works
+    /// while the node runs: changes hold from the node's next request.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token and print it once on stdout; only its hash is kept.
+    Issue {
+        /// The node's TOML config (for data_dir and genesis).
+        #[arg(long, env = "VOUCH_CONFIG")]
+        config: PathBuf,
+        /// The org the token belongs to, a member in genesis; its role there is the token's.
+        #[arg(long)]
+        org: String,
+        /// The person or system it is issued to, for the record (1 to 128 characters).
+        #[arg(long)]
+        name: String,
+        /// Issue it for one client of the bank --org: it sees only confirmations about it.
+        #[arg(long, value_name = "CLIENT_REF")]
+        client: Option<String>,
+        /// An operator token: may also run GET /v1/self-audit.
+        #[arg(long)]
+        operator: bool,
+    },
+    /// List the tokens issued, revoked ones included (never the tokens themselves).
+    List {
+        /// The node's TOML config.
+        #[arg(long, env = "VOUCH_CONFIG")]
+        config: PathBuf,
+        /// Print JSON records instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id (`tok_…`, from `list`).
+    Revoke {
+        /// The node's TOML config.
+        #[arg(long, env = "VOUCH_CONFIG")]
+        config: PathBuf,
+        /// The token's id.
+        id: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Run { config } = cli.command;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("vouchd: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+    let result = match cli.command {
+        Command::Run { config } => run(&config),
+        Command::Token { command } => token(command),
     };
-    match runtime.block_on(vouch_node::node::run(&config)) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("vouchd: error: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+fn run(config: &Path) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(vouch_node::node::run(config))
+}
+
+fn token(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Issue { config, org, name, client, operator } => {
+            let (cfg, genesis) = load(&config)?;
+            std::fs::create_dir_all(&cfg.data_dir)
+                .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+            let file = TokenFile::in_data_dir(&cfg.data_dir);
+            let (record, secret) = file.issue(
+                &genesis,
+                &org,
+                &name,
+                client.as_deref(),
+                operator,
+                vouch_node::shared::now_ms(),
+                &mut rand::rngs::OsRng,
+            )?;
+            eprintln!(
+                "vouchd: issued {} for {} of {}{}{}; it is shown once, below; only its hash is kept in {}",
+                record.id,
+                record.name,
+                record.org,
+                record.client.as_ref().map(|c| format!(" (client {c})")).unwrap_or_default(),
+                if record.operator { " (operator)" } else { "" },
+                file.path().display()
+            );
+            println!("{}", secret.token());
+        }
+        TokenCommand::List { config, json } => {
+            let (cfg, genesis) = load(&config)?;
+            let tokens = TokenFile::in_data_dir(&cfg.data_dir).list()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tokens)?);
+                return Ok(());
+            }
+            println!(
+                "{:<20} {:<16} {:<11} {:<9} {:<8} {:<13} {:<13} name",
+                "id", "org", "role", "client", "operator", "issued_ms", "revoked_ms"
+            );
+            for t in tokens {
+                let role =
+                    genesis.org(&t.org).map_or("(unknown)".to_string(), |o| match (&t.client, o.role) {
+                        (Some(_), _) => "client".to_string(),
+                        (None, r) => format!("{r:?}").to_lowercase(),
+                    });
+                println!(
+                    "{:<20} {:<16} {:<11} {:<9} {:<8} {:<13} {:<13} {}",
+                    t.id,
+                    t.org,
+                    role,
+                    t.client.as_ref().map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                    if t.operator { "yes" } else { "no" },
+                    t.issued_ms,
+                    t.revoked_ms.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+                    t.name
+                );
+            }
+        }
+        TokenCommand::Revoke { config, id } => {
+            let (cfg, _) = load(&config)?;
+            let record = TokenFile::in_data_dir(&cfg.data_dir).revoke(&id, vouch_node::shared::now_ms())?;
+            eprintln!(
+                "vouchd: {} ({} of {}) is revoked as of {} ms; the node refuses it from its next request",
+                record.id,
+                record.name,
+                record.org,
+                record.revoked_ms.unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The config and the genesis it names, checked against `genesis_hash` when set.
+fn load(path: &Path) -> anyhow::Result<(Config, Genesis)> {
+    let cfg = Config::load(path)?;
+    let bytes = std::fs::read(&cfg.genesis).with_context(|| {
+        format!("cannot read genesis {}; next: check `genesis` in the config", cfg.genesis.display())
+    })?;
+    let genesis = Genesis::from_json(&bytes)
+        .with_context(|| format!("genesis {} is not a valid genesis document", cfg.genesis.display()))?;
+    if let Some(expected) = &cfg.genesis_hash
+        && !expected.eq_ignore_ascii_case(&genesis.hash().to_hex())
+    {
+        bail!(
+            "genesis {} has hash {}, but the config expects {expected}; next: use the network's genesis",
+            cfg.genesis.display(),
+            genesis.hash().to_hex()
+        );
+    }
+    Ok((cfg, genesis))
 }

@@ -153,7 +153,7 @@ fn prepare(config_path: &Path) -> anyhow::Result<Prepared> {
 
 /// Re-verify every stored block from genesis: links, certificates, signatures, state
 /// transitions and roots. A store that fails is reported with the first bad height.
-fn replay(genesis: &Genesis, store: &Store) -> anyhow::Result<ChainVerifier> {
+pub(crate) fn replay(genesis: &Genesis, store: &Store) -> anyhow::Result<ChainVerifier> {
     let mut chain = ChainVerifier::new(genesis);
     let tip = store.tip()?;
     for h in 1..=tip {

@@ -30,6 +30,12 @@ use vouch_core::encoding::Hash;
 use vouch_core::merkle;
 
 impl Store {
+    /// Check every invariant above again, on the file as it is now (what [`Store::open`]
+    /// checked at start). For an operator's or a regulator's audit of a running node.
+    pub fn check(&self) -> Result<(), StoreError> {
+        self.check_invariants()
+    }
+
     /// Check every invariant above in one read snapshot.
     pub(super) fn check_invariants(&self) -> Result<(), StoreError> {
         let txn = self.begin_read()?;

@@ -168,6 +168,15 @@ impl Store {
         self.with_nodes(size2, |nodes| merkle::consistency_proof(nodes, size1, size2))
     }
 
+    /// The stored Merkle node `(level, index)` (see `vouch_core::merkle`), if stored. Nodes
+    /// are written once and never change, so reads across snapshots agree.
+    pub fn merkle_node(&self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
+        let txn = self.begin_read()?;
+        let nodes = txn.open_table(NODES).map_err(self.storage("open table merkle_nodes"))?;
+        let node = nodes.get((level, index)).map_err(self.storage("read Merkle node"))?;
+        Ok(node.map(|g| Hash(*g.value())))
+    }
+
     /// Leaf indexes of the documents concerning `request`, ascending.
     pub fn by_request(&self, request: &Hash) -> Result<Vec<u64>, StoreError> {
         let txn = self.begin_read()?;
