@@ -237,6 +237,9 @@ pub struct ProblemBody {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.kind.status();
+        if status.is_server_error() {
+            tracing::warn!(problem = self.kind.slug(), detail = %self.detail, "API request failed");
+        }
         // Serializing a struct of strings and integers cannot fail; fall back to a fixed
         // body rather than unwrap.
         let body = serde_json::to_vec(&self.body()).unwrap_or_else(|_| b"{}".to_vec());

@@ -113,8 +113,8 @@ impl View {
     }
 
     /// Apply the committed block whose header is `header` and whose documents, decoded, are
-    /// `envelopes` (in order). On error the view is unchanged only up to the failing
-    /// document; callers drop a view that failed.
+    /// `envelopes` (in order). On error the view may hold part of the block: callers drop a
+    /// view that failed (the blocks were not the committed chain).
     pub fn apply_block(&mut self, header: &Header, envelopes: &[Envelope]) -> Result<(), ViewError> {
         let expected = self.height.saturating_add(1);
         if header.height != expected {

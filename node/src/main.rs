@@ -140,7 +140,7 @@ fn token(command: TokenCommand) -> anyhow::Result<()> {
                 println!(
                     "{:<20} {:<16} {:<11} {:<9} {:<8} {:<13} {:<13} {}",
                     t.id,
-                    t.org,
+                    t.org.as_str(),
                     role,
                     t.client.as_ref().map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                     if t.operator { "yes" } else { "no" },

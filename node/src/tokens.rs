@@ -69,7 +69,7 @@ pub enum TokenError {
         members: String,
     },
     /// `--client` for an org that is not a bank.
-    #[error("--client needs a bank's org: {org} is a {role}")]
+    #[error("--client needs a bank's org: {org} has role {role}")]
     ClientOfNonBank {
         /// The org given.
         org: String,
@@ -158,7 +158,7 @@ impl TokenFile {
             Some(_) => {
                 return Err(TokenError::ClientOfNonBank {
                     org: org.to_string(),
-                    role: format!("{:?}", member.role).to_lowercase(),
+                    role: role_name(member.role),
                 });
             }
         };
@@ -277,6 +277,14 @@ impl Authenticator for TokenFile {
     fn find(&self, hash: &Hash) -> Result<Option<TokenRecord>, AuthError> {
         let tokens = self.current().map_err(|e| AuthError::Store(e.to_string()))?;
         Ok(tokens.iter().find(|t| t.hash == *hash).cloned())
+    }
+}
+
+/// A genesis role as genesis spells it (`bank`, `audit_firm`, `regulator`).
+pub fn role_name(role: Role) -> String {
+    match serde_json::to_value(role) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{role:?}"),
     }
 }
 
