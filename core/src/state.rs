@@ -35,6 +35,9 @@ use crate::keys::{EncryptionKey, PublicKey};
 use crate::limits::{ENVELOPE_AGE_MS_MAX, ENVELOPE_FUTURE_MS_MAX, RESPONSE_DAYS_MAX};
 use crate::seal::Sealed;
 use serde::{Deserialize, Serialize};
+// Persistent maps: a copy of the state (a proposer's trial, the mempool's pending view)
+// shares its nodes with the original instead of copying every record (decision 0010).
+use imbl::{OrdMap, OrdSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A refusal by the state machine. Each names the rule broken.
@@ -292,20 +295,20 @@ pub struct State {
     policy: Policy,
     orgs: BTreeMap<OrgId, Org>,
     /// Every registered signing key.
-    pub keys: BTreeMap<PublicKey, KeyRecord>,
+    pub keys: OrdMap<PublicKey, KeyRecord>,
     /// Clients by (bank, reference).
-    pub clients: BTreeMap<(OrgId, ClientRef), ClientRecord>,
+    pub clients: OrdMap<(OrgId, ClientRef), ClientRecord>,
     /// Persons by (org, id), to keep person ids unique.
-    persons: BTreeSet<(OrgId, PersonId)>,
+    persons: OrdSet<(OrgId, PersonId)>,
     /// The working-day calendar.
     pub calendar: Calendar,
     /// Requests by document id.
-    pub requests: BTreeMap<Hash, RequestRecord>,
-    letter_numbers: BTreeMap<(OrgId, String), Hash>,
+    pub requests: OrdMap<Hash, RequestRecord>,
+    letter_numbers: OrdMap<(OrgId, String), Hash>,
     /// Answer id → request id.
-    pub answers: BTreeMap<Hash, Hash>,
+    pub answers: OrdMap<Hash, Hash>,
     /// Every committed document id.
-    pub documents: BTreeSet<Hash>,
+    pub documents: OrdSet<Hash>,
 }
 
 fn org_label(org: &OrgId) -> String {
@@ -330,7 +333,7 @@ fn signer_desc(record: Option<&KeyRecord>) -> String {
 impl State {
     /// The state at genesis: members' admin keys registered, calendar loaded.
     pub fn new(genesis: &Genesis) -> State {
-        let mut keys = BTreeMap::new();
+        let mut keys = OrdMap::new();
         for org in &genesis.orgs {
             keys.insert(
                 org.admin_key,
@@ -349,13 +352,13 @@ impl State {
             policy: genesis.policy.clone(),
             orgs: genesis.orgs.iter().map(|o| (o.id.clone(), o.clone())).collect(),
             keys,
-            clients: BTreeMap::new(),
-            persons: BTreeSet::new(),
+            clients: OrdMap::new(),
+            persons: OrdSet::new(),
             calendar: genesis.initial_calendar(),
-            requests: BTreeMap::new(),
-            letter_numbers: BTreeMap::new(),
-            answers: BTreeMap::new(),
-            documents: BTreeSet::new(),
+            requests: OrdMap::new(),
+            letter_numbers: OrdMap::new(),
+            answers: OrdMap::new(),
+            documents: OrdSet::new(),
         }
     }
 
