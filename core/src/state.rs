@@ -37,8 +37,11 @@ use crate::seal::Sealed;
 use serde::{Deserialize, Serialize};
 // Persistent maps: a copy of the state (a proposer's trial, the mempool's pending view)
 // shares its nodes with the original instead of copying every record (decision 0010).
+// Requests, the largest records, sit behind `Arc` so that copying a shared node on write
+// copies pointers, not records.
 use imbl::{OrdMap, OrdSet};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A refusal by the state machine. Each names the rule broken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -303,7 +306,7 @@ pub struct State {
     /// The working-day calendar.
     pub calendar: Calendar,
     /// Requests by document id.
-    pub requests: OrdMap<Hash, RequestRecord>,
+    pub requests: OrdMap<Hash, Arc<RequestRecord>>,
     letter_numbers: OrdMap<(OrgId, String), Hash>,
     /// Answer id → request id.
     pub answers: OrdMap<Hash, Hash>,
@@ -374,7 +377,7 @@ impl State {
 
     /// A request's record.
     pub fn request(&self, id: &Hash) -> Option<&RequestRecord> {
-        self.requests.get(id)
+        self.requests.get(id).map(|r| &**r)
     }
 
     /// The key's registration if it is active for `org` at `at_ms`.
@@ -423,7 +426,11 @@ impl State {
     }
 
     fn record_mut(&mut self, id: &Hash, rule: &'static str) -> Result<&mut RequestRecord, Rejection> {
-        self.requests.get_mut(id).ok_or_else(|| Rejection::Unknown { rule, what: "request", id: id.to_hex() })
+        self.requests.get_mut(id).map(Arc::make_mut).ok_or_else(|| Rejection::Unknown {
+            rule,
+            what: "request",
+            id: id.to_hex(),
+        })
     }
 
     /// Apply one verified envelope at `block_ms`. On error the state is unchanged.
@@ -632,7 +639,7 @@ impl State {
                 self.letter_numbers.insert((author.org.clone(), request.letter_no.clone()), env.id);
                 self.requests.insert(
                     env.id,
-                    RequestRecord {
+                    Arc::new(RequestRecord {
                         auditor: author.org.clone(),
                         bank: request.bank.clone(),
                         client: request.client.clone(),
@@ -650,7 +657,7 @@ impl State {
                         answers: Vec::new(),
                         closed_by: None,
                         accepted: None,
-                    },
+                    }),
                 );
                 applied.request = Some(env.id);
                 applied.status = Some(status);
