@@ -6,7 +6,9 @@
 //! order, R-BLK-1 to R-BLK-10 of `docs/PROTOCOL.md` §Blocks, and a failure names the
 //! height, the document (index in the block and leaf index) and what failed.
 
-use crate::block::{Block, CertificateError, Validator, validator_set_hash, verify_certificate};
+use crate::block::{
+    Block, Certificate, CertificateError, Header, Validator, validator_set_hash, verify_certificate,
+};
 use crate::encoding::Hash;
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::genesis::Genesis;
@@ -270,7 +272,7 @@ impl ChainVerifier {
         let signed_power = self.check_header(&self.cursor(), block)?;
         let decoded = decode_documents(&block.documents, &self.network);
         let mut next = self.clone();
-        let summary = next.apply_in_place(block, decoded, signed_power)?;
+        let summary = next.apply_in_place(&block.header, decoded, signed_power)?;
         *self = next;
         Ok(summary)
     }
@@ -281,7 +283,7 @@ impl ChainVerifier {
     pub fn push_consuming(mut self, block: &Block) -> Result<(ChainVerifier, BlockSummary), ChainError> {
         let signed_power = self.check_header(&self.cursor(), block)?;
         let decoded = decode_documents(&block.documents, &self.network);
-        let summary = self.apply_in_place(block, decoded, signed_power)?;
+        let summary = self.apply_in_place(&block.header, decoded, signed_power)?;
         Ok((self, summary))
     }
 
@@ -312,7 +314,33 @@ impl ChainVerifier {
             }
         }
         let decoded = envelopes.into_iter().map(Ok).collect();
-        let summary = self.apply_in_place(block, decoded, signed_power)?;
+        let summary = self.apply_in_place(&block.header, decoded, signed_power)?;
+        Ok((self, summary))
+    }
+
+    /// As [`ChainVerifier::push_decoded_consuming`], for a node that holds the block as its
+    /// header, certificate and decoded envelopes, whose canonical bytes are the block's
+    /// documents (the Merkle leaves; R-BLK-10 pins them against the header's root).
+    /// Signatures are not checked again; envelopes of another network are refused.
+    pub fn push_envelopes_consuming(
+        mut self,
+        header: &Header,
+        certificate: &Certificate,
+        envelopes: Vec<Envelope>,
+    ) -> Result<(ChainVerifier, BlockSummary), ChainError> {
+        let signed_power = self.check_parts(&self.cursor(), header, certificate, envelopes.len())?;
+        let network = self.network.clone();
+        let decoded = envelopes
+            .into_iter()
+            .map(|e| {
+                if e.network == network {
+                    Ok(e)
+                } else {
+                    Err(EnvelopeError::Network { got: e.network, expected: network.clone() })
+                }
+            })
+            .collect();
+        let summary = self.apply_in_place(header, decoded, signed_power)?;
         Ok((self, summary))
     }
 
@@ -334,7 +362,18 @@ impl ChainVerifier {
     /// Rules R-BLK-1 to R-BLK-8 of `block` as the successor of `after`: everything that
     /// needs the headers only. Returns the power that signed the certificate.
     fn check_header(&self, after: &Cursor, block: &Block) -> Result<u64, ChainError> {
-        let h = &block.header;
+        self.check_parts(after, &block.header, &block.certificate, block.documents.len())
+    }
+
+    /// [`ChainVerifier::check_header`] for a header, its certificate and the number of
+    /// documents the block carries.
+    fn check_parts(
+        &self,
+        after: &Cursor,
+        h: &Header,
+        certificate: &Certificate,
+        count: usize,
+    ) -> Result<u64, ChainError> {
         let at = |fault: BlockFault| ChainError {
             height: h.height,
             document: None,
@@ -360,7 +399,6 @@ impl ChainVerifier {
         if h.validators != self.validators_hash {
             return Err(at(BlockFault::Validators { got: h.validators, expected: self.validators_hash }));
         }
-        let count = block.documents.len();
         if count > BLOCK_DOCUMENTS_MAX {
             return Err(at(BlockFault::Size(format!("{count} documents, at most {BLOCK_DOCUMENTS_MAX}"))));
         }
@@ -370,7 +408,7 @@ impl ChainVerifier {
                 h.documents
             ))));
         }
-        verify_certificate(h, &block.certificate, &self.validators).map_err(|e| at(e.into()))
+        verify_certificate(h, certificate, &self.validators).map_err(|e| at(e.into()))
     }
 
     /// Apply a block whose header passed [`ChainVerifier::check_header`] directly to this
@@ -378,18 +416,17 @@ impl ChainVerifier {
     /// left part-way through the block and must be discarded.
     fn apply_in_place(
         &mut self,
-        block: &Block,
+        h: &Header,
         decoded: Vec<Result<Envelope, EnvelopeError>>,
         signed_power: u64,
     ) -> Result<BlockSummary, ChainError> {
-        let h = &block.header;
         let at = |fault: BlockFault| ChainError {
             height: h.height,
             document: None,
             leaf_index: None,
             fault: Box::new(fault),
         };
-        let count = block.documents.len();
+        let count = decoded.len();
         let state = &mut self.state;
         let tree = &mut self.tree;
         let mut bytes_total = 0usize;
@@ -514,7 +551,7 @@ pub fn verify_chain_with_threads(
         let mut decoded = decode_parallel(&all, &genesis.network, threads).into_iter();
         for (block, power) in window.iter().zip(powers) {
             let mine: Vec<_> = decoded.by_ref().take(block.documents.len()).collect();
-            verifier.apply_in_place(block, mine, power)?;
+            verifier.apply_in_place(&block.header, mine, power)?;
         }
         if let Some(e) = pending {
             return Err(e);
