@@ -16,7 +16,7 @@ use crate::outcome::{Classify, Exit, Report};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use vouch_core::bundle::{BundleError, verify_checkpoint_note, verify_consistency};
-use vouch_core::checkpoint::CosignedCheckpoint;
+use vouch_core::checkpoint::{CheckpointError, CosignedCheckpoint};
 use vouch_core::encoding::Hash;
 use vouch_core::genesis::Genesis;
 use vouch_core::limits::NOTE_BYTES_MAX;
@@ -36,6 +36,17 @@ pub enum ConsistencyCmdError {
     /// The proof could not be fetched.
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// A file is not a checkpoint note.
+    #[error("{which} {path} is not a cosigned checkpoint note")]
+    NotANote {
+        /// `OLD` or `NEW`.
+        which: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: CheckpointError,
+    },
     /// A checkpoint fails verification.
     #[error("{which} checkpoint {path} is refused")]
     Checkpoint {
@@ -102,7 +113,8 @@ impl Classify for ConsistencyCmdError {
             ConsistencyCmdError::File(e) => e.exit(),
             ConsistencyCmdError::Genesis(e) => e.exit(),
             ConsistencyCmdError::Client(e) => e.exit(),
-            ConsistencyCmdError::Order { .. }
+            ConsistencyCmdError::NotANote { .. }
+            | ConsistencyCmdError::Order { .. }
             | ConsistencyCmdError::ProofFile { .. }
             | ConsistencyCmdError::ProofSizes { .. }
             | ConsistencyCmdError::NoProof { .. } => Exit::Usage,
@@ -117,6 +129,10 @@ impl Classify for ConsistencyCmdError {
             ConsistencyCmdError::File(e) => e.hint(),
             ConsistencyCmdError::Genesis(e) => e.hint(),
             ConsistencyCmdError::Client(e) => e.hint(),
+            ConsistencyCmdError::NotANote { .. } => {
+                "pass checkpoint notes as a node serves them at /v1/checkpoint (origin, size, root, blank line, cosignatures)"
+                    .into()
+            }
             ConsistencyCmdError::Checkpoint { .. } => {
                 "this note is not a checkpoint of the pinned network signed by a quorum; do not rely on it"
                     .into()
@@ -139,7 +155,8 @@ impl Classify for ConsistencyCmdError {
             ConsistencyCmdError::File(e) => e.details(),
             ConsistencyCmdError::Genesis(e) => e.details(),
             ConsistencyCmdError::Client(e) => e.details(),
-            ConsistencyCmdError::Checkpoint { which, path, .. } => {
+            ConsistencyCmdError::NotANote { which, path, .. }
+            | ConsistencyCmdError::Checkpoint { which, path, .. } => {
                 serde_json::json!({ "checkpoint": which, "path": path.display().to_string() })
             }
             ConsistencyCmdError::ProofFile { path, .. } => {
@@ -175,6 +192,11 @@ fn read_checkpoint(
     genesis: &Genesis,
 ) -> Result<(String, CosignedCheckpoint, Vec<String>), ConsistencyCmdError> {
     let note = files::read_text(path, "checkpoint note", NOTE_BYTES_MAX)?;
+    CosignedCheckpoint::parse_note(note.as_bytes()).map_err(|source| ConsistencyCmdError::NotANote {
+        which,
+        path: path.to_path_buf(),
+        source,
+    })?;
     let (checkpoint, quorum) = verify_checkpoint_note(note.as_bytes(), genesis).map_err(|source| {
         ConsistencyCmdError::Checkpoint { which, path: path.to_path_buf(), source: Box::new(source) }
     })?;

@@ -411,6 +411,14 @@ impl Monitor {
             let human = format!("{url}: the network has no checkpoint yet; nothing stored\n");
             return Ok(Report::new(&report, human));
         };
+        // A note that does not even parse is the node answering garbage, not a signed claim.
+        if let Err(e) = CosignedCheckpoint::parse_note(note.as_bytes()) {
+            return Err(MonitorError::Client(ClientError::Malformed {
+                url,
+                what: "a cosigned checkpoint note",
+                detail: e.to_string(),
+            }));
+        }
         let (served, quorum) = verify_checkpoint_note(note.as_bytes(), &self.genesis)
             .map_err(|source| MonitorError::Refused { url: url.clone(), source: Box::new(source) })?;
         let (size, root) = (served.checkpoint.size, served.checkpoint.root);
