@@ -99,11 +99,25 @@ pub enum MonitorError {
     SplitView(Box<SplitView>),
 }
 
+/// Which inconsistency a split view is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SplitKind {
+    /// A served checkpoint smaller than the stored one.
+    Rollback,
+    /// Two checkpoints of one size with different roots.
+    TwoRoots,
+    /// A larger checkpoint whose consistency proof fails.
+    ProofFails,
+}
+
 /// What a split view shows, and where its evidence went.
 #[derive(Debug)]
 pub struct SplitView {
     /// Where the checkpoint was served.
     url: String,
+    /// Which inconsistency.
+    kind: SplitKind,
     /// What is inconsistent.
     reason: String,
     /// The stored size.
@@ -168,11 +182,24 @@ impl Classify for MonitorError {
             MonitorError::Refused { .. } => {
                 "the node served a checkpoint its validators did not sign; report the node, nothing was stored".into()
             }
-            MonitorError::SplitView(_) => "keep the evidence file and the state file; a quorum of validators \
-                 signed checkpoints that do not extend one another, or the node served a wrong proof. Check with \
-                 another node (`vouch verify consistency OLD NEW --from URL`) and report it to the network's operators \
-                 and regulator"
-                .into(),
+            MonitorError::SplitView(v) => {
+                let why = match v.kind {
+                    SplitKind::Rollback => {
+                        "a node that shows an older checkpoint after a newer one hides later entries from you \
+                         (or is a stale replica)"
+                    }
+                    SplitKind::TwoRoots => "a quorum of validators signed two different trees of one size",
+                    SplitKind::ProofFails => {
+                        "a quorum of validators signed checkpoints that do not extend one another, or the node \
+                         served a wrong proof"
+                    }
+                };
+                format!(
+                    "keep the evidence file and the state file: {why}. Check with another node \
+                     (`vouch verify consistency OLD NEW --from URL`) and report it to the network's operators \
+                     and regulator"
+                )
+            }
         }
     }
 
@@ -190,6 +217,7 @@ impl Classify for MonitorError {
             MonitorError::Refused { url, .. } => serde_json::json!({ "url": url }),
             MonitorError::SplitView(v) => serde_json::json!({
                 "split_view": true,
+                "split_kind": v.kind,
                 "url": v.url,
                 "reason": v.reason,
                 "stored": { "size": v.stored_size, "root": v.stored_root },
@@ -336,6 +364,7 @@ impl Monitor {
     /// Write the evidence of a split view and build the error that reports it.
     fn split_view(
         &self,
+        kind: SplitKind,
         reason: String,
         stored: &State,
         served_note: &str,
@@ -359,7 +388,10 @@ impl Monitor {
             .map_err(|e| format!("cannot encode evidence: {e}"))
             .and_then(|bytes| self.write_evidence(detected, &bytes));
         let (evidence, evidence_path) = match written {
-            Ok(path) => (format!("both notes and the proof are in {}", path.display()), Some(path)),
+            Ok(path) => {
+                let what = if proof.is_some() { "both notes and the proof are" } else { "both notes are" };
+                (format!("{what} in {}", path.display()), Some(path))
+            }
             Err(e) => (
                 format!("the evidence file could not be written ({e}); the stored note is in the state file"),
                 None,
@@ -367,6 +399,7 @@ impl Monitor {
         };
         MonitorError::SplitView(Box::new(SplitView {
             url,
+            kind,
             reason,
             stored_size: stored.size,
             stored_root: stored.root,
@@ -438,6 +471,7 @@ impl Monitor {
         };
         if size < stored.size {
             return Err(self.split_view(
+                SplitKind::Rollback,
                 format!(
                     "the node served size {size}, smaller than the size {} verified before (a rollback)",
                     stored.size
@@ -451,6 +485,7 @@ impl Monitor {
         if size == stored.size {
             if root != stored.root {
                 return Err(self.split_view(
+                    SplitKind::TwoRoots,
                     format!("two cosigned checkpoints of size {size} with different roots"),
                     &stored,
                     &note,
@@ -467,6 +502,7 @@ impl Monitor {
             verify_consistency(stored.checkpoint.as_bytes(), note.as_bytes(), &proof.proof, &self.genesis)
         {
             return Err(self.split_view(
+                SplitKind::ProofFails,
                 format!("the consistency proof from size {} to {size} fails: {e}", stored.size),
                 &stored,
                 &note,

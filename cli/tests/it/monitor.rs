@@ -122,6 +122,7 @@ fn a_rewritten_history_is_a_split_view() {
     s.node.serve_proof(other, 6, 30);
     let json = s.expect_split_view(6, &served, true);
     assert!(json["error"].as_str().unwrap().contains("consistency proof from size 6 to 30 fails"), "{json}");
+    assert_eq!(json["details"]["split_kind"], "proof-fails");
     assert_eq!(s.evidence_files().len(), 1);
     // Still a split view the next time; a second evidence file, the first kept.
     s.expect_split_view(6, &served, true);
@@ -138,11 +139,13 @@ fn a_rollback_or_a_second_root_is_a_split_view() {
     s.node.serve_checkpoint(&smaller);
     let json = s.expect_split_view(9, &smaller, false);
     assert!(json["error"].as_str().unwrap().contains("rollback"), "{json}");
+    assert_eq!(json["details"]["split_kind"], "rollback");
     // Same size, another root.
     let fork = checkpoint(other_history(), 9);
     s.node.serve_checkpoint(&fork);
     let json = s.expect_split_view(9, &fork, false);
     assert!(json["error"].as_str().unwrap().contains("different roots"), "{json}");
+    assert_eq!(json["details"]["split_kind"], "two-roots");
 }
 
 #[test]
