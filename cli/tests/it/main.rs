@@ -6,6 +6,7 @@ mod bad_input;
 mod bundle;
 mod chain;
 mod consistency;
+mod docs;
 mod genesis;
 mod keys;
 mod monitor;
