@@ -221,6 +221,15 @@ impl BlockSource for FileSource {
     }
 }
 
+/// Blocks asked of `/v1/export` at once: a node may cap ranges, and a page bounds how much
+/// one answer streams before the next request.
+const EXPORT_PAGE_BLOCKS: u64 = 1_000;
+
+/// The last height of the export page starting at `from`.
+fn page_end(from: u64, tip: u64) -> u64 {
+    from.saturating_add(EXPORT_PAGE_BLOCKS - 1).min(tip)
+}
+
 /// A node's `/v1/export`, page after page (a node may serve fewer blocks than asked).
 struct ExportSource<'a> {
     client: &'a Client,
@@ -244,9 +253,15 @@ impl BlockSource for ExportSource<'_> {
         let short = || ChainCmdError::Short {
             reported: self.tip,
             served: height.saturating_sub(1),
-            at: Where::Url(format!("{}/v1/export?from={height}&to={}", self.client.base(), self.tip)),
+            at: Where::Url(format!(
+                "{}/v1/export?from={height}&to={}",
+                self.client.base(),
+                page_end(height, self.tip)
+            )),
         };
-        let Some(mut stream) = self.client.export(height, self.tip)? else { return Err(short()) };
+        let Some(mut stream) = self.client.export(height, page_end(height, self.tip))? else {
+            return Err(short());
+        };
         let Some(line) = stream.next_line()? else { return Err(short()) };
         let at = Where::Url(stream.url().to_string());
         self.stream = Some(stream);
@@ -383,7 +398,7 @@ pub fn verify(from: &str, genesis_path: &Path) -> Result<Report, ChainCmdError> 
             return Err(ChainCmdError::GenesisMismatch { served: status.genesis_hash, pinned: genesis_hash });
         }
         let tip = status.height;
-        let export = if tip == 0 { None } else { client.export(1, tip)? };
+        let export = if tip == 0 { None } else { client.export(1, page_end(1, tip))? };
         let (verifier, documents, method) = match export {
             Some(stream) => {
                 let mut source = ExportSource { client: &client, tip, stream: Some(stream) };
@@ -456,4 +471,18 @@ pub fn verify(from: &str, genesis_path: &Path) -> Result<Report, ChainCmdError> 
         human.push_str("the node's /v1/status agrees with the verified tree size and root\n");
     }
     Ok(Report::new(&report, human))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_pages_are_bounded_and_end_at_the_tip() {
+        assert_eq!(page_end(1, 11), 11);
+        assert_eq!(page_end(1, 5_000), 1_000);
+        assert_eq!(page_end(1_001, 5_000), 2_000);
+        assert_eq!(page_end(4_999, 5_000), 5_000);
+        assert_eq!(page_end(u64::MAX, u64::MAX), u64::MAX);
+    }
 }
