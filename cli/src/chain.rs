@@ -358,11 +358,20 @@ fn from_file(
             Line::Read => break,
         }
     }
+    // A first line that is not a block at all means this is some other file; later lines
+    // that do not parse are blocks of the export failing, named by height.
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&first) {
         return Err(ChainCmdError::NotExport {
             path: path.to_path_buf(),
             line,
             detail: format!("is not JSON: {e}"),
+        });
+    }
+    if let Err(e) = Block::from_json(&first) {
+        return Err(ChainCmdError::NotExport {
+            path: path.to_path_buf(),
+            line,
+            detail: format!("is not a block: {e}"),
         });
     }
     let mut source = PrefixedSource {

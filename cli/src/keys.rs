@@ -168,6 +168,12 @@ fn load(path: &Path) -> Result<LoadedKey, KeysError> {
             Err(source) => Err(KeysError::Refused { path: path.to_path_buf(), source }),
         };
     }
+    if trimmed.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return Err(not_a_key(
+            "an encrypted private key; this tool reads unencrypted PKCS#8 (decrypt it with \
+             `openssl pkey -in FILE -out PLAIN.pem` and keep PLAIN.pem at mode 0600)",
+        ));
+    }
     if trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
         let der = pem_body(trimmed, "PUBLIC KEY").ok_or_else(|| not_a_key("malformed PUBLIC KEY block"))?;
         let refused = |source| KeysError::Refused { path: path.to_path_buf(), source };

@@ -58,10 +58,11 @@ fn missing_empty_and_garbage_files_are_input_errors() {
 fn json_that_is_not_what_the_command_reads() {
     let dir = Dir::new();
     let genesis = dir.genesis();
-    // JSON but not blocks: each line is checked as a block; the first is refused at height 1.
+    // JSON but not blocks: not an export (a genesis file passed by mistake, say).
     let not_blocks = dir.write("x.ndjson", "{\"a\": 1}\n");
-    let run = vouch(&["verify", "chain", "--from", &not_blocks, "--genesis", &genesis]).expect(1);
-    assert!(run.stderr.contains("block 1 (line 1) does not parse"), "{}", run.stderr);
+    let run = vouch(&["verify", "chain", "--from", &not_blocks, "--genesis", &genesis]).expect(2);
+    assert!(run.stderr.contains("line 1 is not a block"), "{}", run.stderr);
+    vouch(&["verify", "chain", "--from", &genesis, "--genesis", &genesis]).expect(2);
     // JSON but not a bundle.
     let hash = demo().0.net.genesis.hash().to_hex();
     let run = vouch(&["verify", "bundle", &genesis, "--genesis-hash", &hash]).expect(1);

@@ -110,6 +110,12 @@ fn non_keys_are_input_errors() {
     let truncated =
         dir.write("trunc.pem", "-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n-----END PRIVATE KEY-----\n");
     vouch(&["keys", "show", &truncated]).expect(2);
+    let encrypted = dir.write(
+        "enc.pem",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIGb\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    let run = vouch(&["keys", "show", &encrypted]).expect(2);
+    assert!(run.stderr.contains("an encrypted private key"), "{}", run.stderr);
     let json = vouch(&["keys", "show", &arg(&dir.path("missing.pem")), "--json"]).expect(2).json();
     assert_eq!(json["ok"], false);
     assert_eq!(json["exit_code"], 2);
