@@ -336,7 +336,7 @@ fn from_file(
 ) -> Result<(ChainVerifier, u64), ChainCmdError> {
     let file = files::open(path, "export file")?;
     let mut reader = BufReader::new(file);
-    // The first line tells an export from some other file: it must be JSON.
+    // The first line tells an export from some other file: it must be a block.
     let mut first = Vec::new();
     let mut line = 0u64;
     loop {
@@ -403,7 +403,7 @@ pub fn verify(from: &str, genesis_path: &Path) -> Result<Report, ChainCmdError> 
     let (verifier, documents, method, status_checked) = if crate::client::is_url(from) {
         let client = Client::new(from)?;
         let status = client.status()?;
-        if status.genesis_hash != genesis_hash.to_hex() {
+        if !status.genesis_hash.eq_ignore_ascii_case(&genesis_hash.to_hex()) {
             return Err(ChainCmdError::GenesisMismatch { served: status.genesis_hash, pinned: genesis_hash });
         }
         let tip = status.height;

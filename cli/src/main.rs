@@ -57,8 +57,16 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut command, "vouch", &mut script);
             print_stdout(&String::from_utf8_lossy(&script))
         }
-        other => {
-            let (json, result) = dispatch(other);
+        Command::Keys(command) => {
+            let (json, result) = run_keys(command);
+            finish(json, result)
+        }
+        Command::Genesis(command) => {
+            let (json, result) = run_genesis(command);
+            finish(json, result)
+        }
+        Command::Verify(command) => {
+            let (json, result) = run_verify(command);
             finish(json, result)
         }
     };
@@ -70,42 +78,52 @@ fn with_exit_codes(command: clap::Command) -> clap::Command {
     command.after_help(EXIT_CODES_HELP).mut_subcommands(with_exit_codes)
 }
 
-/// Run a one-shot command: whether `--json` was asked, and the result.
-fn dispatch(command: Command) -> (bool, Result<Report, Failure>) {
+/// Run a `keys` command: whether `--json` was asked, and the result.
+fn run_keys(command: KeysCommand) -> (bool, Result<Report, Failure>) {
     match command {
-        Command::Keys(KeysCommand::Generate { out, algorithm, force, output }) => {
+        KeysCommand::Generate { out, algorithm, force, output } => {
             (output.json, keys::generate(&out, algorithm, force).map_err(Failure::from))
         }
-        Command::Keys(KeysCommand::Show { file, output }) => {
-            (output.json, keys::show(&file).map_err(Failure::from))
-        }
-        Command::Keys(KeysCommand::ExportPublic { file, out, force, output }) => {
+        KeysCommand::Show { file, output } => (output.json, keys::show(&file).map_err(Failure::from)),
+        KeysCommand::ExportPublic { file, out, force, output } => {
             (output.json, keys::export_public(&file, out.as_deref(), force).map_err(Failure::from))
         }
-        Command::Genesis(GenesisCommand::Inspect { file, output }) => {
+    }
+}
+
+/// Run a `genesis` command.
+fn run_genesis(command: GenesisCommand) -> (bool, Result<Report, Failure>) {
+    match command {
+        GenesisCommand::Inspect { file, output } => {
             (output.json, genesis::inspect(&file).map_err(Failure::from))
         }
-        Command::Genesis(GenesisCommand::Check { file, hash, output }) => {
+        GenesisCommand::Check { file, hash, output } => {
             (output.json, genesis::check(&file, hash).map_err(Failure::from))
         }
-        Command::Genesis(GenesisCommand::Create { spec, out, force, output }) => {
+        GenesisCommand::Create { spec, out, force, output } => {
             (output.json, genesis::create(&spec, &out, force).map_err(Failure::from))
         }
-        Command::Verify(VerifyCommand::Chain { from, genesis, output }) => {
+    }
+}
+
+/// Run a `verify` command.
+fn run_verify(command: VerifyCommand) -> (bool, Result<Report, Failure>) {
+    match command {
+        VerifyCommand::Chain { from, genesis, output } => {
             (output.json, chain::verify(&from, &genesis).map_err(Failure::from))
         }
-        Command::Verify(VerifyCommand::Bundle { file, genesis_hash, genesis, output }) => {
+        VerifyCommand::Bundle { file, genesis_hash, genesis, output } => {
             let pinned = match (genesis_hash, genesis) {
                 (Some(hash), _) => bundle::Pinned::Hash(hash),
                 (None, Some(path)) => bundle::Pinned::File(path),
-                // clap's argument group requires one of the two.
+                // clap's argument group requires one of the two; say so if it ever does not.
                 (None, None) => {
                     return (output.json, Err(usage("pass --genesis-hash HEX or --genesis FILE")));
                 }
             };
             (output.json, bundle::verify(&file, &pinned).map_err(Failure::from))
         }
-        Command::Verify(VerifyCommand::Consistency { old, new, proof, from, genesis, output }) => {
+        VerifyCommand::Consistency { old, new, proof, from, genesis, output } => {
             let source = match (proof, from) {
                 (Some(path), _) => consistency::ProofSource::File(path),
                 (None, Some(url)) => consistency::ProofSource::Url(url),
@@ -113,10 +131,6 @@ fn dispatch(command: Command) -> (bool, Result<Report, Failure>) {
             };
             (output.json, consistency::verify(&old, &new, &source, &genesis).map_err(Failure::from))
         }
-        Command::Monitor(args) => {
-            (args.output.json, Err(usage(&format!("internal: monitor dispatched as one-shot: {args:?}"))))
-        }
-        Command::Completions { .. } => (false, Err(usage("internal: completions dispatched as one-shot"))),
     }
 }
 
