@@ -214,8 +214,11 @@ impl BlockSource for FileSource {
                         detail: format!("the line is longer than {BLOCK_JSON_BYTES_MAX} bytes"),
                     });
                 }
-                Line::Read if self.buf.iter().all(u8::is_ascii_whitespace) => continue,
-                Line::Read => return Ok(Some((Where::Line(self.line), std::mem::take(&mut self.buf)))),
+                // A file's last line may lack its newline.
+                Line::Read | Line::Unterminated if self.buf.iter().all(u8::is_ascii_whitespace) => continue,
+                Line::Read | Line::Unterminated => {
+                    return Ok(Some((Where::Line(self.line), std::mem::take(&mut self.buf))));
+                }
             }
         }
     }
@@ -354,8 +357,8 @@ fn from_file(
                     detail: format!("is longer than {BLOCK_JSON_BYTES_MAX} bytes"),
                 });
             }
-            Line::Read if first.iter().all(u8::is_ascii_whitespace) => continue,
-            Line::Read => break,
+            Line::Read | Line::Unterminated if first.iter().all(u8::is_ascii_whitespace) => continue,
+            Line::Read | Line::Unterminated => break,
         }
     }
     // A first line that is not a block at all means this is some other file; later lines

@@ -354,6 +354,16 @@ impl ExportStream {
                         detail: format!("a line longer than {BLOCK_JSON_BYTES_MAX} bytes"),
                     });
                 }
+                // The export ends every line with a newline; a last line without one means
+                // the node closed the connection mid-way (its store failed): not a block.
+                Line::Unterminated => {
+                    return Err(ClientError::Transport {
+                        url: self.url.clone(),
+                        reason:
+                            "the answer ended in the middle of a line (the node closed the connection early)"
+                                .into(),
+                    });
+                }
                 Line::Read if self.buf.iter().all(u8::is_ascii_whitespace) => continue,
                 Line::Read => return Ok(Some(std::mem::take(&mut self.buf))),
             }

@@ -162,6 +162,9 @@ pub enum Line {
     End,
     /// A line (without its newline) is in the buffer.
     Read,
+    /// The last line, with no newline after it, is in the buffer. A file may end so; a
+    /// stream that promises a newline after every line was cut short.
+    Unterminated,
     /// The line is longer than the limit; the reader is left mid-line.
     TooLong,
 }
@@ -174,7 +177,8 @@ pub fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usiz
     if n == 0 {
         return Ok(Line::End);
     }
-    if buf.last() == Some(&b'\n') {
+    let terminated = buf.last() == Some(&b'\n');
+    if terminated {
         buf.pop();
         if buf.last() == Some(&b'\r') {
             buf.pop();
@@ -183,7 +187,7 @@ pub fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usiz
     if buf.len() > max {
         return Ok(Line::TooLong);
     }
-    Ok(Line::Read)
+    Ok(if terminated { Line::Read } else { Line::Unterminated })
 }
 
 /// Create `path` with `bytes`, readable by the owner only (0600 on Unix). Without `force`
@@ -305,7 +309,7 @@ mod tests {
         assert_eq!(buf, b"abc");
         assert_eq!(read_line_bounded(&mut input, &mut buf, 3).unwrap(), Line::Read);
         assert_eq!(buf, b"");
-        assert_eq!(read_line_bounded(&mut input, &mut buf, 3).unwrap(), Line::Read);
+        assert_eq!(read_line_bounded(&mut input, &mut buf, 3).unwrap(), Line::Unterminated);
         assert_eq!(buf, b"g");
         assert_eq!(read_line_bounded(&mut input, &mut buf, 3).unwrap(), Line::End);
     }

@@ -25,6 +25,9 @@ fn an_export_file_verifies_from_genesis() {
     let text = vouch(&["verify", "chain", "--from", &file, "--genesis", &genesis]).expect(0).stdout;
     assert!(text.starts_with(&format!("ok: verified {} blocks", l.blocks.len())), "{text}");
     assert!(text.contains(&summary.root.to_hex()), "{text}");
+    // A file's last line may lack its newline.
+    let unterminated = dir.write("unterminated.ndjson", block_lines(l).join("\n"));
+    vouch(&["verify", "chain", "--from", &unterminated, "--genesis", &genesis]).expect(0);
 }
 
 /// Change one byte of block `height`'s line and check the failure names that height.
@@ -97,6 +100,17 @@ fn a_node_is_verified_through_its_export_or_block_by_block() {
     assert_eq!(json["height"], n as u64);
     assert_eq!(json["status_checked"], true);
     assert!(!node.hits().iter().any(|h| h.starts_with("/v1/blocks/")), "{:?}", node.hits());
+
+    // An export cut mid-line (the node closed the connection): a network error, not a bad block.
+    let cut = FakeNode::start();
+    cut.serve_status(l);
+    cut.serve(
+        &format!("/v1/export?from=1&to={n}"),
+        "application/x-ndjson",
+        format!("{}{}", export(&lines[..5]), &lines[5][..100]),
+    );
+    let run = vouch(&["verify", "chain", "--from", &cut.url(), "--genesis", &genesis]).expect(3);
+    assert!(run.stderr.contains("ended in the middle of a line"), "{}", run.stderr);
 
     // No export endpoint: block by block.
     let node = FakeNode::start();
