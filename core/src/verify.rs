@@ -209,7 +209,8 @@ impl ChainVerifier {
     }
 
     /// Build the header of the next block carrying `documents` at `time_ms`, as a proposer
-    /// does: apply each to a copy of the state and extend a copy of the log. Refuses the
+    /// does: apply each to a copy of the state (cheap: the state is persistent) and extend
+    /// the log's right edge (without copying the log). Refuses the
     /// first document the state machine rejects, with its index. Nothing is changed.
     pub fn propose(
         &self,
@@ -217,8 +218,10 @@ impl ChainVerifier {
         time_ms: u64,
         proposer: crate::keys::PublicKey,
     ) -> Result<crate::block::Header, (usize, Rejection)> {
+        // The state is persistent (a copy shares its maps); the log is not copied at all:
+        // only its right edge is extended to get the new root.
         let mut state = self.state.clone();
-        let mut tree = self.tree.clone();
+        let mut leaves = Vec::with_capacity(documents.len());
         let mut bytes_total = 0usize;
         for (index, envelope) in documents.iter().enumerate() {
             // A proposer never builds a block that R-BLK-7 would refuse.
@@ -235,11 +238,17 @@ impl ChainVerifier {
                 ));
             }
             state.apply(envelope, time_ms).map_err(|e| (index, e))?;
-            // The log holds at most 2^64 - 1 leaves; failing to append is unreachable in
-            // practice and reported as a rejection of that document.
-            tree.push(&envelope.bytes)
-                .map_err(|e| (index, Rejection::Invalid { rule: "R-BLK-10", detail: e.to_string() }))?;
+            leaves.push(crate::merkle::leaf_hash(&envelope.bytes));
         }
+        // The log holds at most 2^64 - 1 leaves; a full log is unreachable in practice and
+        // reported as a rejection of the last document.
+        let root = self.tree.root_after(&leaves).map_err(|e| {
+            (
+                documents.len().saturating_sub(1),
+                Rejection::Invalid { rule: "R-BLK-10", detail: e.to_string() },
+            )
+        })?;
+        let tree_size = self.tree.size() + leaves.len() as u64;
         Ok(crate::block::Header {
             network: self.network.clone(),
             height: self.height.saturating_add(1),
@@ -247,8 +256,8 @@ impl ChainVerifier {
             time_ms,
             proposer,
             documents: u64::try_from(documents.len()).unwrap_or(u64::MAX),
-            tree_size: tree.size(),
-            root: tree.root().unwrap_or_else(|_| crate::merkle::empty_root()),
+            tree_size,
+            root,
             validators: self.validators_hash,
         })
     }
