@@ -23,7 +23,8 @@
 //!   n < m            -> split view (rollback)
 //!   n = m, s = r     -> unchanged
 //!   n = m, s != r    -> split view (two roots for one size)
-//!   n > m            -> fetch proof m..n: verifies -> store n; fails -> split view
+//!   n > m = 0        -> store n (every log extends the empty one)
+//!   n > m > 0        -> fetch proof m..n: verifies -> store n; fails -> split view
 //! ```
 
 use crate::client::{Client, ClientError, ConsistencyProof};
@@ -495,6 +496,17 @@ impl Monitor {
             }
             report.outcome = "unchanged";
             let human = format!("unchanged: size {size}, root {root} ({power})\n");
+            return Ok(Report::new(&report, human));
+        }
+        if stored.size == 0 {
+            // Every log extends the empty one; there is nothing to prove (R-MRK-7), and a
+            // node refuses a proof from size 0.
+            self.store(&note, &served)?;
+            report.outcome = "advanced";
+            report.proof_hashes = Some(0);
+            let human = format!(
+                "advanced: size 0 -> {size}, root {root} ({power}); every log extends the empty one; state updated\n"
+            );
             return Ok(Report::new(&report, human));
         }
         let proof = self.client.consistency(stored.size, size)?;

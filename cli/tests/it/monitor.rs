@@ -111,6 +111,19 @@ fn a_growing_log_advances_the_state() {
 }
 
 #[test]
+fn an_empty_first_checkpoint_is_extended_without_a_proof() {
+    let s = Setup::new();
+    s.serve_demo(0, None);
+    assert_eq!(s.once().expect(0).json()["outcome"], "first");
+    assert_eq!(s.state()["size"], 0);
+    s.serve_demo(5, None);
+    let json = s.once().expect(0).json();
+    assert_eq!(json["outcome"], "advanced");
+    assert_eq!(s.state()["size"], 5);
+    assert!(!s.node.hits().iter().any(|h| h.contains("/v1/proofs/")), "{:?}", s.node.hits());
+}
+
+#[test]
 fn a_rewritten_history_is_a_split_view() {
     let s = Setup::new();
     s.serve_demo(6, None);
