@@ -503,6 +503,41 @@ impl MemoryTree {
         root(self, self.size)
     }
 
+    /// The root the tree would have after appending `leaves` (by leaf hash), without
+    /// changing or copying it: the right edge (one complete node per binary digit of the
+    /// size) is extended as [`MemoryTree::push_hash`] would, and folded as RFC 9162 splits.
+    /// Costs O(log n + k) hashes for k leaves, where a copy of the tree costs O(n).
+    pub fn root_after(&self, leaves: &[Hash]) -> Result<Hash, MerkleError> {
+        let mut edge: Vec<(u8, Hash)> = Vec::new();
+        let mut offset = 0u64;
+        for level in (0..u64::BITS as u8).rev() {
+            let width = 1u64 << level;
+            if self.size & width != 0 {
+                edge.push((level, self.node(level, offset >> level)?));
+                offset += width;
+            }
+        }
+        if self.size.checked_add(leaves.len() as u64).is_none() {
+            return Err(MerkleError::TreeFull { tree_size: self.size });
+        }
+        for leaf in leaves {
+            edge.push((0, *leaf));
+            while let [.., (l1, left), (l2, right)] = edge.as_slice()
+                && l1 == l2
+            {
+                let merged = (l1 + 1, interior_hash(left, right));
+                edge.truncate(edge.len() - 2);
+                edge.push(merged);
+            }
+        }
+        let mut nodes = edge.into_iter().rev().map(|(_, h)| h);
+        let Some(mut acc) = nodes.next() else { return Ok(empty_root()) };
+        for left in nodes {
+            acc = interior_hash(&left, &acc);
+        }
+        Ok(acc)
+    }
+
     /// The inclusion proof of `leaf_index` in the tree of the first `tree_size` leaves.
     pub fn inclusion_proof(&self, leaf_index: u64, tree_size: u64) -> Result<Vec<Hash>, MerkleError> {
         inclusion_proof(self, leaf_index, tree_size)
@@ -576,6 +611,20 @@ mod tests {
         assert_eq!(empty_root(), Hash::sha256(b""));
         assert_eq!(root_from_leaves(&[]), empty_root());
         assert_eq!(MemoryTree::new().root().unwrap(), empty_root());
+    }
+
+    #[test]
+    fn root_after_matches_appending() {
+        // Every split of every size up to 70 (all edge shapes up to 2^6 + a few).
+        let all = leaves(70);
+        for size in 0..=70u64 {
+            let base = tree_of(prefix(&all, size));
+            for end in size..=70u64 {
+                let extra = &all[size as usize..end as usize];
+                let want = tree_of(prefix(&all, end)).root().unwrap();
+                assert_eq!(base.root_after(extra).unwrap(), want, "size {size} + {}", extra.len());
+            }
+        }
     }
 
     #[test]

@@ -35,7 +35,13 @@ use crate::keys::{EncryptionKey, PublicKey};
 use crate::limits::{ENVELOPE_AGE_MS_MAX, ENVELOPE_FUTURE_MS_MAX, RESPONSE_DAYS_MAX};
 use crate::seal::Sealed;
 use serde::{Deserialize, Serialize};
+// Persistent maps: a copy of the state (a proposer's trial, the mempool's pending view)
+// shares its nodes with the original instead of copying every record (decision 0010).
+// Requests, the largest records, sit behind `Arc` so that copying a shared node on write
+// copies pointers, not records.
+use imbl::{OrdMap, OrdSet};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A refusal by the state machine. Each names the rule broken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -292,20 +298,20 @@ pub struct State {
     policy: Policy,
     orgs: BTreeMap<OrgId, Org>,
     /// Every registered signing key.
-    pub keys: BTreeMap<PublicKey, KeyRecord>,
+    pub keys: OrdMap<PublicKey, KeyRecord>,
     /// Clients by (bank, reference).
-    pub clients: BTreeMap<(OrgId, ClientRef), ClientRecord>,
+    pub clients: OrdMap<(OrgId, ClientRef), ClientRecord>,
     /// Persons by (org, id), to keep person ids unique.
-    persons: BTreeSet<(OrgId, PersonId)>,
+    persons: OrdSet<(OrgId, PersonId)>,
     /// The working-day calendar.
     pub calendar: Calendar,
     /// Requests by document id.
-    pub requests: BTreeMap<Hash, RequestRecord>,
-    letter_numbers: BTreeMap<(OrgId, String), Hash>,
+    pub requests: OrdMap<Hash, Arc<RequestRecord>>,
+    letter_numbers: OrdMap<(OrgId, String), Hash>,
     /// Answer id → request id.
-    pub answers: BTreeMap<Hash, Hash>,
+    pub answers: OrdMap<Hash, Hash>,
     /// Every committed document id.
-    pub documents: BTreeSet<Hash>,
+    pub documents: OrdSet<Hash>,
 }
 
 fn org_label(org: &OrgId) -> String {
@@ -330,7 +336,7 @@ fn signer_desc(record: Option<&KeyRecord>) -> String {
 impl State {
     /// The state at genesis: members' admin keys registered, calendar loaded.
     pub fn new(genesis: &Genesis) -> State {
-        let mut keys = BTreeMap::new();
+        let mut keys = OrdMap::new();
         for org in &genesis.orgs {
             keys.insert(
                 org.admin_key,
@@ -349,13 +355,13 @@ impl State {
             policy: genesis.policy.clone(),
             orgs: genesis.orgs.iter().map(|o| (o.id.clone(), o.clone())).collect(),
             keys,
-            clients: BTreeMap::new(),
-            persons: BTreeSet::new(),
+            clients: OrdMap::new(),
+            persons: OrdSet::new(),
             calendar: genesis.initial_calendar(),
-            requests: BTreeMap::new(),
-            letter_numbers: BTreeMap::new(),
-            answers: BTreeMap::new(),
-            documents: BTreeSet::new(),
+            requests: OrdMap::new(),
+            letter_numbers: OrdMap::new(),
+            answers: OrdMap::new(),
+            documents: OrdSet::new(),
         }
     }
 
@@ -371,7 +377,7 @@ impl State {
 
     /// A request's record.
     pub fn request(&self, id: &Hash) -> Option<&RequestRecord> {
-        self.requests.get(id)
+        self.requests.get(id).map(|r| &**r)
     }
 
     /// The key's registration if it is active for `org` at `at_ms`.
@@ -420,7 +426,11 @@ impl State {
     }
 
     fn record_mut(&mut self, id: &Hash, rule: &'static str) -> Result<&mut RequestRecord, Rejection> {
-        self.requests.get_mut(id).ok_or_else(|| Rejection::Unknown { rule, what: "request", id: id.to_hex() })
+        self.requests.get_mut(id).map(Arc::make_mut).ok_or_else(|| Rejection::Unknown {
+            rule,
+            what: "request",
+            id: id.to_hex(),
+        })
     }
 
     /// Apply one verified envelope at `block_ms`. On error the state is unchanged.
@@ -629,7 +639,7 @@ impl State {
                 self.letter_numbers.insert((author.org.clone(), request.letter_no.clone()), env.id);
                 self.requests.insert(
                     env.id,
-                    RequestRecord {
+                    Arc::new(RequestRecord {
                         auditor: author.org.clone(),
                         bank: request.bank.clone(),
                         client: request.client.clone(),
@@ -647,7 +657,7 @@ impl State {
                         answers: Vec::new(),
                         closed_by: None,
                         accepted: None,
-                    },
+                    }),
                 );
                 applied.request = Some(env.id);
                 applied.status = Some(status);

@@ -6,7 +6,9 @@
 //! order, R-BLK-1 to R-BLK-10 of `docs/PROTOCOL.md` §Blocks, and a failure names the
 //! height, the document (index in the block and leaf index) and what failed.
 
-use crate::block::{Block, CertificateError, Validator, validator_set_hash, verify_certificate};
+use crate::block::{
+    Block, Certificate, CertificateError, Header, Validator, validator_set_hash, verify_certificate,
+};
 use crate::encoding::Hash;
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::genesis::Genesis;
@@ -209,7 +211,8 @@ impl ChainVerifier {
     }
 
     /// Build the header of the next block carrying `documents` at `time_ms`, as a proposer
-    /// does: apply each to a copy of the state and extend a copy of the log. Refuses the
+    /// does: apply each to a copy of the state (cheap: the state is persistent) and extend
+    /// the log's right edge (without copying the log). Refuses the
     /// first document the state machine rejects, with its index. Nothing is changed.
     pub fn propose(
         &self,
@@ -217,8 +220,10 @@ impl ChainVerifier {
         time_ms: u64,
         proposer: crate::keys::PublicKey,
     ) -> Result<crate::block::Header, (usize, Rejection)> {
+        // The state is persistent (a copy shares its maps); the log is not copied at all:
+        // only its right edge is extended to get the new root.
         let mut state = self.state.clone();
-        let mut tree = self.tree.clone();
+        let mut leaves = Vec::with_capacity(documents.len());
         let mut bytes_total = 0usize;
         for (index, envelope) in documents.iter().enumerate() {
             // A proposer never builds a block that R-BLK-7 would refuse.
@@ -235,11 +240,17 @@ impl ChainVerifier {
                 ));
             }
             state.apply(envelope, time_ms).map_err(|e| (index, e))?;
-            // The log holds at most 2^64 - 1 leaves; failing to append is unreachable in
-            // practice and reported as a rejection of that document.
-            tree.push(&envelope.bytes)
-                .map_err(|e| (index, Rejection::Invalid { rule: "R-BLK-10", detail: e.to_string() }))?;
+            leaves.push(crate::merkle::leaf_hash(&envelope.bytes));
         }
+        // The log holds at most 2^64 - 1 leaves; a full log is unreachable in practice and
+        // reported as a rejection of the last document.
+        let root = self.tree.root_after(&leaves).map_err(|e| {
+            (
+                documents.len().saturating_sub(1),
+                Rejection::Invalid { rule: "R-BLK-10", detail: e.to_string() },
+            )
+        })?;
+        let tree_size = self.tree.size() + leaves.len() as u64;
         Ok(crate::block::Header {
             network: self.network.clone(),
             height: self.height.saturating_add(1),
@@ -247,8 +258,8 @@ impl ChainVerifier {
             time_ms,
             proposer,
             documents: u64::try_from(documents.len()).unwrap_or(u64::MAX),
-            tree_size: tree.size(),
-            root: tree.root().unwrap_or_else(|_| crate::merkle::empty_root()),
+            tree_size,
+            root,
             validators: self.validators_hash,
         })
     }
@@ -261,7 +272,7 @@ impl ChainVerifier {
         let signed_power = self.check_header(&self.cursor(), block)?;
         let decoded = decode_documents(&block.documents, &self.network);
         let mut next = self.clone();
-        let summary = next.apply_in_place(block, decoded, signed_power)?;
+        let summary = next.apply_in_place(&block.header, decoded, signed_power)?;
         *self = next;
         Ok(summary)
     }
@@ -272,7 +283,7 @@ impl ChainVerifier {
     pub fn push_consuming(mut self, block: &Block) -> Result<(ChainVerifier, BlockSummary), ChainError> {
         let signed_power = self.check_header(&self.cursor(), block)?;
         let decoded = decode_documents(&block.documents, &self.network);
-        let summary = self.apply_in_place(block, decoded, signed_power)?;
+        let summary = self.apply_in_place(&block.header, decoded, signed_power)?;
         Ok((self, summary))
     }
 
@@ -303,7 +314,33 @@ impl ChainVerifier {
             }
         }
         let decoded = envelopes.into_iter().map(Ok).collect();
-        let summary = self.apply_in_place(block, decoded, signed_power)?;
+        let summary = self.apply_in_place(&block.header, decoded, signed_power)?;
+        Ok((self, summary))
+    }
+
+    /// As [`ChainVerifier::push_decoded_consuming`], for a node that holds the block as its
+    /// header, certificate and decoded envelopes, whose canonical bytes are the block's
+    /// documents (the Merkle leaves; R-BLK-10 pins them against the header's root).
+    /// Signatures are not checked again; envelopes of another network are refused.
+    pub fn push_envelopes_consuming(
+        mut self,
+        header: &Header,
+        certificate: &Certificate,
+        envelopes: Vec<Envelope>,
+    ) -> Result<(ChainVerifier, BlockSummary), ChainError> {
+        let signed_power = self.check_parts(&self.cursor(), header, certificate, envelopes.len())?;
+        let network = self.network.clone();
+        let decoded = envelopes
+            .into_iter()
+            .map(|e| {
+                if e.network == network {
+                    Ok(e)
+                } else {
+                    Err(EnvelopeError::Network { got: e.network, expected: network.clone() })
+                }
+            })
+            .collect();
+        let summary = self.apply_in_place(header, decoded, signed_power)?;
         Ok((self, summary))
     }
 
@@ -325,7 +362,18 @@ impl ChainVerifier {
     /// Rules R-BLK-1 to R-BLK-8 of `block` as the successor of `after`: everything that
     /// needs the headers only. Returns the power that signed the certificate.
     fn check_header(&self, after: &Cursor, block: &Block) -> Result<u64, ChainError> {
-        let h = &block.header;
+        self.check_parts(after, &block.header, &block.certificate, block.documents.len())
+    }
+
+    /// [`ChainVerifier::check_header`] for a header, its certificate and the number of
+    /// documents the block carries.
+    fn check_parts(
+        &self,
+        after: &Cursor,
+        h: &Header,
+        certificate: &Certificate,
+        count: usize,
+    ) -> Result<u64, ChainError> {
         let at = |fault: BlockFault| ChainError {
             height: h.height,
             document: None,
@@ -351,7 +399,6 @@ impl ChainVerifier {
         if h.validators != self.validators_hash {
             return Err(at(BlockFault::Validators { got: h.validators, expected: self.validators_hash }));
         }
-        let count = block.documents.len();
         if count > BLOCK_DOCUMENTS_MAX {
             return Err(at(BlockFault::Size(format!("{count} documents, at most {BLOCK_DOCUMENTS_MAX}"))));
         }
@@ -361,7 +408,7 @@ impl ChainVerifier {
                 h.documents
             ))));
         }
-        verify_certificate(h, &block.certificate, &self.validators).map_err(|e| at(e.into()))
+        verify_certificate(h, certificate, &self.validators).map_err(|e| at(e.into()))
     }
 
     /// Apply a block whose header passed [`ChainVerifier::check_header`] directly to this
@@ -369,18 +416,17 @@ impl ChainVerifier {
     /// left part-way through the block and must be discarded.
     fn apply_in_place(
         &mut self,
-        block: &Block,
+        h: &Header,
         decoded: Vec<Result<Envelope, EnvelopeError>>,
         signed_power: u64,
     ) -> Result<BlockSummary, ChainError> {
-        let h = &block.header;
         let at = |fault: BlockFault| ChainError {
             height: h.height,
             document: None,
             leaf_index: None,
             fault: Box::new(fault),
         };
-        let count = block.documents.len();
+        let count = decoded.len();
         let state = &mut self.state;
         let tree = &mut self.tree;
         let mut bytes_total = 0usize;
@@ -505,7 +551,7 @@ pub fn verify_chain_with_threads(
         let mut decoded = decode_parallel(&all, &genesis.network, threads).into_iter();
         for (block, power) in window.iter().zip(powers) {
             let mine: Vec<_> = decoded.by_ref().take(block.documents.len()).collect();
-            verifier.apply_in_place(block, mine, power)?;
+            verifier.apply_in_place(&block.header, mine, power)?;
         }
         if let Some(e) = pending {
             return Err(e);

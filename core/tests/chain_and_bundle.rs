@@ -549,10 +549,13 @@ fn push_decoded_matches_push_and_refuses_mismatched_envelopes() {
     };
     let mut full = ChainVerifier::new(&l.net.genesis);
     let mut fast = ChainVerifier::new(&l.net.genesis);
+    let mut parts = ChainVerifier::new(&l.net.genesis);
     for b in &l.blocks {
         full.push(b).unwrap();
         fast = fast.push_decoded_consuming(b, decode(b)).unwrap().0;
+        parts = parts.push_envelopes_consuming(&b.header, &b.certificate, decode(b)).unwrap().0;
         assert_eq!(full.summary(), fast.summary());
+        assert_eq!(full.summary(), parts.summary());
     }
     let block = l.blocks.iter().find(|b| b.documents.len() >= 2).expect("a block with two documents");
     let mut before = ChainVerifier::new(&l.net.genesis);
@@ -565,5 +568,14 @@ fn push_decoded_matches_push_and_refuses_mismatched_envelopes() {
     assert_eq!(err.document, Some(0), "{err}");
     let mut short = decode(block);
     short.pop();
-    assert!(before.push_decoded_consuming(block, short).is_err());
+    assert!(before.clone().push_decoded_consuming(block, short.clone()).is_err());
+    // From parts: reordered envelopes change the root (R-BLK-10); a missing one the
+    // count (R-BLK-7).
+    let mut swapped = decode(block);
+    swapped.swap(0, 1);
+    let err =
+        before.clone().push_envelopes_consuming(&block.header, &block.certificate, swapped).unwrap_err();
+    assert!(err.to_string().contains("R-BLK-10"), "{err}");
+    let err = before.push_envelopes_consuming(&block.header, &block.certificate, short).unwrap_err();
+    assert!(err.to_string().contains("R-BLK-7"), "{err}");
 }

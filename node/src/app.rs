@@ -592,8 +592,8 @@ impl App {
                 ))),
             };
         }
-        let candidate = match self.candidates.get(&id) {
-            Some(c) => c.clone(),
+        let mut candidate = match self.candidates.remove(&id) {
+            Some(c) => c,
             None => self.load_by_id(height, &id)?.ok_or_else(|| {
                 Fatal(format!("height {height} decided block {id}, which this node never received"))
             })?,
@@ -608,46 +608,43 @@ impl App {
                     .ok_or_else(|| Fatal(format!("certificate signer {} is not a key", s.address)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let documents = candidate
-            .body
-            .documents
-            .iter()
-            .map(|d| serde_json::from_slice::<serde_json::Value>(d))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Fatal(format!("decided block {id} holds a document that is not JSON: {e}")))?;
-        let block = Block {
-            header: candidate.header.clone(),
-            certificate: Certificate { round: certificate.round.as_u32().unwrap_or(0), signatures },
-            documents,
-        };
+        let certificate = Certificate { round: certificate.round.as_u32().unwrap_or(0), signatures };
         let chain = self.chain.take().ok_or_else(|| Fatal("chain state missing".into()))?;
         let size_before = chain.tree().size();
+        // The candidate's envelopes were decoded from its documents' bytes (or taken from
+        // the mempool after comparing bytes), so they are applied as they are, and the
+        // bytes are stored as the block's documents without another JSON round trip.
+        let ids: Vec<Hash> = candidate.envelopes.iter().map(|e| e.id).collect();
+        let parties: Vec<Vec<String>> = candidate.envelopes.iter().map(parties_of).collect();
         let (chain, summary) = chain
-            .push_decoded_consuming(&block, candidate.envelopes.clone())
+            .push_envelopes_consuming(
+                &candidate.header,
+                &certificate,
+                std::mem::take(&mut candidate.envelopes),
+            )
             .map_err(|e| Fatal(format!("decided block at height {height} fails verification: {e}")))?;
         let index: Vec<IndexEntry> = summary
             .applied
             .iter()
-            .zip(candidate.envelopes.iter())
+            .zip(parties)
             .enumerate()
-            .map(|(i, (a, env))| IndexEntry {
+            .map(|(i, (a, parties))| IndexEntry {
                 leaf_index: size_before + i as u64,
                 document: a.id,
                 request: a.request,
-                parties: parties_of(env),
+                parties,
                 status: a.status.map(|s| format!("{s:?}")),
             })
             .collect();
         self.shared
             .store
-            .commit_block(&block, &candidate.body.documents, &index)
+            .commit_parts(&candidate.header, &certificate, &candidate.body.documents, &index)
             .map_err(|e| Fatal(format!("cannot commit block {height} durably: {e}")))?;
         // Durable: now tell everyone.
         let state_now = now_ms();
-        let ids: Vec<Hash> = candidate.envelopes.iter().map(|e| e.id).collect();
-        for (i, env) in candidate.envelopes.iter().enumerate() {
-            self.shared.resolve(&env.id, Outcome::Committed { leaf_index: size_before + i as u64, height });
-            if let Some(t) = self.shared.take_arrival(&env.id) {
+        for (i, id) in ids.iter().enumerate() {
+            self.shared.resolve(id, Outcome::Committed { leaf_index: size_before + i as u64, height });
+            if let Some(t) = self.shared.take_arrival(id) {
                 self.shared.metrics.commit_latency.observe(t.elapsed().as_secs_f64());
             }
         }

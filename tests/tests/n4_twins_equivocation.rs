@@ -21,7 +21,7 @@ const DETECT_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A network where validator `TWINNED` runs twice, after 100 documents committed while
 /// both twins ran (so both proposed and voted).
-fn twins_under_load(seed: u64) -> (tempfile::TempDir, Testnet, Vec<Committed>, u64) {
+fn twins_under_load(seed: u64) -> (ScenarioDir, Testnet, Vec<Committed>, u64) {
     let (tmp, mut net) = create(seed);
     let twin = add_twin(&mut net, TWINNED, &[TWIN_SIDE]).unwrap_or_else(|e| panic!("{e}"));
     net.start_all().unwrap_or_else(|e| panic!("{e}"));

@@ -14,7 +14,7 @@ use super::schema::{
     STATUS,
 };
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
-use vouch_core::block::{Block, Header};
+use vouch_core::block::{Block, Certificate, Header};
 use vouch_core::encoding::Hash;
 use vouch_core::merkle;
 
@@ -78,26 +78,86 @@ impl Store {
         leaves: &[Vec<u8>],
         index: &[IndexEntry],
     ) -> Result<CommitOutcome, StoreError> {
-        let height = block.header.height;
+        self.commit_checked(&block.header, &block.certificate, leaves, index, || {
+            check_documents(block, leaves)
+        })
+    }
+
+    /// [`Store::commit_block`] for a node that holds the block as its header, certificate
+    /// and leaves (each leaf is a document's canonical bytes). The block is stored as the
+    /// JSON object `{"header", "certificate", "documents"}` with the leaves as its documents,
+    /// byte for byte, so nothing is parsed or re-encoded; the header's tree size and root
+    /// pin the leaves.
+    pub fn commit_parts(
+        &self,
+        header: &Header,
+        certificate: &Certificate,
+        leaves: &[Vec<u8>],
+        index: &[IndexEntry],
+    ) -> Result<CommitOutcome, StoreError> {
+        let count = || {
+            if u64::try_from(leaves.len()).ok() == Some(header.documents) {
+                Ok(())
+            } else {
+                Err(StoreError::DocumentCount {
+                    height: header.height,
+                    leaves: leaves.len(),
+                    documents: leaves.len(),
+                    header: header.documents,
+                })
+            }
+        };
+        self.commit_checked(header, certificate, leaves, index, count)
+    }
+
+    /// Commit after placing the header (a conflict or a gap is reported first) and then
+    /// running `check` on the documents.
+    fn commit_checked(
+        &self,
+        header: &Header,
+        certificate: &Certificate,
+        leaves: &[Vec<u8>],
+        index: &[IndexEntry],
+        check: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<CommitOutcome, StoreError> {
+        let height = header.height;
         if height == 0 {
             return Err(StoreError::HeightZero);
         }
         // Dropping `txn` on any early return aborts it: nothing is written.
         let txn = self.begin_write()?;
-        let base_size = match self.place(&txn, &block.header)? {
+        let base_size = match self.place(&txn, header)? {
             Placement::Next { base_size } => base_size,
             Placement::Done(outcome) => return Ok(outcome),
         };
-        check_documents(block, leaves)?;
-        let end = self.append_leaves(&txn, &block.header, base_size, leaves)?;
+        check()?;
+        let end = self.append_leaves(&txn, header, base_size, leaves)?;
         self.write_index(&txn, height, base_size, end, leaves, index)?;
         {
+            let header_json = schema::encode_json(header, "header")?;
+            let certificate_json = schema::encode_json(certificate, "certificate")?;
+            let mut json = Vec::with_capacity(
+                header_json.len()
+                    + certificate_json.len()
+                    + leaves.iter().map(|l| l.len() + 1).sum::<usize>()
+                    + 48,
+            );
+            json.extend_from_slice(b"{\"header\":");
+            json.extend_from_slice(&header_json);
+            json.extend_from_slice(b",\"certificate\":");
+            json.extend_from_slice(&certificate_json);
+            json.extend_from_slice(b",\"documents\":[");
+            for (i, leaf) in leaves.iter().enumerate() {
+                if i > 0 {
+                    json.push(b',');
+                }
+                json.extend_from_slice(leaf);
+            }
+            json.extend_from_slice(b"]}");
             let mut blocks = txn.open_table(BLOCKS).map_err(self.storage("open table blocks"))?;
-            let json = schema::encode_json(block, "block")?;
             blocks.insert(height, json.as_slice()).map_err(self.storage("write block"))?;
             let mut headers = txn.open_table(HEADERS).map_err(self.storage("open table headers"))?;
-            let json = schema::encode_json(&block.header, "header")?;
-            headers.insert(height, json.as_slice()).map_err(self.storage("write header"))?;
+            headers.insert(height, header_json.as_slice()).map_err(self.storage("write header"))?;
             let mut meta = txn.open_table(META).map_err(self.storage("open table meta"))?;
             meta.insert(META_TIP, height.to_be_bytes().as_slice()).map_err(self.storage("write tip"))?;
         }

@@ -686,3 +686,32 @@ fn reads_run_beside_writes() {
     commit_upto(&store, chain().blocks.len());
     reader.join().unwrap();
 }
+
+#[test]
+fn blocks_committed_from_parts_read_back_whole_and_wrong_leaves_are_refused() {
+    let c = chain();
+    let (_dir, path) = temp();
+    let store = open(&path);
+    for (i, block) in c.blocks.iter().enumerate() {
+        let leaves = &c.leaves[i];
+        if leaves.len() >= 2 {
+            // The header's root pins the leaves: reordered, they are refused and nothing
+            // is written.
+            let mut swapped = leaves.clone();
+            swapped.swap(0, 1);
+            let err =
+                store.commit_parts(&block.header, &block.certificate, &swapped, &c.index[i]).unwrap_err();
+            assert!(matches!(err, StoreError::RootMismatch { .. }), "{err}");
+            assert_eq!(store.tip().unwrap(), i as u64);
+        }
+        let mut short = leaves.clone();
+        short.push(b"{}".to_vec());
+        assert!(matches!(
+            store.commit_parts(&block.header, &block.certificate, &short, &c.index[i]),
+            Err(StoreError::DocumentCount { .. })
+        ));
+        let outcome = store.commit_parts(&block.header, &block.certificate, leaves, &c.index[i]).unwrap();
+        assert_eq!(outcome, CommitOutcome::Committed);
+    }
+    assert_reads_whole_chain(&store);
+}

@@ -39,19 +39,36 @@ pub fn vouchd() -> PathBuf {
     PATH.get_or_init(|| locate_vouchd(Build::Always).unwrap_or_else(|e| panic!("{e}"))).clone()
 }
 
+/// A scenario's temporary directory: removed when the scenario passes, kept (and its
+/// path printed) when it fails, so that the nodes' logs and data can be read afterwards.
+pub struct ScenarioDir(Option<tempfile::TempDir>);
+
+impl Drop for ScenarioDir {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(dir) = self.0.take()
+        {
+            eprintln!(
+                "scenario failed: its nodes' configs, data and logs are kept in {}",
+                dir.keep().display()
+            );
+        }
+    }
+}
+
 /// A temporary directory and a testnet generated (not started) in it.
-pub fn create(seed: u64) -> (tempfile::TempDir, Testnet) {
+pub fn create(seed: u64) -> (ScenarioDir, Testnet) {
     let tmp =
         tempfile::Builder::new().prefix("vouch-e2e-").tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let options = Options { seed, ..Options::now() };
     let net = Testnet::create(&tmp.path().join("testnet"), &options, Build::IfMissing)
         .unwrap_or_else(|e| panic!("{e}"));
     net.set_vouchd(vouchd());
-    (tmp, net)
+    (ScenarioDir(Some(tmp)), net)
 }
 
 /// A started testnet whose five nodes have committed height 1.
-pub fn start(seed: u64) -> (tempfile::TempDir, Testnet) {
+pub fn start(seed: u64) -> (ScenarioDir, Testnet) {
     let (tmp, net) = create(seed);
     net.start_all().unwrap_or_else(|e| panic!("{e}"));
     net.wait_for_height(&net.members(), 1, START_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));

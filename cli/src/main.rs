@@ -1,0 +1,214 @@
+//! `vouch`: the command line for keys, genesis documents, offline verification and a
+//! checkpoint monitor. This file is the edge: it parses arguments, runs one command,
+//! prints its report or its failure (with the cause chain and a next step), and exits with
+//! a documented code (see [`outcome`] and `docs/CLI.md`).
+//!
+//! # Design
+//!
+//! - [`args`]: the command line (clap); help text lives beside each flag.
+//! - One module per command family, each with its own `thiserror` error enum classified by
+//!   [`outcome::Classify`] (exit code, hint, details): [`keys`], [`genesis`] (+ [`spec`]
+//!   for the TOML spec), [`chain`], [`bundle`], [`consistency`], [`monitor`].
+//! - Shared parts: [`files`] (bounded reads, 0600 and atomic writes), [`client`] (plain
+//!   HTTP to a node's public endpoints, every answer bounded), [`civil`] (times for people).
+//!
+//! All verification is `vouch-core`'s; this crate reads inputs, bounds them, and reports.
+//! Nothing here decides whether a signature or a proof is valid.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+mod args;
+mod bundle;
+mod chain;
+mod civil;
+mod client;
+mod consistency;
+mod files;
+mod genesis;
+mod keys;
+mod monitor;
+mod outcome;
+mod spec;
+
+use args::{Cli, Command, GenesisCommand, KeysCommand, MonitorArgs, VerifyCommand};
+use clap::{CommandFactory as _, FromArgMatches as _};
+use outcome::{EXIT_CODES_HELP, Exit, Failure, Report};
+use std::io::Write as _;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let command = with_exit_codes(Cli::command());
+    let cli = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { Exit::Ok.code() });
+        }
+    };
+    let code = match cli.command {
+        Command::Monitor(args) => run_monitor(&args),
+        Command::Completions { shell } => {
+            let mut command = with_exit_codes(Cli::command());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "vouch", &mut script);
+            print_stdout(&String::from_utf8_lossy(&script))
+        }
+        Command::Keys(command) => {
+            let (json, result) = run_keys(command);
+            finish(json, result)
+        }
+        Command::Genesis(command) => {
+            let (json, result) = run_genesis(command);
+            finish(json, result)
+        }
+        Command::Verify(command) => {
+            let (json, result) = run_verify(command);
+            finish(json, result)
+        }
+    };
+    ExitCode::from(code.code())
+}
+
+/// Add the exit codes to the help of every command.
+fn with_exit_codes(command: clap::Command) -> clap::Command {
+    command.after_help(EXIT_CODES_HELP).mut_subcommands(with_exit_codes)
+}
+
+/// Run a `keys` command: whether `--json` was asked, and the result.
+fn run_keys(command: KeysCommand) -> (bool, Result<Report, Failure>) {
+    match command {
+        KeysCommand::Generate { out, algorithm, force, output } => {
+            (output.json, keys::generate(&out, algorithm, force).map_err(Failure::from))
+        }
+        KeysCommand::Show { file, output } => (output.json, keys::show(&file).map_err(Failure::from)),
+        KeysCommand::ExportPublic { file, out, force, output } => {
+            (output.json, keys::export_public(&file, out.as_deref(), force).map_err(Failure::from))
+        }
+    }
+}
+
+/// Run a `genesis` command.
+fn run_genesis(command: GenesisCommand) -> (bool, Result<Report, Failure>) {
+    match command {
+        GenesisCommand::Inspect { file, output } => {
+            (output.json, genesis::inspect(&file).map_err(Failure::from))
+        }
+        GenesisCommand::Check { file, hash, output } => {
+            (output.json, genesis::check(&file, hash).map_err(Failure::from))
+        }
+        GenesisCommand::Create { spec, out, force, output } => {
+            (output.json, genesis::create(&spec, &out, force).map_err(Failure::from))
+        }
+    }
+}
+
+/// Run a `verify` command.
+fn run_verify(command: VerifyCommand) -> (bool, Result<Report, Failure>) {
+    match command {
+        VerifyCommand::Chain { from, genesis, output } => {
+            (output.json, chain::verify(&from, &genesis).map_err(Failure::from))
+        }
+        VerifyCommand::Bundle { file, genesis_hash, genesis, output } => {
+            let pinned = match (genesis_hash, genesis) {
+                (Some(hash), _) => bundle::Pinned::Hash(hash),
+                (None, Some(path)) => bundle::Pinned::File(path),
+                // clap's argument group requires one of the two; say so if it ever does not.
+                (None, None) => {
+                    return (output.json, Err(usage("pass --genesis-hash HEX or --genesis FILE")));
+                }
+            };
+            (output.json, bundle::verify(&file, &pinned).map_err(Failure::from))
+        }
+        VerifyCommand::Consistency { old, new, proof, from, genesis, output } => {
+            let source = match (proof, from) {
+                (Some(path), _) => consistency::ProofSource::File(path),
+                (None, Some(url)) => consistency::ProofSource::Url(url),
+                (None, None) => consistency::ProofSource::None,
+            };
+            (output.json, consistency::verify(&old, &new, &source, &genesis).map_err(Failure::from))
+        }
+    }
+}
+
+/// A usage failure built at the edge.
+fn usage(message: &str) -> Failure {
+    Failure {
+        exit: Exit::Usage,
+        error: anyhow::anyhow!(message.to_string()),
+        hint: "run with --help for usage".into(),
+        details: serde_json::Value::Null,
+    }
+}
+
+/// Print a result and return its exit code.
+fn finish(json: bool, result: Result<Report, Failure>) -> Exit {
+    match result {
+        Ok(report) => {
+            if json {
+                print_json(&report.json_ok())
+            } else {
+                print_stdout(&report.human)
+            }
+        }
+        Err(failure) => {
+            report_failure(json, &failure);
+            failure.exit
+        }
+    }
+}
+
+/// Print a failure: JSON on stdout with `--json`, and always the text on stderr.
+fn report_failure(json: bool, failure: &Failure) {
+    if json {
+        let _ = print_json(&failure.json());
+    }
+    let _ = std::io::stderr().lock().write_all(failure.human().as_bytes());
+}
+
+/// `vouch monitor`: rounds until a split view (or one round with `--once`).
+fn run_monitor(args: &MonitorArgs) -> Exit {
+    let json = args.output.json;
+    let monitor = match monitor::Monitor::new(&args.from, &args.genesis, &args.state) {
+        Ok(m) => m,
+        Err(e) => return finish(json, Err(Failure::from(e))),
+    };
+    loop {
+        match monitor.round() {
+            Ok(report) => {
+                let printed = finish(json, Ok(report));
+                if args.once || printed != Exit::Ok {
+                    return printed;
+                }
+            }
+            Err(e) if !args.once && e.is_transient() => {
+                report_failure(json, &Failure::from(e));
+                let _ = std::io::stderr().lock().write_all(b"monitor: will try again next round\n");
+            }
+            Err(e) => return finish(json, Err(Failure::from(e))),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(args.interval));
+    }
+}
+
+/// Print a JSON value on one line of stdout.
+fn print_json(value: &serde_json::Value) -> Exit {
+    let text = serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
+    print_stdout(&format!("{text}\n"))
+}
+
+/// Write to stdout; a closed pipe (`| head`) is not an error, any other failure is I/O.
+fn print_stdout(text: &str) -> Exit {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Exit::Ok,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {e}");
+            Exit::Io
+        }
+    }
+}
