@@ -1,6 +1,6 @@
 //! Call a `vouchd` node's HTTP API, blocking.
 //!
-//! The contract (see the node's `http` module): `POST /v1/entries` with an envelope's
+//! The contract (`docs/API.md`, `docs/NODE.md`): `POST /v1/entries` with an envelope's
 //! canonical bytes answers 200 with `{leaf_index, height, leaf_hash}` once committed, 202
 //! `{status: "pending", leaf_hash}` if not committed within the node's wait, 4xx
 //! `application/problem+json` naming the broken rule when refused, 503 when the mempool is
