@@ -1,11 +1,12 @@
 //! Serve what anyone needs to check the log without credentials: the genesis, cosigned
-//! checkpoints, inclusion and consistency proofs (RFC 9162), block headers with their
-//! commit certificates, and the whole chain as NDJSON.
+//! checkpoints, inclusion and consistency proofs (RFC 9162), and block headers with their
+//! commit certificates; and, to regulators and the node's operators only, the whole chain
+//! as NDJSON (blocks carry every confirmation's parties and dates in clear).
 //!
 //! Every proof answered here verifies with `vouch_core::merkle::verify_inclusion` and
 //! `verify_consistency` against the roots of the checkpoints this node serves.
 
-use crate::extract::{NoQuery, PathParam, Query};
+use crate::extract::{Caller, NoQuery, PathParam, Query};
 use crate::limits::EXPORT_BLOCKS_PER_STEP;
 use crate::problem::{Kind, Problem};
 use crate::{Ctx, blocking, store};
@@ -287,18 +288,36 @@ pub struct ExportQuery {
 #[utoipa::path(
     get, path = "/v1/export", operation_id = "exportBlocks", tag = "integrity",
     params(ExportQuery),
+    security(("bearer" = [])),
     description = "Blocks `from` to `to`, one per line, each the canonical JSON (RFC 8785) of a \
         `vouch_core::block::Block` followed by `\\n`. `vouch verify chain` reads this and checks every \
         block from genesis. The stream is cut short (the connection closes without the last \
-        newline) only if the store fails mid-way.",
+        newline) only if the store fails mid-way. Blocks hold every confirmation's parties, \
+        dates and statuses in clear (contents stay sealed), so this needs a regulator's token \
+        or an operator token; anyone can check headers, checkpoints and proofs without one.",
     responses(
         (status = 200, description = "NDJSON, one block per line", content_type = "application/x-ndjson", body = String),
         (status = 400, description = "`invalid-parameter` (`from` is 0 or above `to`)", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 401, description = "`unauthorized`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 403, description = "`forbidden`: neither a regulator's nor an operator token", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 404, description = "`no-block`: `to` is above the tip", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 503, description = "`store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
     )
 )]
-pub async fn export(State(ctx): State<Ctx>, Query(q): Query<ExportQuery>) -> Result<Response, Problem> {
+pub async fn export(
+    State(ctx): State<Ctx>,
+    Caller(caller): Caller,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, Problem> {
+    if !caller.may_read_all_metadata() {
+        return Err(Problem::new(
+            Kind::Forbidden,
+            format!(
+                "token {} is neither a regulator's nor an operator token; blocks carry every party's metadata",
+                caller.token
+            ),
+        ));
+    }
     let ledger = ctx.ledger.clone();
     let tip = blocking(move || ledger.tip().map_err(store)).await?;
     let from = q.from.unwrap_or(1);

@@ -5,7 +5,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -61,7 +61,6 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: 
     let node = Router::new()
         .route("/v1/cosignatures", post(cosignature))
         .route("/v1/status", get(status))
-        .route("/v1/blocks/{height}", get(block))
         .route("/v1/evidence", get(evidence))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
@@ -150,26 +149,6 @@ async fn status(State(ctx): State<Ctx>) -> Response {
         "validators": validators,
     }))
     .into_response()
-}
-
-async fn block(State(ctx): State<Ctx>, Path(height): Path<u64>) -> Response {
-    match ctx.shared.store.block_json(height) {
-        Ok(Some(json)) => {
-            let mut r = json.into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            r
-        }
-        Ok(None) => problem(
-            StatusCode::NOT_FOUND,
-            "no-block",
-            "No such block",
-            format!("no block at height {height}"),
-            None,
-        ),
-        Err(e) => {
-            problem(StatusCode::SERVICE_UNAVAILABLE, "store", "The store cannot be read", e.to_string(), None)
-        }
-    }
 }
 
 async fn evidence(State(ctx): State<Ctx>) -> Response {

@@ -7,7 +7,7 @@
 //!   config does not pin one.
 
 use crate::config::NodeToml;
-use crate::layout::{LayoutError, NodeInfo, node_key, node_toml};
+use crate::layout::{self, LayoutError, NodeInfo, node_key, node_toml};
 use crate::net::{Testnet, TestnetError};
 use crate::peer;
 use crate::ports;
@@ -68,6 +68,8 @@ pub fn add_twin(net: &mut Testnet, of: usize, side: &[usize]) -> Result<usize, T
         net.write_config(*i, &config(node, peers))?;
     }
     let toml = config(&twin, twin_peers);
+    let mut twin = twin;
+    twin.token = Some(layout::issue_token(&net.dir().join(&twin.dir), &net.demo_network().genesis, &org)?);
     net.add_node(twin, &key, &toml)
 }
 
@@ -97,6 +99,7 @@ pub fn add_outsider(net: &mut Testnet, seed: u64) -> Result<usize, TestnetError>
         http_port: ports.first().copied().unwrap_or_default(),
         p2p_port: ports.get(1).copied().unwrap_or_default(),
         peer_id: peer::peer_id(&key.public()).map_err(LayoutError::from)?.to_string(),
+        token: None,
     };
     let members: Vec<NodeInfo> = net.members().iter().filter_map(|i| net.info(*i).ok().cloned()).collect();
     let others: Vec<&NodeInfo> = members.iter().collect();

@@ -123,6 +123,7 @@ pub enum Submitted {
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
+    token: Option<String>,
     read: ureq::Agent,
     submit: ureq::Agent,
 }
@@ -141,10 +142,12 @@ fn clip(text: &str) -> String {
 }
 
 impl Client {
-    /// A client of the node at `base` (`http://127.0.0.1:<port>`).
-    pub fn new(base: &str) -> Client {
+    /// A client of the node at `base` (`http://127.0.0.1:<port>`), sending `token` (an
+    /// API token of that node) with every read.
+    pub fn new(base: &str, token: Option<String>) -> Client {
         Client {
             base: base.trim_end_matches('/').to_string(),
+            token,
             read: agent(READ_TIMEOUT),
             submit: agent(SUBMIT_TIMEOUT),
         }
@@ -158,7 +161,11 @@ impl Client {
     fn get(&self, path: &str) -> Result<(u16, Vec<u8>), ClientError> {
         let url = format!("{}{path}", self.base);
         let transport = |e: ureq::Error| ClientError::Transport { url: url.clone(), reason: e.to_string() };
-        let mut response = self.read.get(&url).call().map_err(transport)?;
+        let mut request = self.read.get(&url);
+        if let Some(token) = &self.token {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        let mut response = request.call().map_err(transport)?;
         let status = response.status().as_u16();
         let body =
             response.body_mut().with_config().limit(ANSWER_BYTES_MAX).read_to_vec().map_err(transport)?;
@@ -218,9 +225,10 @@ impl Client {
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
-    /// `GET /v1/blocks/<height>`: the block, or `None` if the node has no such height.
+    /// `GET /v1/export?from=<height>&to=<height>` (needs the node's operator token): the
+    /// block, or `None` if the node has no such height.
     pub fn block(&self, height: u64) -> Result<Option<Block>, ClientError> {
-        let path = format!("/v1/blocks/{height}");
+        let path = format!("/v1/export?from={height}&to={height}");
         let (status, body) = self.get(&path)?;
         if status == 404 {
             return Ok(None);
@@ -309,7 +317,7 @@ mod tests {
     #[test]
     fn unreachable_node_is_a_transport_error() {
         let port = crate::ports::free_ports(1).expect("port").first().copied().unwrap_or(1);
-        let c = Client::new(&format!("http://127.0.0.1:{port}"));
+        let c = Client::new(&format!("http://127.0.0.1:{port}"), None);
         assert!(matches!(c.status(), Err(ClientError::Transport { .. })));
         assert!(!c.healthy());
     }

@@ -163,6 +163,10 @@ pub struct NodeInfo {
     pub p2p_port: u16,
     /// libp2p peer id (base58).
     pub peer_id: String,
+    /// An operator token of this node's API, issued at creation (a local demo's secret,
+    /// kept here so that the tools and tests can read whole blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl NodeInfo {
@@ -284,9 +288,10 @@ pub fn create(dir: &Path, options: &Options) -> Result<(Manifest, DemoNetwork), 
             http_port: http_ports.get(i).copied().unwrap_or_default(),
             p2p_port: p2p_ports.get(i).copied().unwrap_or_default(),
             peer_id: peer::peer_id(&key.public())?.to_string(),
+            token: None,
         });
     }
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         seed: options.seed,
         network: options.network.clone(),
         genesis_ms: options.genesis_ms,
@@ -296,12 +301,15 @@ pub fn create(dir: &Path, options: &Options) -> Result<(Manifest, DemoNetwork), 
     std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
     let genesis_path = dir.join("genesis.json");
     std::fs::write(&genesis_path, net.genesis.to_canonical()).map_err(io("cannot write", &genesis_path))?;
-    for node in &manifest.nodes {
-        let key = node.org.as_deref().and_then(|org| node_key(&net, org));
-        let Some(key) = key else { continue };
-        let others: Vec<&NodeInfo> = manifest.nodes.iter().filter(|o| o.name != node.name).collect();
+    let infos = manifest.nodes.clone();
+    for node in &mut manifest.nodes {
+        let Some(org) = node.org.clone() else { continue };
+        let Some(key) = node_key(&net, &org) else { continue };
+        let others: Vec<&NodeInfo> = infos.iter().filter(|o| o.name != node.name).collect();
         let toml = node_toml(node, &others, Some(&manifest.genesis_hash), "../../genesis.json");
-        write_node_dir(&dir.join(&node.dir), key, &toml)?;
+        let node_dir = dir.join(&node.dir);
+        write_node_dir(&node_dir, key, &toml)?;
+        node.token = Some(issue_token(&node_dir, &net.genesis, &org)?);
     }
     manifest.save(dir)?;
     Ok((manifest, net))
@@ -330,6 +338,18 @@ pub fn node_toml(
             commit_wait_ms: config::COMMIT_WAIT_MS,
         },
     }
+}
+
+/// Issue an operator token for `org` in the node directory `node_dir` (its `data/`
+/// `tokens.json`, as `vouchd token issue --operator` does) and return it.
+pub fn issue_token(node_dir: &Path, genesis: &Genesis, org: &str) -> Result<String, LayoutError> {
+    let data = node_dir.join("data");
+    std::fs::create_dir_all(&data).map_err(io("cannot create", &data))?;
+    let file = vouch_node::tokens::TokenFile::in_data_dir(&data);
+    let (_, secret) = file
+        .issue(genesis, org, "vouch-testnet", None, true, now_ms(), &mut rand::rngs::OsRng)
+        .map_err(|e| LayoutError::Parse { path: file.path().to_path_buf(), reason: e.to_string() })?;
+    Ok(secret.token().to_string())
 }
 
 /// Create a node directory: `key.pem`, `node.toml`, `data/`.

@@ -101,7 +101,12 @@ impl std::fmt::Debug for Testnet {
 }
 
 fn node(info: NodeInfo) -> Node {
-    Node { client: Client::new(&info.http_url()), info, child: Mutex::new(None), foreign: Mutex::new(None) }
+    Node {
+        client: Client::new(&info.http_url(), info.token.clone()),
+        info,
+        child: Mutex::new(None),
+        foreign: Mutex::new(None),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

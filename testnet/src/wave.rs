@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn unreachable_nodes_lose_the_document_by_the_deadline() {
         let port = crate::ports::free_ports(1).expect("port").first().copied().unwrap_or(1);
-        let clients = vec![Client::new(&format!("http://127.0.0.1:{port}"))];
+        let clients = vec![Client::new(&format!("http://127.0.0.1:{port}"), None)];
         let out = submit_wave(&clients, &[0], &[b"{}".to_vec()], Duration::from_millis(300));
         assert_eq!(out.len(), 1);
         assert!(matches!(out.first().map(|o| &o.fate), Some(Fate::Lost(_))), "{out:?}");

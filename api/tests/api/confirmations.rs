@@ -30,6 +30,7 @@ async fn party_data_needs_a_valid_token() {
         format!("/v1/confirmations/{id}"),
         format!("/v1/confirmations/{id}/bundle"),
         "/v1/self-audit".to_string(),
+        "/v1/export".to_string(),
     ] {
         let r = h.get(&uri, None).await;
         r.problem(401, "unauthorized");
@@ -42,7 +43,13 @@ async fn party_data_needs_a_valid_token() {
     // The integrity endpoints need nothing.
     h.get("/v1/genesis", None).await.ok();
     h.get("/v1/checkpoint", None).await.ok();
-    h.get("/v1/export", None).await.ok();
+    h.get("/v1/headers/1", None).await.ok();
+    // Whole blocks carry every party's metadata: regulators and operators only.
+    for token in [&h.tokens.bank_a, &h.tokens.auditor, &h.tokens.client] {
+        h.get("/v1/export", Some(token)).await.problem(403, "forbidden");
+    }
+    h.get("/v1/export", Some(&h.tokens.regulator)).await.ok();
+    h.get("/v1/export", Some(&h.tokens.operator)).await.ok();
 }
 
 #[tokio::test]

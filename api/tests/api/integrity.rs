@@ -160,7 +160,7 @@ async fn headers_carry_the_certificate_and_no_documents() {
 #[tokio::test]
 async fn export_streams_the_chain_as_canonical_ndjson() {
     let h = Harness::new();
-    let r = h.get("/v1/export", None).await;
+    let r = h.get("/v1/export", Some(&h.tokens.regulator)).await;
     r.ok();
     assert_eq!(r.content_type(), "application/x-ndjson");
     let text = r.text();
@@ -177,17 +177,17 @@ async fn export_streams_the_chain_as_canonical_ndjson() {
         vouch_core::verify::verify_chain(&h.fake.demo.net.genesis, &blocks).expect("chain verifies");
     assert_eq!(summary.tree_size, h.fake.demo.verifier.tree().size());
 
-    let r = h.get("/v1/export?from=2&to=3", None).await;
+    let r = h.get("/v1/export?from=2&to=3", Some(&h.tokens.regulator)).await;
     r.ok();
     let heights: Vec<u64> =
         r.text().lines().map(|l| Block::from_json(l.as_bytes()).expect("block").header.height).collect();
     assert_eq!(heights, [2, 3]);
     let tip = blocks.len();
-    h.get(&format!("/v1/export?to={}", tip + 1), None).await.problem(404, "no-block");
-    h.get("/v1/export?from=0", None).await.problem(400, "invalid-parameter");
-    h.get("/v1/export?from=3&to=2", None).await.problem(400, "invalid-parameter");
+    h.get(&format!("/v1/export?to={}", tip + 1), Some(&h.tokens.regulator)).await.problem(404, "no-block");
+    h.get("/v1/export?from=0", Some(&h.tokens.regulator)).await.problem(400, "invalid-parameter");
+    h.get("/v1/export?from=3&to=2", Some(&h.tokens.regulator)).await.problem(400, "invalid-parameter");
     // More blocks than one read step, from the middle to the end.
-    let r = h.get(&format!("/v1/export?from=2&to={tip}"), None).await;
+    let r = h.get(&format!("/v1/export?from=2&to={tip}"), Some(&h.tokens.regulator)).await;
     r.ok();
     assert_eq!(r.text().lines().count(), tip - 1);
 }
