@@ -20,6 +20,8 @@
 //!   what the token may not see;
 //! - [`entries`]: `POST /v1/entries`; the envelope's signatures are its authorization;
 //! - [`audit`]: `GET /v1/self-audit`;
+//! - [`worklist`]: inboxes, reminders and control sheets: what waits on whom, as of a
+//!   ledger date;
 //! - [`view`]: the committed ledger indexed for reading, built with the same state
 //!   machine validators run;
 //! - [`openapi`]: the OpenAPI document, from the handlers' annotations, and Swagger UI.
@@ -48,6 +50,7 @@ pub mod openapi;
 pub mod problem;
 pub mod service;
 pub mod view;
+pub mod worklist;
 
 pub use auth::{Authenticator, Principal, Role, TokenRecord};
 pub use problem::{Kind, Problem};
@@ -83,6 +86,9 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<Ctx>)> {
         (Method::GET, "/v1/confirmations/{id}", get(confirmations::detail)),
         (Method::GET, "/v1/confirmations/{id}/bundle", get(confirmations::bundle)),
         (Method::GET, "/v1/self-audit", get(audit::self_audit)),
+        (Method::GET, "/v1/inbox", get(worklist::inbox)),
+        (Method::GET, "/v1/reminders", get(worklist::reminders)),
+        (Method::GET, "/v1/engagements/control-sheet", get(worklist::control_sheet)),
     ]
 }
 
