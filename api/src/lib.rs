@@ -22,6 +22,7 @@
 //! - [`audit`]: `GET /v1/self-audit`;
 //! - [`worklist`]: inboxes, reminders and control sheets: what waits on whom, as of a
 //!   ledger date;
+//! - [`oversight`]: per-bank and per-audit-firm statistics, for regulators;
 //! - [`view`]: the committed ledger indexed for reading, built with the same state
 //!   machine validators run;
 //! - [`openapi`]: the OpenAPI document, from the handlers' annotations, and Swagger UI.
@@ -47,6 +48,7 @@ pub mod extract;
 pub mod integrity;
 pub mod limits;
 pub mod openapi;
+pub mod oversight;
 pub mod problem;
 pub mod service;
 pub mod view;
@@ -89,6 +91,8 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<Ctx>)> {
         (Method::GET, "/v1/inbox", get(worklist::inbox)),
         (Method::GET, "/v1/reminders", get(worklist::reminders)),
         (Method::GET, "/v1/engagements/control-sheet", get(worklist::control_sheet)),
+        (Method::GET, "/v1/oversight/banks", get(oversight::banks)),
+        (Method::GET, "/v1/oversight/audit-firms", get(oversight::audit_firms)),
     ]
 }
 

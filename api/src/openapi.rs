@@ -51,6 +51,8 @@ pub const UI_PATH: &str = "/docs";
         crate::worklist::inbox,
         crate::worklist::reminders,
         crate::worklist::control_sheet,
+        crate::oversight::banks,
+        crate::oversight::audit_firms,
     ),
     components(schemas(
         crate::problem::ProblemBody,
@@ -71,6 +73,8 @@ pub const UI_PATH: &str = "/docs";
         crate::worklist::ControlCounts,
         crate::worklist::ControlRow,
         crate::worklist::ControlSheet,
+        crate::oversight::OrgStats,
+        crate::oversight::OversightReport,
     )),
     modifiers(&Security, &ProblemTypes, &Tags),
 )]
@@ -138,6 +142,7 @@ impl Modify for Tags {
             tag("entries", "Submit signed documents: the signatures are the authorization."),
             tag("confirmations", "Read confirmations: a bearer token; each party sees its own."),
             tag("operations", "Operate the node: a regulator's or an operator token."),
+            tag("oversight", "Statistics per bank and per audit firm: a regulator's token."),
             tag("worklists", "What waits on whom: inboxes, reminders, control sheets; a bearer token."),
         ]);
     }

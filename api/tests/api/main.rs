@@ -6,6 +6,7 @@ mod confirmations;
 mod fake;
 mod integrity;
 mod openapi;
+mod oversight;
 mod worklists;
 
 use axum::body::Body;
