@@ -22,6 +22,7 @@
 //! - [`audit`]: `GET /v1/self-audit`;
 //! - [`worklist`]: inboxes, reminders and control sheets: what waits on whom, as of a
 //!   ledger date;
+//! - [`lookup`]: `POST /v1/lookup`: is this document on the ledger, and who signed it;
 //! - [`oversight`]: per-bank and per-audit-firm statistics, for regulators;
 //! - [`view`]: the committed ledger indexed for reading, built with the same state
 //!   machine validators run;
@@ -47,6 +48,7 @@ pub mod entries;
 pub mod extract;
 pub mod integrity;
 pub mod limits;
+pub mod lookup;
 pub mod openapi;
 pub mod oversight;
 pub mod problem;
@@ -93,6 +95,7 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<Ctx>)> {
         (Method::GET, "/v1/engagements/control-sheet", get(worklist::control_sheet)),
         (Method::GET, "/v1/oversight/banks", get(oversight::banks)),
         (Method::GET, "/v1/oversight/audit-firms", get(oversight::audit_firms)),
+        (Method::POST, "/v1/lookup", post(lookup::lookup)),
     ]
 }
 

@@ -5,6 +5,7 @@ mod bad_input;
 mod confirmations;
 mod fake;
 mod integrity;
+mod lookup;
 mod openapi;
 mod oversight;
 mod worklists;
