@@ -48,6 +48,10 @@ pub const REMINDER_DAYS_MAX: u32 = 60;
 /// reminder still leaves time to act.
 pub const REMINDER_DAYS_DEFAULT: u32 = 3;
 
+/// Most clients one control sheet names: an engagement's client banks with a few
+/// dozen banks at most; the query string bounds it anyway.
+pub const CONTROL_SHEET_CLIENTS_MAX: usize = 50;
+
 /// Largest body `POST /v1/lookup` reads: one envelope, as for `POST /v1/entries`.
 pub const LOOKUP_BODY_BYTES_MAX: usize = ENTRY_BODY_BYTES_MAX;
 

@@ -19,7 +19,9 @@
 
 use crate::auth::{Principal, Role};
 use crate::extract::{Caller, Query};
-use crate::limits::{REMINDER_DAYS_DEFAULT, REMINDER_DAYS_MAX, WORKLIST_ITEMS_MAX};
+use crate::limits::{
+    CONTROL_SHEET_CLIENTS_MAX, REMINDER_DAYS_DEFAULT, REMINDER_DAYS_MAX, WORKLIST_ITEMS_MAX,
+};
 use crate::problem::{Kind, Problem};
 use crate::view::View;
 use crate::{Ctx, blocking, store};
@@ -312,7 +314,10 @@ pub struct ControlSheetQuery {
     /// The audit firm (org id). An audit firm's token may name only itself (the default);
     /// a regulator's may name any, or none for all.
     auditor: Option<String>,
-    /// Only confirmations about this client reference.
+    /// Only confirmations about these clients: a comma-separated list of client references,
+    /// each alone (`c-000123`: at any bank) or with its bank (`bank-a/c-000123`). The
+    /// ledger knows a client only by each bank's reference (its identity is sealed), so an
+    /// engagement spanning several banks names one reference per bank. At most 50.
     client: Option<String>,
     /// Only confirmations as of this date (`YYYY-MM-DD`): one engagement's period end.
     #[param(format = Date)]
@@ -382,8 +387,8 @@ pub struct ControlRow {
 pub struct ControlSheet {
     /// The audit firm, if one was named or implied.
     pub auditor: Option<String>,
-    /// The client filter, if any.
-    pub client: Option<String>,
+    /// The client filter, as given: `bank/ref` or `ref` (empty: all).
+    pub clients: Vec<String>,
     /// The as-of filter, if any.
     pub as_of: Option<String>,
     /// The date of the latest block: the sheet is as of it.
@@ -421,8 +426,7 @@ pub async fn control_sheet(
     let invalid = |what: &str, e: String| Problem::new(Kind::InvalidParameter, format!("{what}: {e}"));
     let auditor =
         q.auditor.as_deref().map(OrgId::new).transpose().map_err(|e| invalid("auditor", e.to_string()))?;
-    let client =
-        q.client.as_deref().map(ClientRef::new).transpose().map_err(|e| invalid("client", e.to_string()))?;
+    let clients = q.client.as_deref().map(parse_clients).transpose()?.unwrap_or_default();
     let as_of = parse_date("as_of", q.as_of.as_deref())?;
     let auditor = match caller.role {
         Role::Regulator => auditor,
@@ -448,9 +452,53 @@ pub async fn control_sheet(
     let ledger = ctx.ledger.clone();
     blocking(move || {
         let view = ledger.view().map_err(store)?;
-        Ok(Json(control_sheet_of(&view, auditor.as_ref(), client.as_ref(), as_of)))
+        Ok(Json(control_sheet_of(&view, auditor.as_ref(), &clients, as_of)))
     })
     .await
+}
+
+/// One client of a control sheet's filter: its reference, and its bank if named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFilter {
+    /// The bank, if named (`bank-a/c-000123`).
+    pub bank: Option<OrgId>,
+    /// The bank's reference for the client.
+    pub client: ClientRef,
+}
+
+impl ClientFilter {
+    fn admits(&self, record: &RequestRecord) -> bool {
+        record.client == self.client && self.bank.as_ref().is_none_or(|b| record.bank == *b)
+    }
+}
+
+impl std::fmt::Display for ClientFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.bank {
+            Some(bank) => write!(f, "{bank}/{}", self.client),
+            None => write!(f, "{}", self.client),
+        }
+    }
+}
+
+/// Parse `client`: comma-separated `ref` or `bank/ref`, at most [`CONTROL_SHEET_CLIENTS_MAX`].
+fn parse_clients(text: &str) -> Result<Vec<ClientFilter>, Problem> {
+    let invalid = |e: String| Problem::new(Kind::InvalidParameter, format!("client: {e}"));
+    let parts: Vec<&str> = text.split(',').collect();
+    if parts.len() > CONTROL_SHEET_CLIENTS_MAX {
+        return Err(invalid(format!("{} clients, at most {CONTROL_SHEET_CLIENTS_MAX}", parts.len())));
+    }
+    parts
+        .into_iter()
+        .map(|part| {
+            let (bank, client) = match part.split_once('/') {
+                Some((bank, client)) => (Some(OrgId::new(bank).map_err(|e| invalid(e.to_string()))?), client),
+                None => (None, part),
+            };
+            let client = ClientRef::new(client).map_err(|e| invalid(e.to_string()))?;
+            Ok(ClientFilter { bank, client })
+        })
+        .collect()
 }
 
 /// The outcome of `record` (see the module's terminology).
@@ -471,12 +519,12 @@ pub fn outcome(record: &RequestRecord) -> &'static str {
     }
 }
 
-/// The control sheet of the confirmations matching the filters (any that is `None`
+/// The control sheet of the confirmations matching the filters (`None`, or no clients,
 /// matches all).
 pub fn control_sheet_of(
     view: &View,
     auditor: Option<&OrgId>,
-    client: Option<&ClientRef>,
+    clients: &[ClientFilter],
     as_of: Option<Date>,
 ) -> ControlSheet {
     let mut counts = ControlCounts::default();
@@ -485,7 +533,7 @@ pub fn control_sheet_of(
     for (_, id) in view.requests() {
         let Some(record) = view.request(id) else { continue };
         if auditor.is_some_and(|a| record.auditor != *a)
-            || client.is_some_and(|c| record.client != *c)
+            || (!clients.is_empty() && !clients.iter().any(|c| c.admits(record)))
             || as_of.is_some_and(|d| record.as_of != d)
         {
             continue;
@@ -529,7 +577,7 @@ pub fn control_sheet_of(
     }
     ControlSheet {
         auditor: auditor.map(ToString::to_string),
-        client: client.map(ToString::to_string),
+        clients: clients.iter().map(ToString::to_string).collect(),
         as_of: as_of.map(|d| d.to_string()),
         ledger_date: latest_date(view).to_string(),
         counts,

@@ -197,6 +197,17 @@ async fn a_control_sheet_counts_every_outcome() {
         .await
         .json();
     assert_eq!(one["counts"]["sent"], 5, "{one}");
+    assert_eq!(one["clients"], serde_json::json!(["b-000001"]));
+    // An engagement whose client banks at both: one reference per bank.
+    let both = h
+        .get("/v1/engagements/control-sheet?client=bank-a/c-000123,bank-b/b-000001", Some(&h.tokens.auditor))
+        .await
+        .json();
+    assert_eq!(both["counts"]["sent"], 10, "{both}");
+    // The reference at the wrong bank matches nothing.
+    let wrong =
+        h.get("/v1/engagements/control-sheet?client=bank-a/b-000001", Some(&h.tokens.auditor)).await.json();
+    assert_eq!(wrong["counts"]["sent"], 0, "{wrong}");
     let reg = h.get("/v1/engagements/control-sheet?auditor=audit-x", Some(&h.tokens.regulator)).await.json();
     assert_eq!(reg["counts"], body["counts"]);
 }
@@ -210,6 +221,15 @@ async fn control_sheets_are_for_the_firm_itself_and_regulators() {
         .await
         .problem(403, "forbidden");
     h.get("/v1/engagements/control-sheet?as_of=yesterday", Some(&h.tokens.auditor))
+        .await
+        .problem(400, "invalid-parameter");
+    for bad in ["", "a/b/c", "Bank/c-1", "c-1,,c-2"] {
+        h.get(&format!("/v1/engagements/control-sheet?client={bad}"), Some(&h.tokens.auditor))
+            .await
+            .problem(400, "invalid-parameter");
+    }
+    let many = vec!["c-1"; 51].join(",");
+    h.get(&format!("/v1/engagements/control-sheet?client={many}"), Some(&h.tokens.auditor))
         .await
         .problem(400, "invalid-parameter");
     h.get("/v1/engagements/control-sheet?auditor=Not%20An%20Org", Some(&h.tokens.regulator))
