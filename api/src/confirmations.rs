@@ -369,7 +369,7 @@ impl Filter {
 }
 
 /// The date `record` waits on now.
-fn deadline(record: &RequestRecord) -> Option<Date> {
+pub(crate) fn deadline(record: &RequestRecord) -> Option<Date> {
     match record.status {
         Status::AwaitingAuthorization => Some(record.authorize_by),
         Status::Authorized => record.due,
@@ -422,7 +422,7 @@ fn history_entry(view: &View, d: &DocumentRef) -> HistoryEntry {
     }
 }
 
-fn signer_info(view: &View, signer: &Signer) -> SignerInfo {
+pub(crate) fn signer_info(view: &View, signer: &Signer) -> SignerInfo {
     let mut info = SignerInfo {
         org: signer.org.to_string(),
         key: signer.key.to_b64(),

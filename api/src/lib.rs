@@ -20,6 +20,10 @@
 //!   what the token may not see;
 //! - [`entries`]: `POST /v1/entries`; the envelope's signatures are its authorization;
 //! - [`audit`]: `GET /v1/self-audit`;
+//! - [`worklist`]: inboxes, reminders and control sheets: what waits on whom, as of a
+//!   ledger date;
+//! - [`lookup`]: `POST /v1/lookup`: is this document on the ledger, and who signed it;
+//! - [`oversight`]: per-bank and per-audit-firm statistics, for regulators;
 //! - [`view`]: the committed ledger indexed for reading, built with the same state
 //!   machine validators run;
 //! - [`openapi`]: the OpenAPI document, from the handlers' annotations, and Swagger UI.
@@ -44,10 +48,13 @@ pub mod entries;
 pub mod extract;
 pub mod integrity;
 pub mod limits;
+pub mod lookup;
 pub mod openapi;
+pub mod oversight;
 pub mod problem;
 pub mod service;
 pub mod view;
+pub mod worklist;
 
 pub use auth::{Authenticator, Principal, Role, TokenRecord};
 pub use problem::{Kind, Problem};
@@ -83,6 +90,12 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<Ctx>)> {
         (Method::GET, "/v1/confirmations/{id}", get(confirmations::detail)),
         (Method::GET, "/v1/confirmations/{id}/bundle", get(confirmations::bundle)),
         (Method::GET, "/v1/self-audit", get(audit::self_audit)),
+        (Method::GET, "/v1/inbox", get(worklist::inbox)),
+        (Method::GET, "/v1/reminders", get(worklist::reminders)),
+        (Method::GET, "/v1/engagements/control-sheet", get(worklist::control_sheet)),
+        (Method::GET, "/v1/oversight/banks", get(oversight::banks)),
+        (Method::GET, "/v1/oversight/audit-firms", get(oversight::audit_firms)),
+        (Method::POST, "/v1/lookup", post(lookup::lookup)),
     ]
 }
 

@@ -34,3 +34,25 @@ pub const SELF_AUDITS_CONCURRENT_MAX: usize = 1;
 const _: () = assert!(PAGE_ITEMS_DEFAULT <= PAGE_ITEMS_MAX);
 const _: () = assert!(PAGE_ITEMS_DEFAULT >= 1);
 const _: () = assert!(EXPORT_BLOCKS_PER_STEP >= 1);
+
+/// Most items an inbox, a reminder list or a control sheet lists (the counts of a control
+/// sheet cover every match): each is built in memory per request, and a thousand rows is
+/// more than one screen or working paper holds. A longer list says `truncated`.
+pub const WORKLIST_ITEMS_MAX: usize = 1000;
+
+/// Largest `within_days` of `GET /v1/reminders`: three months of working days, well past
+/// any deadline the protocol sets (answers are due in at most a few weeks).
+pub const REMINDER_DAYS_MAX: u32 = 60;
+
+/// `within_days` when not given: the three working days before a deadline, when a
+/// reminder still leaves time to act.
+pub const REMINDER_DAYS_DEFAULT: u32 = 3;
+
+/// Most clients one control sheet names: an engagement's client banks with a few
+/// dozen banks at most; the query string bounds it anyway.
+pub const CONTROL_SHEET_CLIENTS_MAX: usize = 50;
+
+/// Largest body `POST /v1/lookup` reads: one envelope, as for `POST /v1/entries`.
+pub const LOOKUP_BODY_BYTES_MAX: usize = ENTRY_BODY_BYTES_MAX;
+
+const _: () = assert!(REMINDER_DAYS_DEFAULT <= REMINDER_DAYS_MAX);

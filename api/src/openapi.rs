@@ -48,6 +48,12 @@ pub const UI_PATH: &str = "/docs";
         crate::confirmations::detail,
         crate::confirmations::bundle,
         crate::audit::self_audit,
+        crate::worklist::inbox,
+        crate::worklist::reminders,
+        crate::worklist::control_sheet,
+        crate::oversight::banks,
+        crate::oversight::audit_firms,
+        crate::lookup::lookup,
     ),
     components(schemas(
         crate::problem::ProblemBody,
@@ -63,6 +69,14 @@ pub const UI_PATH: &str = "/docs";
         crate::confirmations::HistoryEntry,
         crate::confirmations::SignerInfo,
         crate::audit::SelfAudit,
+        crate::worklist::WorkItem,
+        crate::worklist::WorkList,
+        crate::worklist::ControlCounts,
+        crate::worklist::ControlRow,
+        crate::worklist::ControlSheet,
+        crate::oversight::OrgStats,
+        crate::oversight::OversightReport,
+        crate::lookup::LookupResult,
     )),
     modifiers(&Security, &ProblemTypes, &Tags),
 )]
@@ -130,6 +144,9 @@ impl Modify for Tags {
             tag("entries", "Submit signed documents: the signatures are the authorization."),
             tag("confirmations", "Read confirmations: a bearer token; each party sees its own."),
             tag("operations", "Operate the node: a regulator's or an operator token."),
+            tag("lookup", "Check a document against the ledger: a bearer token."),
+            tag("oversight", "Statistics per bank and per audit firm: a regulator's token."),
+            tag("worklists", "What waits on whom: inboxes, reminders, control sheets; a bearer token."),
         ]);
     }
 }

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 use vouch_core::block::Header;
-use vouch_core::documents::{DocType, Document};
+use vouch_core::documents::{DocType, Document, ReturnReason};
 use vouch_core::encoding::Hash;
 use vouch_core::envelope::{Envelope, Signer};
 use vouch_core::genesis::Genesis;
@@ -96,6 +96,12 @@ pub struct View {
     by_request: BTreeMap<Hash, Vec<u64>>,
     /// The enrollment (`enroll` or `client_enroll`) that registered each key.
     enrolled: BTreeMap<PublicKey, u64>,
+    /// The leaf index of each document, by document id.
+    by_id: BTreeMap<Hash, u64>,
+    /// The coded reason of each returned request, by request id.
+    returns: BTreeMap<Hash, ReturnReason>,
+    /// The last applied block's time, Unix milliseconds (0 at genesis).
+    time_ms: u64,
 }
 
 impl View {
@@ -109,6 +115,9 @@ impl View {
             documents: BTreeMap::new(),
             by_request: BTreeMap::new(),
             enrolled: BTreeMap::new(),
+            by_id: BTreeMap::new(),
+            returns: BTreeMap::new(),
+            time_ms: 0,
         }
     }
 
@@ -149,6 +158,9 @@ impl View {
                 Document::ClientEnroll(b) => {
                     self.enrolled.entry(b.key).or_insert(leaf_index);
                 }
+                Document::Return(b) => {
+                    self.returns.insert(b.request, b.reason);
+                }
                 _ => {}
             }
             self.documents.insert(
@@ -165,9 +177,11 @@ impl View {
                     leaf_hash: vouch_core::merkle::leaf_hash(&env.bytes),
                 },
             );
+            self.by_id.insert(env.id, leaf_index);
             self.tree_size = self.tree_size.saturating_add(1);
         }
         self.height = header.height;
+        self.time_ms = header.time_ms;
         Ok(())
     }
 
@@ -179,6 +193,23 @@ impl View {
     /// Leaves applied.
     pub fn tree_size(&self) -> u64 {
         self.tree_size
+    }
+
+    /// The last applied block's time, Unix milliseconds (0 at genesis): what "today" is
+    /// for inboxes, reminders and statistics, so that their answers depend on the ledger
+    /// only, never on a clock.
+    pub fn time_ms(&self) -> u64 {
+        self.time_ms
+    }
+
+    /// The leaf index of the committed document whose id is `id`.
+    pub fn leaf_of(&self, id: &Hash) -> Option<u64> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The coded reason a returned request was returned for.
+    pub fn return_reason(&self, request: &Hash) -> Option<ReturnReason> {
+        self.returns.get(request).copied()
     }
 
     /// The state machine's state after the last block.

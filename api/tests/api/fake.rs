@@ -43,6 +43,18 @@ pub struct Facts {
     pub checkpoint_sizes: Vec<u64>,
 }
 
+/// The bank-b side of the fake, for tests that add to it.
+pub struct BankB {
+    /// bank-b's officer (maker).
+    pub officer: testkit::Person,
+    /// audit-x's second auditor.
+    pub auditor: testkit::Person,
+    /// bank-b's client `b-000001`.
+    pub client: testkit::Client,
+    /// The request awaiting authorization.
+    pub bank_b_request: Envelope,
+}
+
 /// Every kind of caller's token.
 pub struct Tokens {
     pub bank_a: String,
@@ -51,6 +63,8 @@ pub struct Tokens {
     pub regulator: String,
     pub client: String,
     pub other_client: String,
+    /// bank-b's client `b-000001`.
+    pub client_b: String,
     pub operator: String,
     pub revoked: String,
     pub list: TokenList,
@@ -82,6 +96,15 @@ impl Fake {
     /// The demo ledger plus a bank-b request, with checkpoints at `checkpoint_sizes`
     /// (`None`: one at an early size and one at the full size).
     pub fn build(checkpoint_sizes: Option<Vec<u64>>) -> (Fake, Facts) {
+        Fake::build_extended(checkpoint_sizes, |_, _| {})
+    }
+
+    /// As [`Fake::build`], then `extend` adds blocks (given the bank-b parties) before the
+    /// view and checkpoints are made.
+    pub fn build_extended(
+        checkpoint_sizes: Option<Vec<u64>>,
+        extend: impl FnOnce(&mut testkit::Ledger, &BankB),
+    ) -> (Fake, Facts) {
         let (mut demo, confirmation) = testkit::demo_ledger(7).expect("demo ledger");
         let officer = demo.enroll("bank-b", "chen-guiyuan", "陈柜员", "函证经办").expect("enroll");
         let auditor = demo.enroll("audit-x", "zhao-shenji", "赵审计", "Senior").expect("enroll");
@@ -98,6 +121,8 @@ impl Fake {
             .request(&auditor, &client, "AX-2026-0100", Form::Form1, Scope::WholeBank, as_of, &contents)
             .expect("request");
         demo.commit().expect("commit");
+        let parties = BankB { officer, auditor, client, bank_b_request: bank_b_request.clone() };
+        extend(&mut demo, &parties);
 
         let size = demo.verifier.tree().size();
         let sizes = checkpoint_sizes.unwrap_or_else(|| vec![3, size]);
@@ -153,6 +178,7 @@ impl Tokens {
         let regulator = issue("regulator", "examiner", None, false, false);
         let client = issue("bank-a", "portal", Some("c-000123"), false, false);
         let other_client = issue("bank-a", "portal", Some("c-000999"), false, false);
+        let client_b = issue("bank-b", "portal", Some("b-000001"), false, false);
         let operator = issue("bank-b", "ops", None, true, false);
         let revoked = issue("bank-a", "former", None, false, true);
         Tokens {
@@ -162,6 +188,7 @@ impl Tokens {
             regulator,
             client,
             other_client,
+            client_b,
             operator,
             revoked,
             list: TokenList(list),

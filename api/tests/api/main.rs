@@ -5,7 +5,10 @@ mod bad_input;
 mod confirmations;
 mod fake;
 mod integrity;
+mod lookup;
 mod openapi;
+mod oversight;
+mod worklists;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -36,7 +39,17 @@ impl Harness {
 
     pub fn build(checkpoints: Option<Vec<u64>>, edit: impl FnOnce(Fake) -> Fake) -> Harness {
         let (fake, facts) = Fake::build(checkpoints);
-        let fake = Arc::new(edit(fake));
+        Harness::serve(edit(fake), facts)
+    }
+
+    /// A harness whose ledger is the fake's plus what `extend` adds.
+    pub fn extended(extend: impl FnOnce(&mut vouch_core::testkit::Ledger, &fake::BankB)) -> Harness {
+        let (fake, facts) = Fake::build_extended(None, extend);
+        Harness::serve(fake, facts)
+    }
+
+    fn serve(fake: Fake, facts: Facts) -> Harness {
+        let fake = Arc::new(fake);
         let tokens = Tokens::issue();
         let router = vouch_api::router(fake.clone(), Arc::new(tokens.list.clone()));
         Harness { router, genesis_hash: fake.genesis_hash(), facts, tokens, fake }
