@@ -15,7 +15,7 @@
 //! - [`extract`]: queries (`deny_unknown_fields`), path parameters, bearer tokens and
 //!   bodies (content type, size) are read into types or refused as problems;
 //! - [`auth`]: tokens (only their SHA-256 at rest), principals and who sees what;
-//! - [`integrity`]: genesis, checkpoints, proofs, headers, export; no credentials;
+//! - [`integrity`]: genesis, checkpoints, proofs, headers with no credentials; the export (whole blocks) for regulators and operators;
 //! - [`confirmations`]: lists, histories and evidence bundles; a token, and a 404 for
 //!   what the token may not see;
 //! - [`entries`]: `POST /v1/entries`; the envelope's signatures are its authorization;
