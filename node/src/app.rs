@@ -792,6 +792,12 @@ impl App {
             validity: Validity::from_bool(validity),
         };
         if validity {
+            // The engine writes this value to its write-ahead log once we answer, and after
+            // a crash may decide it from there without asking again: keep it durably first,
+            // as a received proposal is, so that `Decided` can always find it.
+            if height == chain.height() + 1 {
+                self.store_value(&candidate)?;
+            }
             self.candidates.insert(id, candidate);
         }
         Ok(SyncedValueOutcome::Verdict(out))
