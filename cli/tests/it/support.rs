@@ -152,6 +152,9 @@ pub fn position(text: &str, after: &str, anchor: &str, skip: usize) -> usize {
 }
 
 /// A route's answer.
+/// POSTed bodies with their paths.
+type Posts = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[derive(Clone)]
 struct Answer {
     status: u16,
@@ -164,7 +167,7 @@ pub struct FakeNode {
     addr: String,
     routes: Arc<Mutex<HashMap<String, Answer>>>,
     hits: Arc<Mutex<Vec<String>>>,
-    posts: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    posts: Posts,
 }
 
 impl FakeNode {
@@ -174,7 +177,7 @@ impl FakeNode {
         let addr = format!("http://{}", listener.local_addr().expect("addr"));
         let routes: Arc<Mutex<HashMap<String, Answer>>> = Arc::default();
         let hits: Arc<Mutex<Vec<String>>> = Arc::default();
-        let posts: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+        let posts: Posts = Arc::default();
         let (r, h, p) = (routes.clone(), hits.clone(), posts.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
