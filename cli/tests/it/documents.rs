@@ -248,6 +248,48 @@ fn offline_signing_writes_envelopes_that_submit_posts_later() {
             assert_eq!((a.decision, a.reason.as_deref()), (Decision::Refuse, Some("另一家事务所")));
         }
     }
+    // An admin revokes a person's key, offline too.
+    let out = arg(&w.dir.path("revoke.json"));
+    vouch(&[
+        "revoke",
+        "--person-key",
+        &w.key("maker"),
+        "--reason",
+        "left the bank",
+        "--org",
+        "bank-a",
+        "--key",
+        &w.key("bank-a-admin"),
+        "--genesis",
+        &genesis,
+        "--out",
+        &out,
+    ])
+    .expect(0);
+    let e = Envelope::decode(&std::fs::read(&out).unwrap(), &w.ledger.net.genesis.network).unwrap();
+    let Document::Revoke(r) = &e.document else { panic!("not a revoke") };
+    let maker =
+        vouch_core::keys::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(w.key("maker")).unwrap())
+            .unwrap();
+    assert_eq!(r.key, maker.public());
+    // --out refuses to overwrite; neither --node nor --out is a usage error.
+    let auditor = w.key("auditor");
+    let base = [
+        "withdraw",
+        id.as_str(),
+        "--reason",
+        "x",
+        "--org",
+        "audit-x",
+        "--key",
+        &auditor,
+        "--genesis",
+        &genesis,
+    ];
+    let mut overwrite = base.to_vec();
+    overwrite.extend(["--out", out.as_str()]);
+    vouch(&overwrite).expect(2);
+    assert_eq!(vouch(&base).code, 2, "neither --node nor --out");
     assert!(w.node.posts().is_empty(), "nothing posted with --out alone");
     let report = vouch(&["submit", &arg(&w.dir.path("decline.json")), "--node", &w.node.url(), "--json"])
         .expect(0)
