@@ -283,6 +283,9 @@ pub struct Target {
     /// Write the signed envelope to FILE (offline signing; `vouch submit FILE` posts it).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Return once the node has pooled the document, without waiting for its commit.
     #[arg(long)]
     pub no_wait: bool,

@@ -166,6 +166,7 @@ pub struct Destination {
     pub genesis: Genesis,
     node: Option<Client>,
     out: Option<PathBuf>,
+    force: bool,
     wait: bool,
 }
 
@@ -190,7 +191,7 @@ impl Destination {
                 "pass --node URL to submit, or --out FILE to write the envelope",
             ));
         }
-        Ok(Destination { genesis, node, out: target.out.clone(), wait: !target.no_wait })
+        Ok(Destination { genesis, node, out: target.out.clone(), force: target.force, wait: !target.no_wait })
     }
 
     /// The encryption key of `org`, from genesis.
@@ -252,7 +253,7 @@ impl Destination {
             height: None,
         };
         if let Some(out) = &self.out {
-            files::write_public(out, &envelope.bytes, false)?;
+            files::write_public(out, &envelope.bytes, self.force)?;
             report.out = Some(out.display().to_string());
             report.status = "written";
         }
