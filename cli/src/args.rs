@@ -305,6 +305,16 @@ pub struct AnswerArgs {
     /// The checker's (复核人) Ed25519 private key; the checker is of the same org.
     #[arg(long, value_name = "FILE")]
     pub checker_key: PathBuf,
+    /// Check the answer against the letter before signing (every requested row answered,
+    /// no unknown row): the request envelope file...
+    #[arg(long, value_name = "FILE", requires_all = ["authorization", "decryption_key"])]
+    pub request: Option<PathBuf>,
+    /// ...the client's authorization envelope file (it carries the letter's key for the bank)...
+    #[arg(long, value_name = "FILE", requires = "request")]
+    pub authorization: Option<PathBuf>,
+    /// ...and the bank's X25519 private key.
+    #[arg(long, value_name = "FILE", requires = "request")]
+    pub decryption_key: Option<PathBuf>,
 }
 
 /// How to read confirmations from a node.

@@ -203,6 +203,38 @@ pub struct Answer<'a> {
     pub checker: (&'a str, &'a Path),
     /// For a correction: the superseded answer and why.
     pub supersedes: Option<(&'a str, &'a str)>,
+    /// To check the answer against the letter: the request and authorization envelope
+    /// files and the bank's X25519 key.
+    pub check_against: Option<(&'a Path, &'a Path, &'a Path)>,
+}
+
+/// Open the letter with the key the client's authorization passed to the bank.
+fn open_letter(
+    id: &vouch_core::encoding::Hash,
+    (request, authorization, key): (&Path, &Path, &Path),
+    dest: &Destination,
+) -> Result<RequestContents, SubmitError> {
+    let request = read_envelope(request, &dest.genesis)?;
+    if request.id != *id {
+        return Err(input("--request", format!("the file holds document {}, not {id}", request.id)));
+    }
+    let Document::Request(body) = &request.document else {
+        return Err(input(
+            "--request",
+            format!("the file holds a {}, not a request", request.doc_type().as_str()),
+        ));
+    };
+    let auth = read_envelope(authorization, &dest.genesis)?;
+    let bank_key = match &auth.document {
+        Document::Authorization(a) if a.request == *id => a.bank_key.as_ref(),
+        Document::Authorization(_) => return Err(input("--authorization", "it authorizes another request")),
+        _ => return Err(input("--authorization", "the file is not an authorization")),
+    }
+    .ok_or_else(|| input("--authorization", "it is a refusal: there is nothing to answer"))?;
+    let decryption = crate::keys::load_decryption(key)?;
+    let content_key =
+        seal::unwrap_key(bank_key, &body.contents.commitment, &decryption).map_err(SubmitError::Seal)?;
+    Ok(seal::open::<RequestContents>(&body.contents, &content_key).map_err(SubmitError::Seal)?.contents)
 }
 
 /// `vouch respond` and `vouch correct`.
@@ -214,6 +246,12 @@ pub fn answer(a: &Answer<'_>, org: &str, key: &Path, dest: &Destination) -> Resu
     let json = a.file.extension().is_some_and(|e| e == "json");
     let contents =
         parse_response(&text, json).map_err(|e| input(format!("response file {}", a.file.display()), e))?;
+    if let Some(files) = a.check_against {
+        let letter = open_letter(&id, files, dest)?;
+        vouch_core::items::check_answer(&letter, &contents).map_err(|e| {
+            input(format!("response file {}", a.file.display()), format!("does not answer the letter: {e}"))
+        })?;
+    }
     let auditor = OrgId::new(a.auditor).map_err(|e| input("--auditor", e))?;
     let mut recipients = dest.regulator_recipients();
     recipients.push(dest.org_recipient(&auditor)?);

@@ -1,5 +1,5 @@
-//! `vouch`: the command line for keys, genesis documents, offline verification and a
-//! checkpoint monitor. This file is the edge: it parses arguments, runs one command,
+//! `vouch`: the command line for keys, genesis documents, ledger documents (built, sealed,
+//! signed and submitted), offline verification and a checkpoint monitor. This file is the edge: it parses arguments, runs one command,
 //! prints its report or its failure (with the cause chain and a next step), and exits with
 //! a documented code (see [`outcome`] and `docs/CLI.md`).
 //!
@@ -256,6 +256,7 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
                 auditor: &answer.auditor,
                 checker: (&signer.org, &answer.checker_key),
                 supersedes: None,
+                check_against: check_against(&answer),
             };
             let r = signed(&target, &signer, |org, key, d| confirm::answer(&a, org, key, d));
             (target, r)
@@ -267,6 +268,7 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
                 auditor: &answer.auditor,
                 checker: (&signer.org, &answer.checker_key),
                 supersedes: Some((&supersedes, &reason)),
+                check_against: check_against(&answer),
             };
             let r = signed(&target, &signer, |org, key, d| confirm::answer(&a, org, key, d));
             (target, r)
@@ -274,6 +276,14 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
         _ => return (false, Err(usage("not a document command"))),
     };
     (target.output.json, result)
+}
+
+/// The files to check an answer against, when all three are given.
+fn check_against(a: &args::AnswerArgs) -> Option<(&std::path::Path, &std::path::Path, &std::path::Path)> {
+    match (&a.request, &a.authorization, &a.decryption_key) {
+        (Some(r), Some(x), Some(k)) => Some((r.as_path(), x.as_path(), k.as_path())),
+        _ => None,
+    }
 }
 
 /// Resolve the destination, then run `f`.

@@ -6,7 +6,7 @@
 //! - *Signer*: the org and key file that sign the envelope (`--org`, `--key`). A client
 //!   signs under its bank's org id with its own key.
 //! - *Recipients*: who a sealed payload's content key is wrapped for, as core's rules
-//!   R-REQ-7, R-RESP-* and R-CENR-* expect (labels `org/<id>` and
+//!   R-REQ-7, R-RESP-* and R-CLI-* expect (labels `org/<id>` and
 //!   `client/<bank>/<client>`); the encryption keys come from the genesis (orgs) or are
 //!   given on the command line (a client's, which is enrolled on the ledger).
 //! - *Submit*: POST the canonical envelope to `--node URL /v1/entries`, or with `--out`

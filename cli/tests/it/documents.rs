@@ -181,6 +181,7 @@ fn a_whole_confirmation_is_built_signed_and_chained() {
         seal::unwrap_key(a.bank_key.as_ref().unwrap(), &body.contents.commitment, bank_secret).unwrap();
     let opened = seal::open::<RequestContents>(&body.contents, &content_key).unwrap();
     assert_eq!(opened.contents, demo_request_contents().unwrap());
+    let auth_file = w.dir.write("authorization.json", &auth.bytes);
     w.commit(&auth);
     // The bank answers (one exception, one unlisted account), then corrects.
     let answer = ["--file", RESPONSE_TOML, "--auditor", "audit-x", "--checker-key"];
@@ -189,6 +190,27 @@ fn a_whole_confirmation_is_built_signed_and_chained() {
     let checker = w.key("checker");
     let maker = w.key("maker");
     respond.extend([checker.as_str(), "--org", "bank-a", "--key", maker.as_str()]);
+    let bank_enc =
+        w.dir.write("bank-a-enc.pem", w.ledger.net.orgs[&body.bank].decryption.to_pkcs8_pem().as_bytes());
+    let check = [
+        "--request",
+        request_file.as_str(),
+        "--authorization",
+        auth_file.as_str(),
+        "--decryption-key",
+        bank_enc.as_str(),
+    ];
+    // An answer to a row the letter does not have is refused before signing.
+    let bad = std::fs::read_to_string(RESPONSE_TOML).unwrap().replacen("row = 1", "row = 9", 1);
+    let bad = w.dir.write("bad-response.toml", bad);
+    let mut refused = respond.clone();
+    refused[3] = bad.as_str();
+    refused.extend(check);
+    let url = w.node.url();
+    refused.extend(["--node", url.as_str()]);
+    let run = vouch(&refused).expect(2);
+    assert!(run.stderr.contains("does not answer the letter"), "{}", run.stderr);
+    respond.extend(check);
     let (_, response) = w.run(&respond);
     let Document::Response(r) = &response.document else { panic!("not a response") };
     assert_eq!(r.request, request.id);
@@ -417,6 +439,11 @@ fn show_and_list_send_the_token_and_print_tables() {
     );
     let run = vouch(&["list", "--node", &w.node.url(), "--token", "t0k", "--status", "answered"]).expect(0);
     assert!(run.stdout.contains("AX-2026-0001") && run.stdout.contains("answered"), "{}", run.stdout);
+    assert!(
+        w.node.hits().iter().any(|h| h.eq_ignore_ascii_case("authorization: bearer t0k")),
+        "{:?}",
+        w.node.hits()
+    );
     w.node.serve_json_status(
         &format!("/v1/confirmations/{id}"),
         200,
@@ -429,4 +456,16 @@ fn show_and_list_send_the_token_and_print_tables() {
     let json = vouch(&["show", &id, "--node", &w.node.url(), "--token", "t0k", "--json"]).expect(0).json();
     assert_eq!(json["status"], "accepted");
     vouch(&["show", &"cd".repeat(32), "--node", &w.node.url(), "--token", "t0k"]).expect(2);
+    // The token may come from VOUCH_TOKEN.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args(["show", &id, "--node", &w.node.url()])
+        .env("VOUCH_TOKEN", "env-t0k")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        w.node.hits().iter().any(|h| h.eq_ignore_ascii_case("authorization: bearer env-t0k")),
+        "{:?}",
+        w.node.hits()
+    );
 }

@@ -197,6 +197,9 @@ impl FakeNode {
                             Ok(_) if header == "\r\n" || header == "\n" => break,
                             Ok(_) => {
                                 let lower = header.to_ascii_lowercase();
+                                if lower.starts_with("authorization:") {
+                                    hits.lock().unwrap().push(header.trim_end().to_string());
+                                }
                                 if let Some(v) = lower.strip_prefix("content-length:") {
                                     content_length = v.trim().parse().unwrap_or(0);
                                 }
