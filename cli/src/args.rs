@@ -338,9 +338,11 @@ pub enum RequestCommand {
         /// The letter: TOML, or JSON if FILE ends in .json (see docs/examples/request.toml).
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
-        /// The client's X25519 public key, as its bank enrolled it (the contents are sealed to it).
+        /// The client's X25519 public key, as its bank enrolled it (the contents are sealed
+        /// to it). Without it, the key is read from the client's enrollment on the ledger,
+        /// after verifying the --node's whole chain from genesis.
         #[arg(long, value_name = "FILE")]
-        client_encryption_key: PathBuf,
+        client_encryption_key: Option<PathBuf>,
         #[command(flatten)]
         signer: SignerArgs,
         #[command(flatten)]

@@ -91,7 +91,7 @@ pub fn parse_response(text: &str, json: bool) -> Result<ResponseContents, String
 /// `vouch request create`.
 pub fn request_create(
     path: &Path,
-    client_encryption_key: &Path,
+    client_encryption_key: Option<&Path>,
     org: &str,
     key: &Path,
     dest: &Destination,
@@ -101,7 +101,10 @@ pub fn request_create(
     let json = path.extension().is_some_and(|e| e == "json");
     let (bank, client, file) = parse_request(&text, json, &dest.genesis)
         .map_err(|e| input(format!("request file {}", path.display()), e))?;
-    let client_key = crate::keys::load_encryption(client_encryption_key)?;
+    let client_key = match client_encryption_key {
+        Some(path) => crate::keys::load_encryption(path)?,
+        None => enrolled_client_key(&bank, &client, dest)?,
+    };
     let mut recipients = dest.regulator_recipients();
     recipients.push(dest.org_recipient(&author.org)?);
     recipients.push((format!("client/{bank}/{client}"), client_key));
@@ -124,6 +127,27 @@ pub fn request_create(
         contents: sealed,
     });
     dest.sign_and_send((&author, &signing), None, document)
+}
+
+/// The client's encryption key as enrolled, read from the node's chain after verifying it
+/// from genesis (nothing the node says is trusted unverified).
+fn enrolled_client_key(
+    bank: &OrgId,
+    client: &ClientRef,
+    dest: &Destination,
+) -> Result<vouch_core::keys::EncryptionKey, SubmitError> {
+    let node = dest.node().ok_or_else(|| {
+        input("--client-encryption-key", "without --node, pass the client's X25519 public key file")
+    })?;
+    let verifier = crate::chain::verified_ledger(node, &dest.genesis)?;
+    match verifier.state().clients.get(&(bank.clone(), client.clone())) {
+        Some(record) if record.revoked_ms.is_none() => Ok(record.encryption_key),
+        Some(_) => Err(input("client", format!("{client} was revoked at {bank}"))),
+        None => Err(input(
+            "client",
+            format!("{client} is not enrolled at {bank} on the ledger of {}", node.base()),
+        )),
+    }
 }
 
 /// `vouch authorize` (and `--refuse`).

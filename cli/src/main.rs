@@ -200,7 +200,7 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
         }
         Command::Request(RequestCommand::Create { file, client_encryption_key, signer, target }) => {
             let r = signed(&target, &signer, |org, key, d| {
-                confirm::request_create(&file, &client_encryption_key, org, key, d)
+                confirm::request_create(&file, client_encryption_key.as_deref(), org, key, d)
             });
             (target, r)
         }

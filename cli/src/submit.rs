@@ -52,6 +52,9 @@ pub enum SubmitError {
     /// A file could not be read or written.
     #[error(transparent)]
     File(#[from] FileError),
+    /// The node's chain did not verify (when reading an enrollment from it).
+    #[error(transparent)]
+    Chain(#[from] crate::chain::ChainCmdError),
     /// An input (flag or file) is not what the command needs.
     #[error("{what}: {detail}")]
     Input {
@@ -108,6 +111,7 @@ impl Classify for SubmitError {
             SubmitError::GenesisFile(e) => e.exit(),
             SubmitError::Client(e) => e.exit(),
             SubmitError::File(e) => e.exit(),
+            SubmitError::Chain(e) => e.exit(),
             SubmitError::Input { .. }
             | SubmitError::NoGenesis
             | SubmitError::Sign(_)
@@ -123,6 +127,7 @@ impl Classify for SubmitError {
             SubmitError::GenesisFile(e) => e.hint(),
             SubmitError::Client(e) => e.hint(),
             SubmitError::File(e) => e.hint(),
+            SubmitError::Chain(e) => e.hint(),
             SubmitError::Input { .. } => {
                 "fix the named input and run the command again; nothing was signed".into()
             }
@@ -146,6 +151,7 @@ impl Classify for SubmitError {
             SubmitError::GenesisFile(e) => e.details(),
             SubmitError::Client(e) => e.details(),
             SubmitError::File(e) => e.details(),
+            SubmitError::Chain(e) => e.details(),
             SubmitError::Input { what, .. } => serde_json::json!({ "input": what }),
             SubmitError::Refused { status, kind, rule, .. } => {
                 serde_json::json!({ "status": status, "problem": kind, "rule": rule })
@@ -192,6 +198,11 @@ impl Destination {
             ));
         }
         Ok(Destination { genesis, node, out: target.out.clone(), force: target.force, wait: !target.no_wait })
+    }
+
+    /// The node, if `--node` was given.
+    pub fn node(&self) -> Option<&Client> {
+        self.node.as_ref()
     }
 
     /// The encryption key of `org`, from genesis.

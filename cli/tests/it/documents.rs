@@ -137,13 +137,15 @@ fn a_whole_confirmation_is_built_signed_and_chained() {
     w.commit(&e);
     // The request, also written for the client's authorization.
     let request_file = arg(&w.dir.path("request.json"));
+    // The client's encryption key is read from its enrollment, on the node's chain
+    // verified from genesis.
+    w.node.serve_status(&w.ledger);
+    w.node.serve_blocks(&w.ledger);
     let (_, request) = w.run(&[
         "request",
         "create",
         "--file",
         REQUEST_TOML,
-        "--client-encryption-key",
-        &w.key("client-enc"),
         "--org",
         "audit-x",
         "--key",
@@ -151,6 +153,23 @@ fn a_whole_confirmation_is_built_signed_and_chained() {
         "--out",
         &request_file,
     ]);
+    assert!(w.node.hits().iter().any(|h| h.starts_with("/v1/blocks/")), "the chain was read");
+    let unknown = std::fs::read_to_string(REQUEST_TOML).unwrap().replacen("c-000123", "c-000999", 1);
+    let unknown = w.dir.write("unknown-client.toml", unknown);
+    let run = vouch(&[
+        "request",
+        "create",
+        "--file",
+        &unknown,
+        "--org",
+        "audit-x",
+        "--key",
+        &w.key("auditor"),
+        "--node",
+        &w.node.url(),
+    ])
+    .expect(2);
+    assert!(run.stderr.contains("c-000999 is not enrolled at bank-a"), "{}", run.stderr);
     assert_eq!(std::fs::read(&request_file).unwrap(), request.bytes, "--out holds the posted envelope");
     let Document::Request(body) = &request.document else { panic!("not a request") };
     assert_eq!(
