@@ -41,7 +41,7 @@ impl Classify for ReadError {
     fn exit(&self) -> Exit {
         match self {
             ReadError::Client(e) => e.exit(),
-            ReadError::Refused { status: 400 | 404, .. } => Exit::Usage,
+            ReadError::Refused { status: 400 | 401 | 403 | 404, .. } => Exit::Usage,
             ReadError::Refused { .. } | ReadError::Malformed { .. } => Exit::Io,
         }
     }

@@ -475,6 +475,15 @@ fn show_and_list_send_the_token_and_print_tables() {
     let json = vouch(&["show", &id, "--node", &w.node.url(), "--token", "t0k", "--json"]).expect(0).json();
     assert_eq!(json["status"], "accepted");
     vouch(&["show", &"cd".repeat(32), "--node", &w.node.url(), "--token", "t0k"]).expect(2);
+    // A token the node does not accept is a usage error.
+    w.node.serve_json_status(
+        "/v1/confirmations?limit=50",
+        401,
+        &json!({ "type": "https://vouch.example/problems/unauthorized", "title": "unauthorized", "status": 401,
+            "detail": "unknown token" }),
+    );
+    let run = vouch(&["list", "--node", &w.node.url(), "--token", "bad"]).expect(2);
+    assert!(run.stderr.contains("unknown token") && run.stderr.contains("--token"), "{}", run.stderr);
     // The token may come from VOUCH_TOKEN.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_vouch"))
         .args(["show", &id, "--node", &w.node.url()])
