@@ -11,8 +11,8 @@ use vouch_core::encoding::Hash;
 #[command(
     name = "vouch",
     version,
-    about = "Keys, genesis documents, and offline verification of a Vouch ledger.",
-    long_about = "Keys, genesis documents, and offline verification of a Vouch ledger.\n\n\
+    about = "Keys, genesis documents, ledger documents, and offline verification of a Vouch ledger.",
+    long_about = "Keys, genesis documents, ledger documents, and offline verification of a Vouch ledger.\n\n\
         Everything is checked against a genesis you pin (its hash is published out of band): \
         blocks, evidence bundles and cosigned checkpoints are verified from their bytes, \
         whether they come from a file or from a node. Nothing a node says is trusted.",
@@ -47,11 +47,306 @@ pub enum Command {
     Verify(VerifyCommand),
     /// Watch a node's checkpoints and prove each extends the last (detects split views).
     Monitor(MonitorArgs),
+    /// Enroll a person's signing key at your org (signed by the org's admin key).
+    Enroll {
+        /// The person's id within the org (e.g. li-jingban).
+        #[arg(long, value_name = "ID")]
+        person: String,
+        /// Full name, as printed on confirmations.
+        #[arg(long)]
+        name: String,
+        /// Position (e.g. 函证中心经办).
+        #[arg(long)]
+        title: String,
+        /// The person's Ed25519 key file (public or private PEM).
+        #[arg(long, value_name = "FILE")]
+        person_key: PathBuf,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Revoke a person's signing key at your org (signed by the org's admin key).
+    Revoke {
+        /// The person's Ed25519 key file (public or private PEM).
+        #[arg(long, value_name = "FILE")]
+        person_key: PathBuf,
+        /// Why (left the bank, key compromised, ...).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Enroll a client at your bank after KYC (signed by a bank person and by the client).
+    EnrollClient {
+        /// The bank's reference for the client (e.g. c-000123).
+        #[arg(long, value_name = "REF")]
+        client: String,
+        /// The client's Ed25519 private key (the client co-signs its enrollment).
+        #[arg(long, value_name = "FILE")]
+        client_key: PathBuf,
+        /// The client's X25519 key (public or private PEM): requests are sealed to it.
+        #[arg(long, value_name = "FILE")]
+        client_encryption_key: PathBuf,
+        /// The client's legal name (sealed for the bank and regulators).
+        #[arg(long)]
+        name: String,
+        /// The client's unified social credit code (18 characters).
+        #[arg(long)]
+        credit_code: String,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Create confirmation requests (auditor).
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Authorize (or --refuse) a request as the client.
+    Authorize {
+        /// The request's document id (64 hex digits).
+        #[arg(value_name = "REQUEST_ID")]
+        request_id: String,
+        /// The request envelope file (as `--out` wrote it): its content key is passed on
+        /// to the bank.
+        #[arg(long, value_name = "FILE", required_unless_present = "refuse")]
+        request: Option<PathBuf>,
+        /// The client's X25519 private key (opens the request's content key).
+        #[arg(long, value_name = "FILE", required_unless_present = "refuse")]
+        decryption_key: Option<PathBuf>,
+        /// Last day the bank may answer under this authorization (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", required_unless_present = "refuse")]
+        valid_until: Option<String>,
+        /// Refuse instead (needs --reason).
+        #[arg(long, requires = "reason", conflicts_with_all = ["request", "decryption_key", "valid_until"])]
+        refuse: bool,
+        /// Why the client refuses.
+        #[arg(long, requires = "refuse")]
+        reason: Option<String>,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Return a request that fails the bank's pre-checks (bank).
+    Return {
+        /// The request's document id.
+        #[arg(value_name = "REQUEST_ID")]
+        request_id: String,
+        /// format_noncompliant, scope_or_date_mismatch, not_a_customer, authorizer_mismatch,
+        /// fee_not_paid, cannot_open, missing_information or other.
+        #[arg(long, value_parser = crate::confirm::parse_return_reason)]
+        reason: vouch_core::documents::ReturnReason,
+        /// Free-text detail.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Answer a request item by item (bank maker, with the checker's key).
+    Respond {
+        /// The request's document id.
+        #[arg(value_name = "REQUEST_ID")]
+        request_id: String,
+        #[command(flatten)]
+        answer: AnswerArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Supersede the latest answer with a corrected one (bank maker and checker).
+    Correct {
+        /// The request's document id.
+        #[arg(value_name = "REQUEST_ID")]
+        request_id: String,
+        /// The answer superseded (the latest response or correction's id).
+        #[arg(long, value_name = "ID")]
+        supersedes: String,
+        /// Why the answer changed.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        answer: AnswerArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Decline to answer a request, with a reason (bank).
+    Decline {
+        /// The request's document id.
+        #[arg(value_name = "REQUEST_ID")]
+        request_id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Withdraw a request before it is answered (auditor).
+    Withdraw {
+        /// The request's document id.
+        #[arg(value_name = "REQUEST_ID")]
+        request_id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Accept (验收) the latest answer to a request (auditor).
+    Accept {
+        /// The request's document id.
+        #[arg(value_name = "REQUEST_ID")]
+        request_id: String,
+        /// The answer accepted (the latest response or correction's id).
+        #[arg(long, value_name = "ID")]
+        response: String,
+        /// A note for the working papers.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Submit an envelope signed offline (written with --out).
+    Submit {
+        /// The envelope file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Show one confirmation: its status, deadlines and every document (needs a token).
+    Show {
+        /// The request's document id.
+        #[arg(value_name = "ID")]
+        id: String,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// List confirmations you may see (needs a token).
+    List {
+        /// Only confirmations where this org is auditor or bank.
+        #[arg(long, value_name = "ORG")]
+        party: Option<String>,
+        /// Only this status (awaiting_authorization, authorized, answered, accepted, ...).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many (1 to 200).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=200))]
+        limit: u32,
+        /// The previous page's next_cursor.
+        #[arg(long)]
+        cursor: Option<String>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+}
+
+/// Who signs a document.
+#[derive(Debug, Clone, Args)]
+pub struct SignerArgs {
+    /// The signer's org id (a client signs under its bank's id).
+    #[arg(long, value_name = "ORG")]
+    pub org: String,
+    /// The signer's Ed25519 private key (PKCS#8 PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+}
+
+/// Where a signed document goes.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// Submit to this node (http://host:port); its /v1/genesis is used unless --genesis is given.
+    #[arg(long, value_name = "URL", required_unless_present = "out")]
+    pub node: Option<String>,
+    /// The network's genesis file (needed with --out and no --node).
+    #[arg(long, value_name = "FILE")]
+    pub genesis: Option<PathBuf>,
+    /// Write the signed envelope to FILE (offline signing; `vouch submit FILE` posts it).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Return once the node has pooled the document, without waiting for its commit.
+    #[arg(long)]
+    pub no_wait: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// What `respond` and `correct` read.
+#[derive(Debug, Clone, Args)]
+pub struct AnswerArgs {
+    /// The answer: TOML, or JSON if FILE ends in .json (see docs/examples/response.toml).
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// The requesting audit firm's org id (the answer is sealed for it).
+    #[arg(long, value_name = "ORG")]
+    pub auditor: String,
+    /// The checker's (复核人) Ed25519 private key; the checker is of the same org.
+    #[arg(long, value_name = "FILE")]
+    pub checker_key: PathBuf,
+    /// Check the answer against the letter before signing (every requested row answered,
+    /// no unknown row): the request envelope file...
+    #[arg(long, value_name = "FILE", requires_all = ["authorization", "decryption_key"])]
+    pub request: Option<PathBuf>,
+    /// ...the client's authorization envelope file (it carries the letter's key for the bank)...
+    #[arg(long, value_name = "FILE", requires = "request")]
+    pub authorization: Option<PathBuf>,
+    /// ...and the bank's X25519 private key.
+    #[arg(long, value_name = "FILE", requires = "request")]
+    pub decryption_key: Option<PathBuf>,
+}
+
+/// How to read confirmations from a node.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// The node (http://host:port).
+    #[arg(long, value_name = "URL")]
+    pub node: String,
+    /// The API token (or set VOUCH_TOKEN).
+    #[arg(long, env = "VOUCH_TOKEN", hide_env_values = true)]
+    pub token: String,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `vouch request …`.
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Create, seal, sign and submit a confirmation request from a letter file.
+    Create {
+        /// The letter: TOML, or JSON if FILE ends in .json (see docs/examples/request.toml).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The client's X25519 public key, as its bank enrolled it (the contents are sealed
+        /// to it). Without it, the key is read from the client's enrollment on the ledger,
+        /// after verifying the --node's whole chain from genesis.
+        #[arg(long, value_name = "FILE")]
+        client_encryption_key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
     },
 }
 

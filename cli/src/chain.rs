@@ -399,6 +399,26 @@ impl BlockSource for PrefixedSource {
     }
 }
 
+/// Verify a node's whole chain against `genesis`, for commands that need what the verified
+/// ledger holds (a client's enrolled encryption key).
+pub fn verified_ledger(
+    client: &Client,
+    genesis: &vouch_core::genesis::Genesis,
+) -> Result<ChainVerifier, ChainCmdError> {
+    let genesis_hash = genesis.hash();
+    let status = client.status()?;
+    if !status.genesis_hash.eq_ignore_ascii_case(&genesis_hash.to_hex()) {
+        return Err(ChainCmdError::GenesisMismatch { served: status.genesis_hash, pinned: genesis_hash });
+    }
+    let tip = status.height;
+    let export = if tip == 0 { None } else { client.export(1, page_end(1, tip))? };
+    let (verifier, _) = match export {
+        Some(stream) => run(genesis, &mut ExportSource { client, tip, stream: Some(stream) })?,
+        None => run(genesis, &mut BlockByBlockSource { client, tip })?,
+    };
+    Ok(verifier)
+}
+
 /// `vouch verify chain`.
 pub fn verify(from: &str, genesis_path: &Path) -> Result<Report, ChainCmdError> {
     let (genesis, _) = genesis::load(genesis_path)?;

@@ -222,6 +222,47 @@ impl Client {
         Err(ClientError::Status { url: self.url(path), status, body: clip(&String::from_utf8_lossy(body)) })
     }
 
+    /// POST `body` as JSON to `path`; the status and up to `max` bytes of the answer.
+    pub fn post_json(&self, path: &str, body: &[u8], max: usize) -> Result<(u16, Vec<u8>), ClientError> {
+        let url = self.url(path);
+        let transport = |e: ureq::Error| ClientError::Transport { url: url.clone(), reason: e.to_string() };
+        let mut response =
+            self.agent.post(&url).header("Content-Type", "application/json").send(body).map_err(transport)?;
+        let status = response.status().as_u16();
+        let limit = u64::try_from(max).unwrap_or(u64::MAX);
+        let answer = response.body_mut().with_config().limit(limit).read_to_vec().map_err(transport)?;
+        Ok((status, answer))
+    }
+
+    /// GET `path` with a bearer token; the status and up to `max` bytes of body.
+    pub fn get_with_token(&self, path: &str, token: &str, max: usize) -> Result<(u16, Vec<u8>), ClientError> {
+        let url = self.url(path);
+        let transport = |e: ureq::Error| ClientError::Transport { url: url.clone(), reason: e.to_string() };
+        let mut response = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let limit = u64::try_from(max).unwrap_or(u64::MAX);
+        let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(transport)?;
+        Ok((status, body))
+    }
+
+    /// `GET /v1/genesis`: the raw bytes.
+    pub fn genesis(&self) -> Result<Vec<u8>, ClientError> {
+        let path = "/v1/genesis";
+        let (status, body) = self.get(path, vouch_core::limits::GENESIS_BYTES_MAX)?;
+        self.expect_200(path, status, &body)?;
+        Ok(body)
+    }
+
+    /// The URL of `path` on this node.
+    pub fn url_of(&self, path: &str) -> String {
+        self.url(path)
+    }
+
     /// `GET /v1/status`.
     pub fn status(&self) -> Result<Status, ClientError> {
         let path = "/v1/status";

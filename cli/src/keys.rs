@@ -145,6 +145,58 @@ impl LoadedKey {
     }
 }
 
+/// Read a private Ed25519 signing key (PKCS#8 PEM).
+pub fn load_signing(path: &Path) -> Result<SigningKey, KeysError> {
+    match load(path)? {
+        LoadedKey::Signing(k) => Ok(k),
+        LoadedKey::Public(_) | LoadedKey::Encryption(_) => {
+            Err(KeysError::NotPrivate { path: path.to_path_buf() })
+        }
+        LoadedKey::Decryption(_) => Err(KeysError::NotAKey {
+            path: path.to_path_buf(),
+            detail: "an X25519 encryption key; a signing key (Ed25519) is needed here".into(),
+        }),
+    }
+}
+
+/// Read a private X25519 decryption key (PKCS#8 PEM).
+pub fn load_decryption(path: &Path) -> Result<DecryptionKey, KeysError> {
+    match load(path)? {
+        LoadedKey::Decryption(k) => Ok(k),
+        LoadedKey::Public(_) | LoadedKey::Encryption(_) => {
+            Err(KeysError::NotPrivate { path: path.to_path_buf() })
+        }
+        LoadedKey::Signing(_) => Err(KeysError::NotAKey {
+            path: path.to_path_buf(),
+            detail: "an Ed25519 signing key; an X25519 encryption key is needed here".into(),
+        }),
+    }
+}
+
+/// Read an Ed25519 public key from a public or private PEM file.
+pub fn load_public(path: &Path) -> Result<PublicKey, KeysError> {
+    match load(path)? {
+        LoadedKey::Signing(k) => Ok(k.public()),
+        LoadedKey::Public(k) => Ok(k),
+        LoadedKey::Decryption(_) | LoadedKey::Encryption(_) => Err(KeysError::NotAKey {
+            path: path.to_path_buf(),
+            detail: "an X25519 key; an Ed25519 signing key is needed here".into(),
+        }),
+    }
+}
+
+/// Read an X25519 public key from a public or private PEM file.
+pub fn load_encryption(path: &Path) -> Result<EncryptionKey, KeysError> {
+    match load(path)? {
+        LoadedKey::Decryption(k) => Ok(k.public()),
+        LoadedKey::Encryption(k) => Ok(k),
+        LoadedKey::Signing(_) | LoadedKey::Public(_) => Err(KeysError::NotAKey {
+            path: path.to_path_buf(),
+            detail: "an Ed25519 key; an X25519 encryption key is needed here".into(),
+        }),
+    }
+}
+
 /// Read a private (PKCS#8) or public (SPKI) PEM key of either algorithm.
 fn load(path: &Path) -> Result<LoadedKey, KeysError> {
     let bytes = Zeroizing::new(files::read_bounded(path, "key file", KEY_FILE_BYTES_MAX)?);

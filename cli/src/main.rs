@@ -1,11 +1,14 @@
-//! `vouch`: the command line for keys, genesis documents, offline verification and a
-//! checkpoint monitor. This file is the edge: it parses arguments, runs one command,
+//! `vouch`: the command line for keys, genesis documents, ledger documents (built, sealed,
+//! signed and submitted), offline verification and a checkpoint monitor. This file is the edge: it parses arguments, runs one command,
 //! prints its report or its failure (with the cause chain and a next step), and exits with
 //! a documented code (see [`outcome`] and `docs/CLI.md`).
 //!
 //! # Design
 //!
 //! - [`args`]: the command line (clap); help text lives beside each flag.
+//! - [`submit`] signs, seals and posts ledger documents; [`confirm`] builds each one
+//!   (enrollments, the request from its letter file, the answers); [`confirmations`]
+//!   reads them back (`show`, `list`).
 //! - One module per command family, each with its own `thiserror` error enum classified by
 //!   [`outcome::Classify`] (exit code, hint, details): [`keys`], [`genesis`] (+ [`spec`]
 //!   for the TOML spec), [`chain`], [`bundle`], [`consistency`], [`monitor`].
@@ -25,6 +28,8 @@ mod bundle;
 mod chain;
 mod civil;
 mod client;
+mod confirm;
+mod confirmations;
 mod consistency;
 mod files;
 mod genesis;
@@ -32,8 +37,11 @@ mod keys;
 mod monitor;
 mod outcome;
 mod spec;
+mod submit;
 
-use args::{Cli, Command, GenesisCommand, KeysCommand, MonitorArgs, VerifyCommand};
+use args::{
+    Cli, Command, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, SignerArgs, Target, VerifyCommand,
+};
 use clap::{CommandFactory as _, FromArgMatches as _};
 use outcome::{EXIT_CODES_HELP, Exit, Failure, Report};
 use std::io::Write as _;
@@ -67,6 +75,25 @@ fn main() -> ExitCode {
         }
         Command::Verify(command) => {
             let (json, result) = run_verify(command);
+            finish(json, result)
+        }
+        Command::Show { id, read } => {
+            finish(read.output.json, confirmations::show(&read.node, &read.token, &id).map_err(Failure::from))
+        }
+        Command::List { party, status, limit, cursor, read } => finish(
+            read.output.json,
+            confirmations::list(
+                &read.node,
+                &read.token,
+                party.as_deref(),
+                status.as_deref(),
+                limit,
+                cursor.as_deref(),
+            )
+            .map_err(Failure::from),
+        ),
+        other => {
+            let (json, result) = run_document(other);
             finish(json, result)
         }
     };
@@ -132,6 +159,149 @@ fn run_verify(command: VerifyCommand) -> (bool, Result<Report, Failure>) {
             (output.json, consistency::verify(&old, &new, &source, &genesis).map_err(Failure::from))
         }
     }
+}
+
+/// Run a command that builds, signs and submits a document.
+fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
+    let (target, result) = match command {
+        Command::Submit { file, target } => {
+            let r = with_destination(&target, |d| submit::submit_file(&file, d));
+            (target, r)
+        }
+        Command::Enroll { person, name, title, person_key, signer, target } => {
+            let r = signed(&target, &signer, |org, key, d| {
+                confirm::enroll(&person, &name, &title, &person_key, org, key, d)
+            });
+            (target, r)
+        }
+        Command::Revoke { person_key, reason, signer, target } => {
+            let r =
+                signed(&target, &signer, |org, key, d| confirm::revoke(&person_key, &reason, org, key, d));
+            (target, r)
+        }
+        Command::EnrollClient {
+            client,
+            client_key,
+            client_encryption_key,
+            name,
+            credit_code,
+            signer,
+            target,
+        } => {
+            let c = confirm::ClientEnrollment {
+                client: &client,
+                client_key: &client_key,
+                encryption_key: &client_encryption_key,
+                name: &name,
+                credit_code: &credit_code,
+            };
+            let r = signed(&target, &signer, |org, key, d| confirm::enroll_client(&c, org, key, d));
+            (target, r)
+        }
+        Command::Request(RequestCommand::Create { file, client_encryption_key, signer, target }) => {
+            let r = signed(&target, &signer, |org, key, d| {
+                confirm::request_create(&file, client_encryption_key.as_deref(), org, key, d)
+            });
+            (target, r)
+        }
+        Command::Authorize {
+            request_id,
+            request,
+            decryption_key,
+            valid_until,
+            refuse,
+            reason,
+            signer,
+            target,
+        } => {
+            let r = signed(&target, &signer, |org, key, d| {
+                confirm::authorize(
+                    &request_id,
+                    request.as_deref(),
+                    decryption_key.as_deref(),
+                    valid_until.as_deref(),
+                    refuse,
+                    reason.as_deref(),
+                    org,
+                    key,
+                    d,
+                )
+            });
+            (target, r)
+        }
+        Command::Return { request_id, reason, note, signer, target } => {
+            let what = confirm::Simple::Return { reason, note: note.as_deref() };
+            let r = signed(&target, &signer, |org, key, d| confirm::simple(&request_id, what, org, key, d));
+            (target, r)
+        }
+        Command::Decline { request_id, reason, signer, target } => {
+            let what = confirm::Simple::Decline { reason: &reason };
+            let r = signed(&target, &signer, |org, key, d| confirm::simple(&request_id, what, org, key, d));
+            (target, r)
+        }
+        Command::Withdraw { request_id, reason, signer, target } => {
+            let what = confirm::Simple::Withdraw { reason: &reason };
+            let r = signed(&target, &signer, |org, key, d| confirm::simple(&request_id, what, org, key, d));
+            (target, r)
+        }
+        Command::Accept { request_id, response, note, signer, target } => {
+            let what = confirm::Simple::Accept { response: &response, note: note.as_deref() };
+            let r = signed(&target, &signer, |org, key, d| confirm::simple(&request_id, what, org, key, d));
+            (target, r)
+        }
+        Command::Respond { request_id, answer, signer, target } => {
+            let a = confirm::Answer {
+                request_id: &request_id,
+                file: &answer.file,
+                auditor: &answer.auditor,
+                checker: (&signer.org, &answer.checker_key),
+                supersedes: None,
+                check_against: check_against(&answer),
+            };
+            let r = signed(&target, &signer, |org, key, d| confirm::answer(&a, org, key, d));
+            (target, r)
+        }
+        Command::Correct { request_id, supersedes, reason, answer, signer, target } => {
+            let a = confirm::Answer {
+                request_id: &request_id,
+                file: &answer.file,
+                auditor: &answer.auditor,
+                checker: (&signer.org, &answer.checker_key),
+                supersedes: Some((&supersedes, &reason)),
+                check_against: check_against(&answer),
+            };
+            let r = signed(&target, &signer, |org, key, d| confirm::answer(&a, org, key, d));
+            (target, r)
+        }
+        _ => return (false, Err(usage("not a document command"))),
+    };
+    (target.output.json, result)
+}
+
+/// The files to check an answer against, when all three are given.
+fn check_against(a: &args::AnswerArgs) -> Option<(&std::path::Path, &std::path::Path, &std::path::Path)> {
+    match (&a.request, &a.authorization, &a.decryption_key) {
+        (Some(r), Some(x), Some(k)) => Some((r.as_path(), x.as_path(), k.as_path())),
+        _ => None,
+    }
+}
+
+/// Resolve the destination, then run `f`.
+fn with_destination(
+    target: &Target,
+    f: impl FnOnce(&submit::Destination) -> Result<Report, submit::SubmitError>,
+) -> Result<Report, Failure> {
+    let destination = submit::Destination::new(target)?;
+    f(&destination).map_err(Failure::from)
+}
+
+/// Resolve the destination and pass the signer's flags to `f`.
+fn signed(
+    target: &Target,
+    signer: &SignerArgs,
+    f: impl FnOnce(&str, &std::path::Path, &submit::Destination) -> Result<Report, submit::SubmitError>,
+) -> Result<Report, Failure> {
+    with_destination(target, |d| f(&signer.org, &signer.key, d))
 }
 
 /// A usage failure built at the edge.

@@ -7,6 +7,7 @@ mod bundle;
 mod chain;
 mod consistency;
 mod docs;
+mod documents;
 mod genesis;
 mod keys;
 mod monitor;

@@ -152,6 +152,9 @@ pub fn position(text: &str, after: &str, anchor: &str, skip: usize) -> usize {
 }
 
 /// A route's answer.
+/// POSTed bodies with their paths.
+type Posts = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[derive(Clone)]
 struct Answer {
     status: u16,
@@ -164,6 +167,7 @@ pub struct FakeNode {
     addr: String,
     routes: Arc<Mutex<HashMap<String, Answer>>>,
     hits: Arc<Mutex<Vec<String>>>,
+    posts: Posts,
 }
 
 impl FakeNode {
@@ -173,26 +177,43 @@ impl FakeNode {
         let addr = format!("http://{}", listener.local_addr().expect("addr"));
         let routes: Arc<Mutex<HashMap<String, Answer>>> = Arc::default();
         let hits: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (r, h) = (routes.clone(), hits.clone());
+        let posts: Posts = Arc::default();
+        let (r, h, p) = (routes.clone(), hits.clone(), posts.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let (routes, hits) = (r.clone(), h.clone());
+                let (routes, hits, posts) = (r.clone(), h.clone(), p.clone());
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
                     let mut request_line = String::new();
                     if reader.read_line(&mut request_line).is_err() {
                         return;
                     }
+                    let mut content_length = 0usize;
                     loop {
                         let mut header = String::new();
                         match reader.read_line(&mut header) {
                             Ok(0) | Err(_) => break,
                             Ok(_) if header == "\r\n" || header == "\n" => break,
-                            Ok(_) => {}
+                            Ok(_) => {
+                                let lower = header.to_ascii_lowercase();
+                                if lower.starts_with("authorization:") {
+                                    hits.lock().unwrap().push(header.trim_end().to_string());
+                                }
+                                if let Some(v) = lower.strip_prefix("content-length:") {
+                                    content_length = v.trim().parse().unwrap_or(0);
+                                }
+                            }
                         }
                     }
                     let path = request_line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    if request_line.starts_with("POST ") {
+                        let mut body = vec![0u8; content_length];
+                        if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+                            return;
+                        }
+                        posts.lock().unwrap().push((path.clone(), body));
+                    }
                     hits.lock().unwrap().push(path.clone());
                     let answer = routes.lock().unwrap().get(&path).cloned().unwrap_or(Answer {
                         status: 404,
@@ -211,7 +232,7 @@ impl FakeNode {
                 });
             }
         });
-        FakeNode { addr, routes, hits }
+        FakeNode { addr, routes, hits, posts }
     }
 
     /// The base URL.
@@ -228,6 +249,19 @@ impl FakeNode {
     }
 
     /// Stop serving `path` (it answers 404).
+    /// Answer `path` with `status` and a JSON body.
+    pub fn serve_json_status(&self, path: &str, status: u16, body: &Value) {
+        self.routes.lock().unwrap().insert(
+            path.to_string(),
+            Answer { status, content_type: "application/json", body: body.to_string().into_bytes() },
+        );
+    }
+
+    /// Bodies POSTed so far, with their paths.
+    pub fn posts(&self) -> Vec<(String, Vec<u8>)> {
+        self.posts.lock().unwrap().clone()
+    }
+
     pub fn remove(&self, path: &str) {
         self.routes.lock().unwrap().remove(path);
     }
