@@ -441,6 +441,10 @@ pub enum VerifyCommand {
         /// The pinned genesis file.
         #[arg(long, value_name = "FILE")]
         genesis: PathBuf,
+        /// For a URL: a regulator's or an operator API token of that node (whole blocks
+        /// carry every party's metadata, so the export needs one); or set VOUCH_TOKEN.
+        #[arg(long, env = "VOUCH_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         #[command(flatten)]
         output: Output,
     },

@@ -420,11 +420,11 @@ pub fn verified_ledger(
 }
 
 /// `vouch verify chain`.
-pub fn verify(from: &str, genesis_path: &Path) -> Result<Report, ChainCmdError> {
+pub fn verify(from: &str, genesis_path: &Path, token: Option<String>) -> Result<Report, ChainCmdError> {
     let (genesis, _) = genesis::load(genesis_path)?;
     let genesis_hash = genesis.hash();
     let (verifier, documents, method, status_checked) = if crate::client::is_url(from) {
-        let client = Client::new(from)?;
+        let client = Client::new(from)?.with_token(token);
         let status = client.status()?;
         if !status.genesis_hash.eq_ignore_ascii_case(&genesis_hash.to_hex()) {
             return Err(ChainCmdError::GenesisMismatch { served: status.genesis_hash, pinned: genesis_hash });

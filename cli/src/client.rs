@@ -149,6 +149,9 @@ pub struct ConsistencyProof {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
+    /// Sent with every GET when set: whole blocks (the export) need a regulator's or an
+    /// operator token.
+    token: Option<String>,
 }
 
 /// Whether `text` looks like a URL rather than a file path.
@@ -185,7 +188,21 @@ impl Client {
             .user_agent(concat!("vouch-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        Ok(Client { base: base.to_string(), agent })
+        Ok(Client { base: base.to_string(), agent, token: None })
+    }
+
+    /// This client, sending `token` (an API token of the node) with its reads.
+    pub fn with_token(mut self, token: Option<String>) -> Client {
+        self.token = token;
+        self
+    }
+
+    fn get_request(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let request = self.agent.get(url);
+        match &self.token {
+            Some(token) => request.header("Authorization", &format!("Bearer {token}")),
+            None => request,
+        }
     }
 
     /// The base URL.
@@ -201,7 +218,7 @@ impl Client {
     fn get(&self, path: &str, max: usize) -> Result<(u16, Vec<u8>), ClientError> {
         let url = self.url(path);
         let transport = |e: ureq::Error| ClientError::Transport { url: url.clone(), reason: e.to_string() };
-        let mut response = self.agent.get(&url).call().map_err(transport)?;
+        let mut response = self.get_request(&url).call().map_err(transport)?;
         let status = response.status().as_u16();
         let limit = u64::try_from(max).unwrap_or(u64::MAX);
         let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| match e {
@@ -297,8 +314,15 @@ impl Client {
         let path = format!("/v1/export?from={from}&to={to}");
         let url = self.url(&path);
         let transport = |e: ureq::Error| ClientError::Transport { url: url.clone(), reason: e.to_string() };
-        let response = self.agent.get(&url).call().map_err(transport)?;
+        let response = self.get_request(&url).call().map_err(transport)?;
         let status = response.status().as_u16();
+        if status == 401 || status == 403 {
+            return Err(ClientError::Status {
+                url,
+                status,
+                body: "the export (whole blocks) needs a regulator's or an operator token of this node: pass --token or set VOUCH_TOKEN".into(),
+            });
+        }
         if status == 404 || status == 405 || status == 501 {
             return Ok(None);
         }

@@ -136,8 +136,8 @@ fn run_genesis(command: GenesisCommand) -> (bool, Result<Report, Failure>) {
 /// Run a `verify` command.
 fn run_verify(command: VerifyCommand) -> (bool, Result<Report, Failure>) {
     match command {
-        VerifyCommand::Chain { from, genesis, output } => {
-            (output.json, chain::verify(&from, &genesis).map_err(Failure::from))
+        VerifyCommand::Chain { from, genesis, token, output } => {
+            (output.json, chain::verify(&from, &genesis, token).map_err(Failure::from))
         }
         VerifyCommand::Bundle { file, genesis_hash, genesis, output } => {
             let pinned = match (genesis_hash, genesis) {

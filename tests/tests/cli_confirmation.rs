@@ -237,6 +237,18 @@ fn cli_request_authorize_respond_correct_accept_then_verify_chain() {
     println!("$ vouch accept … (again)\n{stderr}exit {:?}", out.status.code());
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("R-"), "the refusal names a rule:\n{stderr}");
-    let verified = cli.run(&["verify", "chain", "--from", node, "--genesis", "genesis.json"]);
+    // Whole blocks need a regulator's or an operator token of the node: without one the
+    // export is refused, with the testnet's operator token the chain verifies.
+    let refused = Command::new(&cli.bin)
+        .args(["verify", "chain", "--from", node, "--genesis", "genesis.json"])
+        .env_remove("VOUCH_TOKEN")
+        .current_dir(&cli.dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(refused.status.code(), Some(0), "the export was served without a token");
+    let token =
+        net.manifest().nodes.first().and_then(|n| n.token.clone()).unwrap_or_else(|| panic!("no token"));
+    let verified =
+        cli.run(&["verify", "chain", "--from", node, "--genesis", "genesis.json", "--token", &token]);
     assert!(verified.contains("verified") || verified.contains("ok"), "{verified}");
 }
