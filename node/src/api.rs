@@ -413,7 +413,9 @@ mod tests {
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         vouch_core::bundle::verify_bundle(&body, &n.demo.net.genesis.hash()).expect("bundle verifies");
 
-        let (status, body) = get(&router, "/v1/export", None).await;
+        let (status, _) = get(&router, "/v1/export", None).await;
+        assert_eq!(status, 401, "whole blocks need a token");
+        let (status, body) = get(&router, "/v1/export", Some(&token)).await;
         assert_eq!(status, 200);
         let blocks: Vec<vouch_core::block::Block> = String::from_utf8(body)
             .expect("utf8")
