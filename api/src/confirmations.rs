@@ -496,4 +496,36 @@ mod tests {
             assert_eq!(decode_cursor(bad).err().map(|p| p.kind), Some(Kind::InvalidCursor), "{bad:?}");
         }
     }
+
+    /// The documented status names are exactly the ones the core type reads and writes:
+    /// the match is exhaustive, so a new core status does not compile until it is listed.
+    #[test]
+    fn documented_status_names_match_the_core_type() {
+        use vouch_core::state::Status as S;
+        let all = [
+            S::AwaitingAuthorization,
+            S::AuthorizationRefused,
+            S::Authorized,
+            S::Returned,
+            S::Answered,
+            S::Declined,
+            S::Withdrawn,
+            S::Accepted,
+        ];
+        for status in all {
+            let documented = match status {
+                S::AwaitingAuthorization => StatusName::AwaitingAuthorization,
+                S::AuthorizationRefused => StatusName::AuthorizationRefused,
+                S::Authorized => StatusName::Authorized,
+                S::Returned => StatusName::Returned,
+                S::Answered => StatusName::Answered,
+                S::Declined => StatusName::Declined,
+                S::Withdrawn => StatusName::Withdrawn,
+                S::Accepted => StatusName::Accepted,
+            };
+            let core = serde_json::to_string(&status).expect("json");
+            assert_eq!(serde_json::to_string(&documented).expect("json"), core);
+            assert_eq!(serde_json::from_str::<S>(&core).ok(), Some(status));
+        }
+    }
 }
