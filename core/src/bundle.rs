@@ -227,7 +227,8 @@ fn expected_author(doc_type: DocType) -> &'static [SignerKind] {
         | DocType::Correction
         | DocType::Decline
         | DocType::Withdraw
-        | DocType::Accept => &[SignerKind::Person],
+        | DocType::Accept
+        | DocType::BankRules => &[SignerKind::Person],
     }
 }
 

@@ -16,6 +16,7 @@
 //! | `response` / `correction` | the bank's maker and checker | answer / supersede an answer |
 //! | `decline` | the bank's person | refuse to answer, with a reason |
 //! | `withdraw` / `accept` | the auditor's person | withdraw a request / accept an answer (验收) |
+//! | `bank_rules` | a bank's person | publish the bank's rules: forms, scope, deadline, fee, contact |
 
 use crate::calendar::CalendarYear;
 use crate::date::Date;
@@ -60,11 +61,13 @@ pub enum DocType {
     Withdraw,
     /// [`Accept`].
     Accept,
+    /// [`BankRules`].
+    BankRules,
 }
 
 impl DocType {
     /// Every type, in spec order.
-    pub const ALL: [DocType; 13] = [
+    pub const ALL: [DocType; 14] = [
         DocType::Enroll,
         DocType::Revoke,
         DocType::ClientEnroll,
@@ -78,6 +81,7 @@ impl DocType {
         DocType::Decline,
         DocType::Withdraw,
         DocType::Accept,
+        DocType::BankRules,
     ];
 
     /// The JSON name.
@@ -96,6 +100,7 @@ impl DocType {
             DocType::Decline => "decline",
             DocType::Withdraw => "withdraw",
             DocType::Accept => "accept",
+            DocType::BankRules => "bank_rules",
         }
     }
 
@@ -318,6 +323,61 @@ pub struct Accept {
     pub note: Option<String>,
 }
 
+/// A fee a bank charges per letter (回函服务费), debited from the account the letter names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fee {
+    /// The amount per letter (not negative).
+    pub amount: crate::money::Amount,
+    /// Its currency.
+    pub currency: crate::money::Currency,
+    /// When it applies, waivers, how it is debited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Whom auditors contact at the bank about confirmations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// A desk or a person (e.g. `函证中心`).
+    pub name: String,
+    /// A telephone number, as the bank writes it.
+    pub phone: String,
+    /// An e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// A postal address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// A bank's published rules for confirmations (银行业务规则), which every bank must make
+/// public and auditors read before they send: the forms it answers, the scopes it accepts,
+/// the working days it takes, its fee and whom to contact (signed by a person of the bank).
+/// A later `bank_rules` of the same bank replaces it from the block's time on; the ledger
+/// keeps every version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankRules {
+    /// The forms the bank answers, in `Form` order, each once.
+    pub forms: Vec<Form>,
+    /// Whether letters addressed to the whole bank (head office, bank-wide) are answered.
+    pub whole_bank: bool,
+    /// The branches (支行) that answer letters addressed to them, each once, in byte order.
+    pub branches: Vec<String>,
+    /// The working days the bank takes to answer an authorized letter.
+    pub response_days: u32,
+    /// The fee per letter; absent when the bank charges none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Fee>,
+    /// Whom to contact.
+    pub contact: Contact,
+    /// Anything else auditors must know (e.g. whether item 14 is answered centrally).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
 /// A document body of any type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Document {
@@ -347,6 +407,8 @@ pub enum Document {
     Withdraw(Withdraw),
     /// See [`Accept`].
     Accept(Accept),
+    /// See [`BankRules`].
+    BankRules(BankRules),
 }
 
 impl Document {
@@ -366,6 +428,7 @@ impl Document {
             Document::Decline(_) => DocType::Decline,
             Document::Withdraw(_) => DocType::Withdraw,
             Document::Accept(_) => DocType::Accept,
+            Document::BankRules(_) => DocType::BankRules,
         }
     }
 
@@ -400,6 +463,7 @@ impl Document {
             Document::Decline(b) => serde_json::to_value(b),
             Document::Withdraw(b) => serde_json::to_value(b),
             Document::Accept(b) => serde_json::to_value(b),
+            Document::BankRules(b) => serde_json::to_value(b),
         };
         // Our bodies are plain structs of strings and small integers: always serializable.
         v.unwrap_or(serde_json::Value::Null)
@@ -421,6 +485,7 @@ impl Document {
             DocType::Decline => Document::Decline(Decline::deserialize(v)?),
             DocType::Withdraw => Document::Withdraw(Withdraw::deserialize(v)?),
             DocType::Accept => Document::Accept(Accept::deserialize(v)?),
+            DocType::BankRules => Document::BankRules(BankRules::deserialize(v)?),
         })
     }
 }
@@ -481,6 +546,19 @@ impl Document {
             Document::Decline(b) => text("reason", &b.reason, 1, LONG),
             Document::Withdraw(b) => text("reason", &b.reason, 1, LONG),
             Document::Accept(b) => opt_text("note", &b.note, LONG),
+            Document::BankRules(b) => {
+                for branch in &b.branches {
+                    text("branches[]", branch, 1, SHORT)?;
+                }
+                if let Some(fee) = &b.fee {
+                    opt_text("fee.note", &fee.note, LONG)?;
+                }
+                text("contact.name", &b.contact.name, 1, SHORT)?;
+                text("contact.phone", &b.contact.phone, 1, SHORT)?;
+                opt_text("contact.email", &b.contact.email, SHORT)?;
+                opt_text("contact.address", &b.contact.address, LONG)?;
+                opt_text("notes", &b.notes, LONG)
+            }
         }
     }
 }

@@ -81,6 +81,9 @@ pub const NOTE_SIGNATURES_MAX: usize = VALIDATORS_MAX + 16;
 /// lines of up to ~300 bytes each (a 128-byte origin, a 64-byte validator name, base64).
 pub const NOTE_BYTES_MAX: usize = 128 * 1024;
 
+/// Most branches one `bank_rules` document lists.
+pub const RULES_BRANCHES_MAX: usize = 500;
+
 /// Most entries in one evidence bundle.
 pub const BUNDLE_ENTRIES_MAX: usize = 256;
 

@@ -24,15 +24,15 @@
 use crate::calendar::Calendar;
 use crate::date::Date;
 use crate::documents::{
-    Accept, Authorization, ClientEnroll, ClientRevoke, Correction, Decision, DocType, Document, Enroll,
-    Request, Response, Revoke,
+    Accept, Authorization, BankRules, ClientEnroll, ClientRevoke, Correction, Decision, DocType, Document,
+    Enroll, Request, Response, Revoke,
 };
 use crate::encoding::Hash;
 use crate::envelope::Envelope;
 use crate::genesis::{Genesis, Org, Policy, Role};
 use crate::ids::{ClientRef, NetworkId, OrgId, PersonId};
 use crate::keys::{EncryptionKey, PublicKey};
-use crate::limits::{ENVELOPE_AGE_MS_MAX, ENVELOPE_FUTURE_MS_MAX, RESPONSE_DAYS_MAX};
+use crate::limits::{ENVELOPE_AGE_MS_MAX, ENVELOPE_FUTURE_MS_MAX, RESPONSE_DAYS_MAX, RULES_BRANCHES_MAX};
 use crate::seal::Sealed;
 use serde::{Deserialize, Serialize};
 // Persistent maps: a copy of the state (a proposer's trial, the mempool's pending view)
@@ -277,6 +277,19 @@ pub struct RequestRecord {
     pub accepted: Option<Hash>,
 }
 
+/// A bank's rules in force: the latest `bank_rules` it published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesRecord {
+    /// The `bank_rules` document.
+    pub id: Hash,
+    /// Block time it took effect.
+    pub published_ms: u64,
+    /// The person who signed it.
+    pub author: PublicKey,
+    /// The rules.
+    pub rules: BankRules,
+}
+
 /// What applying a document did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -312,6 +325,8 @@ pub struct State {
     pub answers: OrdMap<Hash, Hash>,
     /// Every committed document id.
     pub documents: OrdSet<Hash>,
+    /// Each bank's rules in force.
+    pub bank_rules: OrdMap<OrgId, Arc<RulesRecord>>,
 }
 
 fn org_label(org: &OrgId) -> String {
@@ -331,6 +346,39 @@ fn signer_desc(record: Option<&KeyRecord>) -> String {
             KeyKind::Client { client } => format!("client {client} of {}", r.org),
         },
     }
+}
+
+/// R-RULES-2: forms and branches listed once each, in order; at least one scope; a
+/// deadline within `RESPONSE_DAYS_MAX`; a fee that is not negative.
+fn check_rules(rules: &BankRules) -> Result<(), Rejection> {
+    let invalid = |detail: String| Rejection::Invalid { rule: "R-RULES-2", detail };
+    if rules.forms.is_empty() {
+        return Err(invalid("forms is empty: list at least one form the bank answers".into()));
+    }
+    if !rules.forms.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
+        return Err(invalid("forms must list each form once, in the order form1, form2, capital_verification".into()));
+    }
+    if rules.branches.len() > RULES_BRANCHES_MAX {
+        return Err(invalid(format!("{} branches listed; at most {RULES_BRANCHES_MAX}", rules.branches.len())));
+    }
+    if !rules.branches.windows(2).all(|w| matches!(w, [a, b] if a.as_bytes() < b.as_bytes())) {
+        return Err(invalid("branches must list each branch once, in byte order".into()));
+    }
+    if !rules.whole_bank && rules.branches.is_empty() {
+        return Err(invalid("no scope accepted: set whole_bank or list branches".into()));
+    }
+    if rules.response_days == 0 || rules.response_days > RESPONSE_DAYS_MAX {
+        return Err(invalid(format!(
+            "response_days is {}; expected 1 to {RESPONSE_DAYS_MAX}",
+            rules.response_days
+        )));
+    }
+    if let Some(fee) = &rules.fee
+        && fee.amount.is_negative()
+    {
+        return Err(invalid(format!("fee.amount {} is negative", fee.amount.as_str())));
+    }
+    Ok(())
 }
 
 impl State {
@@ -362,6 +410,7 @@ impl State {
             letter_numbers: OrdMap::new(),
             answers: OrdMap::new(),
             documents: OrdSet::new(),
+            bank_rules: OrdMap::new(),
         }
     }
 
@@ -778,6 +827,16 @@ impl State {
                 record.accepted = Some(env.id);
                 applied.request = Some(*request);
                 applied.status = Some(Status::Accepted);
+            }
+            // R-RULES-1: a person of a bank publishes its rules; R-RULES-2: they are well formed.
+            Document::BankRules(rules) => {
+                if self.role(&author.org) != Some(Role::Bank) || !is_person {
+                    return Err(wrong("R-RULES-1", "a person of a bank"));
+                }
+                check_rules(rules)?;
+                let record =
+                    RulesRecord { id: env.id, published_ms: block_ms, author: env.author.key, rules: rules.clone() };
+                self.bank_rules.insert(author.org.clone(), Arc::new(record));
             }
         }
         self.documents.insert(env.id);

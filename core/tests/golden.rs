@@ -58,6 +58,20 @@ fn committed_golden_files_verify_on_their_own() {
         assert_eq!(block.header.hash().to_hex(), want["hash"]);
     }
 
+    // Each extra document decodes, and applies to the state the chain ends in.
+    let mut verifier = vouch_core::verify::ChainVerifier::new(&genesis);
+    for block in &blocks {
+        verifier.push(block).unwrap();
+    }
+    for doc in expected["extra_documents"].as_array().unwrap() {
+        let bytes = read(doc["file"].as_str().unwrap());
+        let envelope = vouch_core::envelope::Envelope::decode(&bytes, &genesis.network).unwrap();
+        assert_eq!(envelope.id.to_hex(), doc["id"]);
+        assert_eq!(envelope.doc_type().as_str(), doc["type"]);
+        let mut state = verifier.state().clone();
+        state.apply(&envelope, doc["applies_at_ms"].as_u64().unwrap()).unwrap();
+    }
+
     // The checkpoint is cosigned by a quorum; the earlier one is consistent with it.
     let (checkpoint, quorum) =
         vouch_core::bundle::verify_checkpoint_note(&read("checkpoint.txt"), &genesis).unwrap();

@@ -857,3 +857,82 @@ fn r_cal_8_a_deadline_that_cannot_be_reached_refuses_the_request() {
     let msg = rejected_rule(l.commit());
     assert!(msg.starts_with("R-CAL-8"), "{msg}");
 }
+
+fn rules() -> vouch_core::documents::BankRules {
+    serde_json::from_value(json!({
+        "forms": ["form1", "form2"],
+        "whole_bank": true,
+        "branches": ["北京分行", "上海分行"],
+        "response_days": 10,
+        "fee": {"amount": "100.00", "currency": "CNY", "note": "debited at authorization"},
+        "contact": {"name": "函证中心", "phone": "+86 21 0000 0000"}
+    }))
+    .unwrap()
+}
+
+#[test]
+fn r_rules_a_bank_person_publishes_rules_and_a_later_version_replaces_them() {
+    let mut w = world();
+    let m = w.maker.clone();
+    let mut first = rules();
+    first.branches.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    submit_as(&mut w, &m, Document::BankRules(first.clone())).unwrap();
+    let bank = w.maker.org.clone();
+    let record = w.ledger.verifier.state().bank_rules.get(&bank).cloned().unwrap();
+    assert_eq!(record.rules, first);
+    assert_eq!(record.author, m.key.public());
+
+    let second = vouch_core::documents::BankRules { response_days: 5, fee: None, ..first };
+    let c = w.checker.clone();
+    submit_as(&mut w, &c, Document::BankRules(second.clone())).unwrap();
+    let record = w.ledger.verifier.state().bank_rules.get(&bank).cloned().unwrap();
+    assert_eq!(record.rules, second);
+    assert_eq!(record.author, c.key.public());
+}
+
+#[test]
+fn r_rules_1_only_a_person_of_a_bank_publishes_rules() {
+    let mut w = world();
+    let mut good = rules();
+    good.branches.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let a = w.auditor.clone();
+    let msg = rejected_rule(submit_as(&mut w, &a, Document::BankRules(good.clone())));
+    assert!(msg.starts_with("R-RULES-1"), "{msg}");
+    let (signer, key) = admin_of(&w, "bank-a");
+    w.ledger.submit((&signer, &key), None, Document::BankRules(good)).unwrap();
+    let msg = rejected_rule(w.ledger.commit());
+    assert!(msg.starts_with("R-RULES-1"), "{msg}");
+    assert!(w.ledger.verifier.state().bank_rules.is_empty());
+}
+
+#[test]
+fn r_rules_2_malformed_rules_are_refused_with_the_reason() {
+    use vouch_core::documents::BankRules;
+    let mut sorted = rules();
+    sorted.branches.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let cases: Vec<(BankRules, &str)> = vec![
+        (rules(), "byte order"),
+        (BankRules { forms: vec![], ..sorted.clone() }, "forms is empty"),
+        (BankRules { forms: vec![Form::Form2, Form::Form1], ..sorted.clone() }, "each form once"),
+        (BankRules { forms: vec![Form::Form1, Form::Form1], ..sorted.clone() }, "each form once"),
+        (BankRules { whole_bank: false, branches: vec![], ..sorted.clone() }, "no scope"),
+        (BankRules { response_days: 0, ..sorted.clone() }, "response_days is 0"),
+        (BankRules { response_days: 121, ..sorted.clone() }, "response_days is 121"),
+        (
+            BankRules {
+                fee: Some(serde_json::from_value(json!({"amount": "-1", "currency": "CNY"})).unwrap()),
+                ..sorted.clone()
+            },
+            "negative",
+        ),
+    ];
+    for (bad, words) in cases {
+        let mut w = world();
+        let m = w.maker.clone();
+        let msg = rejected_rule(submit_as(&mut w, &m, Document::BankRules(bad)));
+        assert!(msg.starts_with("R-RULES-2") && msg.contains(words), "{msg} should name {words:?}");
+    }
+    // Text bounds are R-DOC-1, checked when the envelope is decoded.
+    let long = BankRules { notes: Some("x".repeat(5000)), ..sorted };
+    assert!(Document::BankRules(long).check_fields().unwrap_err().to_string().starts_with("R-DOC-1"));
+}

@@ -66,6 +66,25 @@ pub fn golden_files() -> Result<Vec<(String, Vec<u8>)>, TestkitError> {
         }));
     }
 
+    // A document type the chain does not hold, signed on top of it: bank-a's published rules.
+    let rules = crate::envelope::Draft {
+        network: genesis.network.clone(),
+        created_ms: l.now_ms,
+        author: demo.maker.signer(),
+        checker: None,
+        document: crate::documents::Document::BankRules(super::demo_bank_rules()?),
+    }
+    .sign(&demo.maker.key, None)
+    .map_err(scenario)?;
+    files.push(("documents/extra-bank_rules.json".to_string(), rules.bytes.clone()));
+    let extra = vec![json!({
+        "file": "documents/extra-bank_rules.json",
+        "type": "bank_rules",
+        "id": rules.id,
+        "applies_at_ms": l.now_ms + 1000,
+        "note": "not in blocks.json; applies to the state after the last golden block, at the given block time",
+    })];
+
     files.push(("blocks.json".to_string(), pretty(&l.blocks)?));
     let blocks: Vec<_> = l
         .blocks
@@ -123,6 +142,7 @@ pub fn golden_files() -> Result<Vec<(String, Vec<u8>)>, TestkitError> {
             "genesis_hash": genesis.hash(),
             "validator_set_hash": crate::block::validator_set_hash(&genesis.validators()),
             "documents": documents,
+            "extra_documents": extra,
             "blocks": blocks,
             "checkpoint": { "size": size, "root": merkle::root(l.verifier.tree(), size).map_err(scenario)?.to_b64() },
             "bundle": { "request": demo.request.id, "entries": bundle.entries.len(), "openings": bundle.openings.len() },

@@ -632,6 +632,33 @@ pub struct DemoConfirmation {
     pub correction: Envelope,
     /// The auditor's acceptance.
     pub acceptance: Envelope,
+    /// The bank's maker (a person of `bank-a`), for documents made on top of the ledger.
+    pub maker: Person,
+}
+
+/// Demo rules for `bank-a`: both standard forms and capital verification, head office and
+/// two branches, ten working days, RMB 100 per letter.
+pub fn demo_bank_rules() -> Result<crate::documents::BankRules, TestkitError> {
+    use crate::documents::{BankRules, Contact, Fee};
+    let amount = crate::money::Amount::parse("100.00").map_err(|e| TestkitError::Scenario(e.to_string()))?;
+    Ok(BankRules {
+        forms: vec![Form::Form1, Form::Form2, Form::CapitalVerification],
+        whole_bank: true,
+        branches: vec!["上海分行营业部".into(), "杭州西湖支行".into()],
+        response_days: 10,
+        fee: Some(Fee {
+            amount,
+            currency: crate::money::Currency::CNY,
+            note: Some("授权时从询证函所列扣费账户扣收 / debited at authorization from the fee account on the letter".into()),
+        }),
+        contact: Contact {
+            name: "函证中心 / Confirmation Centre".into(),
+            phone: "+86 571 0000 0000".into(),
+            email: Some("confirmations@bank-a.example".into()),
+            address: None,
+        },
+        notes: Some("第14项由总行集中回复 / item 14 is answered by head office".into()),
+    })
 }
 
 /// A demo ledger telling one confirmation's whole story, in blocks:
@@ -801,5 +828,5 @@ pub fn demo_ledger(seed: u64) -> Result<(Ledger, DemoConfirmation), TestkitError
         }),
     )?;
     l.commit()?;
-    Ok((l, DemoConfirmation { request, authorization, response, correction, acceptance }))
+    Ok((l, DemoConfirmation { request, authorization, response, correction, acceptance, maker }))
 }
