@@ -24,6 +24,7 @@
 //!   ledger date;
 //! - [`lookup`]: `POST /v1/lookup`: is this document on the ledger, and who signed it;
 //! - [`oversight`]: per-bank and per-audit-firm statistics, for regulators;
+//! - [`banks`]: each bank's published rules (forms, scopes, fee, contact), for every member;
 //! - [`view`]: the committed ledger indexed for reading, built with the same state
 //!   machine validators run;
 //! - [`openapi`]: the OpenAPI document, from the handlers' annotations, and Swagger UI.
@@ -43,6 +44,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod banks;
 pub mod confirmations;
 pub mod entries;
 pub mod extract;
@@ -96,6 +98,8 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<Ctx>)> {
         (Method::GET, "/v1/oversight/banks", get(oversight::banks)),
         (Method::GET, "/v1/oversight/audit-firms", get(oversight::audit_firms)),
         (Method::POST, "/v1/lookup", post(lookup::lookup)),
+        (Method::GET, "/v1/banks", get(banks::list)),
+        (Method::GET, "/v1/banks/{org}", get(banks::one)),
     ]
 }
 

@@ -54,6 +54,8 @@ pub const UI_PATH: &str = "/docs";
         crate::oversight::banks,
         crate::oversight::audit_firms,
         crate::lookup::lookup,
+        crate::banks::list,
+        crate::banks::one,
     ),
     components(schemas(
         crate::problem::ProblemBody,
@@ -77,6 +79,9 @@ pub const UI_PATH: &str = "/docs";
         crate::oversight::OrgStats,
         crate::oversight::OversightReport,
         crate::lookup::LookupResult,
+        crate::banks::BankList,
+        crate::banks::BankEntry,
+        crate::banks::RulesSource,
     )),
     modifiers(&Security, &ProblemTypes, &Tags),
 )]
@@ -147,6 +152,7 @@ impl Modify for Tags {
             tag("lookup", "Check a document against the ledger: a bearer token."),
             tag("oversight", "Statistics per bank and per audit firm: a regulator's token."),
             tag("worklists", "What waits on whom: inboxes, reminders, control sheets; a bearer token."),
+            tag("banks", "Each bank's published rules (forms, scopes, fee, contact): a bearer token."),
         ]);
     }
 }

@@ -2,6 +2,7 @@
 //! sockets; each request goes through the router as a `tower::Service`.
 
 mod bad_input;
+mod banks;
 mod confirmations;
 mod fake;
 mod integrity;
