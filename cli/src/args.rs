@@ -227,6 +227,17 @@ pub enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Publish your bank's rules: forms answered, scopes, working days, fee, contact (bank).
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Show every bank's published rules, or one bank's: read them before sending (needs a token).
+    Banks {
+        /// Only this bank's org id.
+        #[arg(value_name = "ORG")]
+        org: Option<String>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// Show one confirmation: its status, deadlines and every document (needs a token).
     Show {
         /// The request's document id.
@@ -343,6 +354,21 @@ pub enum RequestCommand {
         /// after verifying the --node's whole chain from genesis.
         #[arg(long, value_name = "FILE")]
         client_encryption_key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// `vouch rules …`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Sign and submit your bank's rules from a file; the latest published are in force.
+    Publish {
+        /// The rules: TOML, or JSON if FILE ends in .json (see docs/examples/bank-rules.toml).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
         #[command(flatten)]
         signer: SignerArgs,
         #[command(flatten)]

@@ -69,7 +69,7 @@ impl Classify for ReadError {
     }
 }
 
-fn get(node: &str, path: &str, token: &str) -> Result<Value, ReadError> {
+pub(crate) fn get(node: &str, path: &str, token: &str) -> Result<Value, ReadError> {
     let client = Client::new(node)?;
     let url = client.url_of(path);
     let (status, body) = client.get_with_token(path, token, ANSWER_BYTES_MAX)?;
@@ -86,7 +86,7 @@ fn get(node: &str, path: &str, token: &str) -> Result<Value, ReadError> {
     value.map_err(|e| ReadError::Malformed { url, detail: e.to_string() })
 }
 
-fn text(v: &Value, key: &str) -> String {
+pub(crate) fn text(v: &Value, key: &str) -> String {
     match v.get(key) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => "-".into(),

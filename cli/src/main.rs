@@ -36,11 +36,13 @@ mod genesis;
 mod keys;
 mod monitor;
 mod outcome;
+mod rules;
 mod spec;
 mod submit;
 
 use args::{
-    Cli, Command, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, SignerArgs, Target, VerifyCommand,
+    Cli, Command, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, RulesCommand, SignerArgs, Target,
+    VerifyCommand,
 };
 use clap::{CommandFactory as _, FromArgMatches as _};
 use outcome::{EXIT_CODES_HELP, Exit, Failure, Report};
@@ -77,6 +79,10 @@ fn main() -> ExitCode {
             let (json, result) = run_verify(command);
             finish(json, result)
         }
+        Command::Banks { org, read } => finish(
+            read.output.json,
+            rules::banks(&read.node, &read.token, org.as_deref()).map_err(Failure::from),
+        ),
         Command::Show { id, read } => {
             finish(read.output.json, confirmations::show(&read.node, &read.token, &id).map_err(Failure::from))
         }
@@ -196,6 +202,10 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
                 credit_code: &credit_code,
             };
             let r = signed(&target, &signer, |org, key, d| confirm::enroll_client(&c, org, key, d));
+            (target, r)
+        }
+        Command::Rules(RulesCommand::Publish { file, signer, target }) => {
+            let r = signed(&target, &signer, |org, key, d| rules::publish(&file, org, key, d));
             (target, r)
         }
         Command::Request(RequestCommand::Create { file, client_encryption_key, signer, target }) => {

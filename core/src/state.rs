@@ -350,16 +350,21 @@ fn signer_desc(record: Option<&KeyRecord>) -> String {
 
 /// R-RULES-2: forms and branches listed once each, in order; at least one scope; a
 /// deadline within `RESPONSE_DAYS_MAX`; a fee that is not negative.
-fn check_rules(rules: &BankRules) -> Result<(), Rejection> {
+pub fn check_rules(rules: &BankRules) -> Result<(), Rejection> {
     let invalid = |detail: String| Rejection::Invalid { rule: "R-RULES-2", detail };
     if rules.forms.is_empty() {
         return Err(invalid("forms is empty: list at least one form the bank answers".into()));
     }
     if !rules.forms.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
-        return Err(invalid("forms must list each form once, in the order form1, form2, capital_verification".into()));
+        return Err(invalid(
+            "forms must list each form once, in the order form1, form2, capital_verification".into(),
+        ));
     }
     if rules.branches.len() > RULES_BRANCHES_MAX {
-        return Err(invalid(format!("{} branches listed; at most {RULES_BRANCHES_MAX}", rules.branches.len())));
+        return Err(invalid(format!(
+            "{} branches listed; at most {RULES_BRANCHES_MAX}",
+            rules.branches.len()
+        )));
     }
     if !rules.branches.windows(2).all(|w| matches!(w, [a, b] if a.as_bytes() < b.as_bytes())) {
         return Err(invalid("branches must list each branch once, in byte order".into()));
@@ -834,8 +839,12 @@ impl State {
                     return Err(wrong("R-RULES-1", "a person of a bank"));
                 }
                 check_rules(rules)?;
-                let record =
-                    RulesRecord { id: env.id, published_ms: block_ms, author: env.author.key, rules: rules.clone() };
+                let record = RulesRecord {
+                    id: env.id,
+                    published_ms: block_ms,
+                    author: env.author.key,
+                    rules: rules.clone(),
+                };
                 self.bank_rules.insert(author.org.clone(), Arc::new(record));
             }
         }

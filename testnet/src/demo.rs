@@ -198,9 +198,16 @@ pub fn run(net: &Testnet, out: &mut dyn Write) -> Result<(), DemoError> {
         |name: &str| ClientIdentity { name: name.into(), credit_code: "9144030071526726XG".into() };
     let client_a = l.enroll_client(&maker_a, &format!("c-{tag}-1"), &identity("杭州示例科技有限公司"))?;
     let client_b = l.enroll_client(&maker_b, &format!("c-{tag}-2"), &identity("宁波示例贸易有限公司"))?;
+    let rules = vouch_core::testkit::demo_bank_rules()?;
+    l.submit((&maker_a.signer(), &maker_a.key), None, Document::BankRules(rules))?;
     run.commit(
-        "banks enroll their clients (identity sealed for the bank and the regulator; the client countersigns)",
-        vec![format!("bank-a enrolls client c-{tag}-1"), format!("bank-b enrolls client c-{tag}-2")],
+        "banks enroll their clients (identity sealed for the bank and the regulator; the client countersigns); \
+         bank-a publishes its rules (forms, scopes, fee, contact)",
+        vec![
+            format!("bank-a enrolls client c-{tag}-1"),
+            format!("bank-b enrolls client c-{tag}-2"),
+            format!("bank-a publishes its rules, signed by li-{tag}"),
+        ],
     )?;
 
     // Requests.

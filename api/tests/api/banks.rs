@@ -9,9 +9,13 @@ async fn every_bank_is_listed_and_published_rules_are_shown_with_their_source() 
     let h = Harness::extended(|ledger, b| {
         let rules = vouch_core::testkit::demo_bank_rules().expect("rules");
         let first = vouch_core::documents::BankRules { response_days: 15, ..rules.clone() };
-        ledger.submit((&b.officer.signer(), &b.officer.key), None, Document::BankRules(first)).expect("submit");
+        ledger
+            .submit((&b.officer.signer(), &b.officer.key), None, Document::BankRules(first))
+            .expect("submit");
         ledger.commit().expect("commit");
-        ledger.submit((&b.officer.signer(), &b.officer.key), None, Document::BankRules(rules)).expect("submit");
+        ledger
+            .submit((&b.officer.signer(), &b.officer.key), None, Document::BankRules(rules))
+            .expect("submit");
         ledger.commit().expect("commit");
     });
     for token in [&h.tokens.auditor, &h.tokens.bank_a, &h.tokens.client, &h.tokens.regulator] {
