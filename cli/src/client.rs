@@ -1,9 +1,13 @@
-//! Fetch what a node serves to anyone over plain HTTP: status, blocks, the block export,
+//! Fetch what a node serves over HTTP or HTTPS: status, blocks, the block export,
 //! cosigned checkpoints, consistency proofs and genesis (`docs/NODE.md`).
 //!
 //! # Terminology
 //!
-//! - *Base URL*: `http://host:port` of a node; paths below are appended to it.
+//! - *Base URL*: `http://host:port` or `https://host[:port]` of a node (HTTPS when the node
+//!   is behind a TLS proxy, `docs/NODE.md` "TLS"); paths below are appended to it.
+//! - *Roots*: HTTPS servers are checked against Mozilla's root certificates (webpki-roots),
+//!   or, when `VOUCH_CA_CERT` names a PEM file, against the certificates in that file only
+//!   (a member network's own certificate authority).
 //! - Nothing fetched is trusted: callers verify every byte against the pinned genesis.
 //!   This module only bounds what it reads (each answer by the protocol limit of what it
 //!   holds) and reports which URL failed and how.
@@ -90,7 +94,11 @@ impl Classify for ClientError {
 
     fn hint(&self) -> String {
         match self {
-            ClientError::Url { .. } => "give the node's base URL, such as http://127.0.0.1:8080".into(),
+            ClientError::Url { .. } => {
+                "give the node's base URL, such as http://127.0.0.1:8080 or https://vouch.bank-a.example, \
+                 and if VOUCH_CA_CERT is set, a readable PEM file of CA certificates"
+                    .into()
+            }
             ClientError::Transport { .. } => {
                 "check the URL and that the node is running and reachable, then try again".into()
             }
@@ -154,6 +162,26 @@ pub struct Client {
     token: Option<String>,
 }
 
+/// The variable naming a PEM file of the only certificate authorities HTTPS nodes may use.
+pub const CA_CERT_ENV: &str = "VOUCH_CA_CERT";
+
+/// The certificates of the PEM file at `path`, or why there are none.
+fn ca_roots(path: &std::path::Path) -> Result<ureq::tls::RootCerts, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => return Err(format!("not PEM: {e}")),
+        }
+    }
+    if certs.is_empty() {
+        return Err("holds no CERTIFICATE block".into());
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+}
+
 /// Whether `text` looks like a URL rather than a file path.
 pub fn is_url(text: &str) -> bool {
     text.starts_with("http://") || text.starts_with("https://")
@@ -169,18 +197,21 @@ impl Client {
     pub fn new(base: &str) -> Result<Client, ClientError> {
         let base = base.trim().trim_end_matches('/');
         let url_error = |reason: &str| ClientError::Url { url: base.to_string(), reason: reason.to_string() };
-        if base.starts_with("https://") {
-            return Err(url_error(
-                "this build speaks plain HTTP only; reach the node through http:// (a local port, an SSH tunnel, or a proxy)",
-            ));
-        }
-        let Some(rest) = base.strip_prefix("http://") else {
-            return Err(url_error("expected a URL starting with http://"));
+        let Some(rest) = base.strip_prefix("http://").or_else(|| base.strip_prefix("https://")) else {
+            return Err(url_error("expected a URL starting with http:// or https://"));
         };
         if rest.is_empty() || rest.contains(['?', '#', ' ']) {
-            return Err(url_error("expected http://host:port with no query"));
+            return Err(url_error("expected http://host:port or https://host[:port] with no query"));
         }
+        let roots = match std::env::var_os(CA_CERT_ENV) {
+            None => ureq::tls::RootCerts::WebPki,
+            Some(path) => ca_roots(std::path::Path::new(&path)).map_err(|reason| ClientError::Url {
+                url: base.to_string(),
+                reason: format!("{CA_CERT_ENV}={}: {reason}", std::path::Path::new(&path).display()),
+            })?,
+        };
         let agent = ureq::Agent::config_builder()
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .timeout_recv_response(Some(RESPONSE_TIMEOUT))
             .timeout_per_read(Some(READ_STALL_TIMEOUT))
@@ -447,9 +478,21 @@ mod tests {
             Client::new("http://127.0.0.1:8080/").map(|c| c.base().to_string()),
             Ok("http://127.0.0.1:8080".into())
         );
-        assert!(matches!(Client::new("https://node.example"), Err(ClientError::Url { .. })));
+        assert!(Client::new("https://node.example").is_ok());
+        assert!(matches!(Client::new("ftp://node.example"), Err(ClientError::Url { .. })));
         assert!(matches!(Client::new("node.example:8080"), Err(ClientError::Url { .. })));
         assert!(matches!(Client::new("http://"), Err(ClientError::Url { .. })));
         assert!(is_url("http://x") && !is_url("export.ndjson"));
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_named() {
+        let dir = std::env::temp_dir().join(format!("vouch-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "no certificates here\n").unwrap();
+        assert_eq!(ca_roots(&empty).err().unwrap(), "holds no CERTIFICATE block");
+        assert!(ca_roots(&dir.join("missing.pem")).err().unwrap().starts_with("cannot read it"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
