@@ -57,6 +57,10 @@ enum Command {
     },
     /// Run the scripted demo against the running testnet.
     Demo,
+    /// Print shell `export` lines for the README walkthrough: each org's node URL
+    /// (`BANK_A`), operator token (`BANK_A_TOKEN`) and admin key file (`BANK_A_ADMIN`,
+    /// written to <dir>/keys/ from the seed: test keys, never for real use), and `GENESIS`.
+    Env,
     /// Load the running testnet and measure throughput and latency.
     Load {
         /// Length of the timed phase, seconds.
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Status => status(&cli.dir),
         Command::Down { wipe } => down(&cli.dir, wipe),
         Command::Demo => open_running(&cli.dir).and_then(|net| Ok(demo::run(&net, &mut std::io::stdout())?)),
+        Command::Env => open(&cli.dir).and_then(|net| env(&cli.dir, &net)),
         Command::Load { seconds, concurrency, documents, single } => open_running(&cli.dir).and_then(|net| {
             let options = LoadOptions { seconds, concurrency, documents, single };
             let report = load::run(&net, &options, &mut std::io::stdout())?;
@@ -106,6 +111,49 @@ fn running(net: &Testnet) -> Vec<String> {
                 .map(|pid| format!("{} (pid {pid})", net.info(i).map(|n| n.name.as_str()).unwrap_or("?")))
         })
         .collect()
+}
+
+/// `vouch-testnet env`.
+fn env(dir: &Path, net: &Testnet) -> Result<()> {
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).with_context(|| format!("cannot create {}", keys.display()))?;
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let quote = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
+    let mut out = String::new();
+    out.push_str(&format!(
+        "export GENESIS={}\n",
+        quote(&absolute(&dir.join("genesis.json")).display().to_string())
+    ));
+    for node in &net.manifest().nodes {
+        let var = node.name.to_uppercase().replace('-', "_");
+        out.push_str(&format!("export {var}={}\n", quote(&node.http_url())));
+        if let Some(token) = &node.token {
+            out.push_str(&format!("export {var}_TOKEN={}\n", quote(token)));
+        }
+        let org =
+            vouch_core::ids::OrgId::new(&node.name).with_context(|| format!("node name {}", node.name))?;
+        if let Some(secrets) = net.demo_network().orgs.get(&org) {
+            let path = keys.join(format!("{}-admin.pem", node.name));
+            write_private(&path, secrets.admin.to_pkcs8_pem().as_bytes())?;
+            out.push_str(&format!("export {var}_ADMIN={}\n", quote(&absolute(&path).display().to_string())));
+        }
+    }
+    print!("{out}");
+    Ok(())
+}
+
+/// Write a private key readable by the owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn open(dir: &Path) -> Result<Testnet> {
