@@ -252,6 +252,9 @@ pub enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Export a confirmation's evidence: its bundle, verified, and a report for the working papers.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -503,6 +506,64 @@ pub struct MonitorArgs {
     /// Run one round and exit (0 ok, 1 split view or refused checkpoint, 3 node unreachable).
     #[arg(long)]
     pub once: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `vouch evidence …`.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Fetch a confirmation's bundle from a node, verify it offline against the pinned
+    /// genesis, and write DIR/<ID>.bundle.json (the exact bytes received) and
+    /// DIR/<ID>.report.html (what was verified, for the audit working papers). A bundle
+    /// that fails verification gets no report and nothing is written.
+    #[command(group = clap::ArgGroup::new("pin").required(true).args(["genesis_hash", "genesis"]))]
+    Export {
+        /// The request's document id (64 hex digits).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The node (http://host:port).
+        #[arg(long, value_name = "URL")]
+        node: String,
+        /// The API token of a party to the confirmation, or a regulator's (or set VOUCH_TOKEN).
+        #[arg(long, env = "VOUCH_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Where to write the two files (created if missing).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Write the report of a saved bundle, offline (default: <REQUEST_ID>.report.html beside it).
+    #[command(group = clap::ArgGroup::new("pin").required(true).args(["genesis_hash", "genesis"]))]
+    Report {
+        /// The bundle JSON file.
+        #[arg(value_name = "BUNDLE_FILE")]
+        file: PathBuf,
+        /// Write the report to FILE.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+/// How an evidence report is checked and what it may open.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The pinned genesis hash (64 hex digits), as published out of band.
+    #[arg(long, value_name = "HEX", value_parser = crate::genesis::parse_hash)]
+    pub genesis_hash: Option<Hash>,
+    /// Or the pinned genesis file, whose hash is used.
+    #[arg(long, value_name = "FILE")]
+    pub genesis: Option<PathBuf>,
+    /// A party's X25519 private key (the audit firm's or the bank's org key, the client's,
+    /// a regulator's): the report then shows the letter and the bank's answers item by item.
+    #[arg(long, value_name = "FILE")]
+    pub decryption_key: Option<PathBuf>,
+    /// Replace files that exist.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub output: Output,
 }

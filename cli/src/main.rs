@@ -31,16 +31,19 @@ mod client;
 mod confirm;
 mod confirmations;
 mod consistency;
+mod evidence;
 mod files;
 mod genesis;
+mod html;
 mod keys;
 mod monitor;
 mod outcome;
+mod report;
 mod spec;
 mod submit;
 
 use args::{
-    Cli, Command, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, SignerArgs, Target, VerifyCommand,
+    Cli, Command, EvidenceCommand, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, SignerArgs, Target, VerifyCommand,
 };
 use clap::{CommandFactory as _, FromArgMatches as _};
 use outcome::{EXIT_CODES_HELP, Exit, Failure, Report};
@@ -75,6 +78,10 @@ fn main() -> ExitCode {
         }
         Command::Verify(command) => {
             let (json, result) = run_verify(command);
+            finish(json, result)
+        }
+        Command::Evidence(command) => {
+            let (json, result) = run_evidence(command);
             finish(json, result)
         }
         Command::Show { id, read } => {
@@ -140,13 +147,9 @@ fn run_verify(command: VerifyCommand) -> (bool, Result<Report, Failure>) {
             (output.json, chain::verify(&from, &genesis, token).map_err(Failure::from))
         }
         VerifyCommand::Bundle { file, genesis_hash, genesis, output } => {
-            let pinned = match (genesis_hash, genesis) {
-                (Some(hash), _) => bundle::Pinned::Hash(hash),
-                (None, Some(path)) => bundle::Pinned::File(path),
-                // clap's argument group requires one of the two; say so if it ever does not.
-                (None, None) => {
-                    return (output.json, Err(usage("pass --genesis-hash HEX or --genesis FILE")));
-                }
+            let pinned = match pinned(genesis_hash, genesis) {
+                Ok(p) => p,
+                Err(f) => return (output.json, Err(f)),
             };
             (output.json, bundle::verify(&file, &pinned).map_err(Failure::from))
         }
@@ -158,6 +161,48 @@ fn run_verify(command: VerifyCommand) -> (bool, Result<Report, Failure>) {
             };
             (output.json, consistency::verify(&old, &new, &source, &genesis).map_err(Failure::from))
         }
+    }
+}
+
+/// Run an `evidence` command.
+fn run_evidence(command: EvidenceCommand) -> (bool, Result<Report, Failure>) {
+    let (json, pin) = match &command {
+        EvidenceCommand::Export { report, .. } | EvidenceCommand::Report { report, .. } => {
+            (report.output.json, pinned(report.genesis_hash, report.genesis.clone()))
+        }
+    };
+    let pin = match pin {
+        Ok(p) => p,
+        Err(f) => return (json, Err(f)),
+    };
+    let result = match &command {
+        EvidenceCommand::Export { id, node, token, out, report } => {
+            let common = evidence::Common {
+                pinned: &pin,
+                decryption_key: report.decryption_key.as_deref(),
+                force: report.force,
+            };
+            evidence::export(id, node, token, out, &common)
+        }
+        EvidenceCommand::Report { file, out, report } => {
+            let common = evidence::Common {
+                pinned: &pin,
+                decryption_key: report.decryption_key.as_deref(),
+                force: report.force,
+            };
+            evidence::report(file, out.as_deref(), &common)
+        }
+    };
+    (json, result.map_err(Failure::from))
+}
+
+/// The pinned genesis from `--genesis-hash` or `--genesis`.
+fn pinned(hash: Option<vouch_core::encoding::Hash>, file: Option<std::path::PathBuf>) -> Result<bundle::Pinned, Failure> {
+    match (hash, file) {
+        (Some(hash), _) => Ok(bundle::Pinned::Hash(hash)),
+        (None, Some(path)) => Ok(bundle::Pinned::File(path)),
+        // clap's argument group requires one of the two; say so if it ever does not.
+        (None, None) => Err(usage("pass --genesis-hash HEX or --genesis FILE")),
     }
 }
 
