@@ -488,12 +488,12 @@ fn enrollments_section(envelopes: &[(u64, Envelope)], ids: &BTreeMap<PublicKey, 
             Document::ClientEnroll(c) => (format!("client {}", c.client), c.key),
             _ => continue,
         };
-        let by = ids.get(&env.author.key).map(|i| i.desc.as_str()).unwrap_or("?");
+        let by = ids.get(&env.author.key).map(|i| format!("{} {}", i.org, i.desc)).unwrap_or_else(|| "?".into());
         s.push_str(&row(&[
             leaf.to_string(),
             format!("{} &mdash; {}", text(env.author.org.as_str()), text(&who)),
             code(&key.to_b64()),
-            text(by),
+            text(&by),
             text(&civil::format_ms(env.created_ms)),
             code(&env.id.to_hex()),
         ]));
@@ -586,7 +586,7 @@ fn rows_table(rows: &[Value], extra: Option<&dyn Fn(usize) -> (String, bool)>) -
 }
 
 /// The bank's answer to request row `i` of an item: HTML, and whether it is a difference.
-fn row_answer(answer: Option<&Value>, i: usize) -> (String, bool) {
+fn row_answer(answer: Option<&Value>, stated: Option<&Value>, i: usize) -> (String, bool) {
     let rows = answer.and_then(|a| a.get("rows")).and_then(Value::as_array);
     let found = rows.and_then(|rs| rs.iter().find(|r| r.get("row").and_then(Value::as_u64) == Some(i as u64)));
     let Some(a) = found else {
@@ -595,12 +595,17 @@ fn row_answer(answer: Option<&Value>, i: usize) -> (String, bool) {
     match a.get("answer").and_then(Value::as_str) {
         Some("agreed") => ("<span class=ok>agreed 相符</span>".into(), false),
         Some("exception") => {
+            // Only the columns where the bank's row differs from the stated one.
             let bank = a.get("bank").and_then(Value::as_object).map(|m| {
-                m.iter().map(|(k, v)| format!("{}: {}", text(k), text(&show(v)))).collect::<Vec<_>>().join("<br>")
+                m.iter()
+                    .filter(|(k, v)| stated.and_then(|r| r.get(k.as_str())) != Some(*v))
+                    .map(|(k, v)| format!("{}: <b>{}</b>", text(k), text(&show(v))))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
             });
             (
                 format!(
-                    "<span class=no>EXCEPTION 不符</span><br>bank's records: {}<br>explanation: {}",
+                    "<span class=no>EXCEPTION 不符</span><br>the bank's records differ: {}<br>explanation: {}",
                     bank.unwrap_or_default(),
                     text(&a.get("explanation").map(show).unwrap_or_default())
                 ),
@@ -624,16 +629,16 @@ fn item_section(number: &str, en: &str, zh: &str, request: &Value, answer: Optio
     match state {
         "rows" => {
             let rows = request.get("rows").and_then(Value::as_array).cloned().unwrap_or_default();
-            let f = |i: usize| row_answer(answer, i);
+            let f = |i: usize| row_answer(answer, rows.get(i), i);
             s.push_str(&rows_table(&rows, answer.map(|_| &f as &dyn Fn(usize) -> (String, bool))));
         }
         "none" => s.push_str("<p>The client states it has none (无).</p>\n"),
-        "requested" => s.push_str("<p>Left for the bank to fill (form 2).</p>\n"),
-        _ => {
-            if let Some(t) = request.get("text") {
-                s.push_str(&format!("<p>Matters to confirm: {}</p>\n", text(&show(t))));
-            }
-        }
+        "requested" => match request.get("text") {
+            // Item 14 states its matters as text.
+            Some(t) => s.push_str(&format!("<p>Matters to confirm 函证事项: {}</p>\n", text(&show(t)))),
+            None => s.push_str("<p>Left for the bank to fill (form 2).</p>\n"),
+        },
+        _ => {}
     }
     if let Some(a) = answer {
         match a.get("state").and_then(Value::as_str) {
@@ -760,7 +765,7 @@ fn contents_section(
             s.push_str(&format!("<h3>Differences 差异汇总: {count}</h3>\n"));
             if !diffs.is_empty() {
                 s.push_str("<table>\n");
-                s.push_str(&header(&["Item", "Row", "Column", "Stated 函证金额", "Bank 银行记载", "Explanation 说明"]));
+                s.push_str(&header(&["Item", "Row", "Column", "Stated 函证列示", "Bank 银行记载", "Explanation 说明"]));
                 for d in &diffs {
                     let row_text = match d.row {
                         vouch_core::items::DifferenceRow::Stated(i) => format!("row {i}"),
@@ -819,7 +824,8 @@ fn limits_section(input: &Inputs<'_>, sha: Hash, status: &str) -> String {
         between its enrollment and a document: revocations are not part of a bundle (<code>vouch verify \
         chain</code> re-checks the whole ledger, revocations included). Signed times are the signers' \
         claims; block heights and block times, where shown, are what a node reported and are not in the \
-        bundle. It says nothing about documents of other confirmations."
+        bundle. It does not prove that what the bank states is true, only that the bank's enrolled \
+        officers signed it. It says nothing about documents of other confirmations."
         .into());
     li("Names and titles are as the organizations enrolled them; the ledger proves who holds each key \
         as enrolled, not a person's identity beyond that."
