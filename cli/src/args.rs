@@ -110,9 +110,14 @@ pub enum Command {
         #[arg(value_name = "REQUEST_ID")]
         request_id: String,
         /// The request envelope file (as `--out` wrote it): its content key is passed on
-        /// to the bank.
-        #[arg(long, value_name = "FILE", required_unless_present = "refuse")]
+        /// to the bank. Without it, the request is read from --node with --token and
+        /// verified (signature, signer's enrollment, inclusion under a cosigned checkpoint).
+        #[arg(long, value_name = "FILE")]
         request: Option<PathBuf>,
+        /// Your API token at --node (or set VOUCH_TOKEN), to read the request when no
+        /// --request file is given.
+        #[arg(long, env = "VOUCH_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         /// The client's X25519 private key (opens the request's content key).
         #[arg(long, value_name = "FILE", required_unless_present = "refuse")]
         decryption_key: Option<PathBuf>,
@@ -309,15 +314,20 @@ pub struct AnswerArgs {
     #[arg(long, value_name = "FILE")]
     pub checker_key: PathBuf,
     /// Check the answer against the letter before signing (every requested row answered,
-    /// no unknown row): the request envelope file...
+    /// no unknown row), opened with the bank's X25519 private key. The request and the
+    /// client's authorization are read from --node with --token and verified, unless
+    /// --request and --authorization give them as files.
+    #[arg(long, value_name = "FILE")]
+    pub decryption_key: Option<PathBuf>,
+    /// The request envelope file, for checking offline...
     #[arg(long, value_name = "FILE", requires_all = ["authorization", "decryption_key"])]
     pub request: Option<PathBuf>,
-    /// ...the client's authorization envelope file (it carries the letter's key for the bank)...
+    /// ...and the client's authorization envelope file (it carries the letter's key for the bank).
     #[arg(long, value_name = "FILE", requires = "request")]
     pub authorization: Option<PathBuf>,
-    /// ...and the bank's X25519 private key.
-    #[arg(long, value_name = "FILE", requires = "request")]
-    pub decryption_key: Option<PathBuf>,
+    /// Your API token at --node (or set VOUCH_TOKEN), to read the request and authorization.
+    #[arg(long, env = "VOUCH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// How to read confirmations from a node.

@@ -171,7 +171,8 @@ fn node_facts(node: &str, token: &str, id: &Hash) -> Result<NodeFacts, ReadError
     };
     for h in detail.get("history").and_then(Value::as_array).into_iter().flatten() {
         let field = |k: &str| h.get(k).and_then(Value::as_u64);
-        if let (Some(leaf), Some(height), Some(ms)) = (field("leaf_index"), field("height"), field("block_time_ms"))
+        if let (Some(leaf), Some(height), Some(ms)) =
+            (field("leaf_index"), field("height"), field("block_time_ms"))
         {
             facts.blocks.insert(leaf, (height, ms));
         }

@@ -32,6 +32,7 @@ mod confirm;
 mod confirmations;
 mod consistency;
 mod evidence;
+mod fetch;
 mod files;
 mod genesis;
 mod html;
@@ -43,7 +44,8 @@ mod spec;
 mod submit;
 
 use args::{
-    Cli, Command, EvidenceCommand, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, SignerArgs, Target, VerifyCommand,
+    Cli, Command, EvidenceCommand, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, SignerArgs,
+    Target, VerifyCommand,
 };
 use clap::{CommandFactory as _, FromArgMatches as _};
 use outcome::{EXIT_CODES_HELP, Exit, Failure, Report};
@@ -197,7 +199,10 @@ fn run_evidence(command: EvidenceCommand) -> (bool, Result<Report, Failure>) {
 }
 
 /// The pinned genesis from `--genesis-hash` or `--genesis`.
-fn pinned(hash: Option<vouch_core::encoding::Hash>, file: Option<std::path::PathBuf>) -> Result<bundle::Pinned, Failure> {
+fn pinned(
+    hash: Option<vouch_core::encoding::Hash>,
+    file: Option<std::path::PathBuf>,
+) -> Result<bundle::Pinned, Failure> {
     match (hash, file) {
         (Some(hash), _) => Ok(bundle::Pinned::Hash(hash)),
         (None, Some(path)) => Ok(bundle::Pinned::File(path)),
@@ -252,6 +257,7 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
         Command::Authorize {
             request_id,
             request,
+            token,
             decryption_key,
             valid_until,
             refuse,
@@ -263,6 +269,7 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
                 confirm::authorize(
                     &request_id,
                     request.as_deref(),
+                    token.as_deref(),
                     decryption_key.as_deref(),
                     valid_until.as_deref(),
                     refuse,
@@ -323,12 +330,15 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
     (target.output.json, result)
 }
 
-/// The files to check an answer against, when all three are given.
-fn check_against(a: &args::AnswerArgs) -> Option<(&std::path::Path, &std::path::Path, &std::path::Path)> {
-    match (&a.request, &a.authorization, &a.decryption_key) {
-        (Some(r), Some(x), Some(k)) => Some((r.as_path(), x.as_path(), k.as_path())),
+/// What to check an answer against: with the bank's key, the letter from the envelope
+/// files if given, else read from the node.
+fn check_against(a: &args::AnswerArgs) -> Option<confirm::Letter<'_>> {
+    let key = a.decryption_key.as_deref()?;
+    let envelopes = match (&a.request, &a.authorization) {
+        (Some(r), Some(x)) => Some((r.as_path(), x.as_path())),
         _ => None,
-    }
+    };
+    Some(confirm::Letter { envelopes, token: a.token.as_deref(), key })
 }
 
 /// Resolve the destination, then run `f`.

@@ -119,8 +119,8 @@ pub fn build(input: &Inputs<'_>) -> Result<(String, Summary), ReportError> {
     let network = &bundle.genesis.network;
     let mut envelopes = Vec::with_capacity(bundle.entries.len());
     for entry in &bundle.entries {
-        let env =
-            Envelope::decode_value(&entry.envelope, network).map_err(|e| ReportError::Reread(e.to_string()))?;
+        let env = Envelope::decode_value(&entry.envelope, network)
+            .map_err(|e| ReportError::Reread(e.to_string()))?;
         envelopes.push((entry.leaf_index, env));
     }
     let checkpoint = CosignedCheckpoint::parse_note(bundle.checkpoint.as_bytes())
@@ -276,7 +276,10 @@ fn open_contents(
         for (label, wrapped) in candidates {
             let Ok(content_key) = seal::unwrap_key(&wrapped, &sealed.commitment, key) else { continue };
             if let Ok(opening) = seal::open::<Value>(sealed, &content_key) {
-                out.insert(env.id, Contents { value: opening.contents, how: format!("decrypted as {label}") });
+                out.insert(
+                    env.id,
+                    Contents { value: opening.contents, how: format!("decrypted as {label}") },
+                );
                 break;
             }
         }
@@ -326,14 +329,21 @@ fn verdict(v: &BundleReport, status: &str, documents: usize) -> String {
 
 fn network_section(input: &Inputs<'_>, bundle: &Bundle, sha: Hash) -> String {
     let g = &bundle.genesis;
-    let mut s = String::from("<h2>Network and pinned genesis <span class=zh>网络与创世文件</span></h2>\n<table>\n");
+    let mut s =
+        String::from("<h2>Network and pinned genesis <span class=zh>网络与创世文件</span></h2>\n<table>\n");
     let mut line = |k: &str, v: String| s.push_str(&format!("<tr><th>{k}</th><td>{v}</td></tr>\n"));
     line("Network 网络", code(g.network.as_str()));
     line(
         "Pinned genesis hash 创世哈希",
-        format!("{} <span class=ok>matches the bundle's genesis</span>", code(&input.verified.genesis.to_hex())),
+        format!(
+            "{} <span class=ok>matches the bundle's genesis</span>",
+            code(&input.verified.genesis.to_hex())
+        ),
     );
-    line("Members 成员机构", g.orgs.iter().map(|o| text(&format!("{} ({})", o.id, o.name))).collect::<Vec<_>>().join("<br>"));
+    line(
+        "Members 成员机构",
+        g.orgs.iter().map(|o| text(&format!("{} ({})", o.id, o.name))).collect::<Vec<_>>().join("<br>"),
+    );
     line("Bundle SHA-256 证据包哈希", code(&sha.to_hex()));
     line("Bundle read from 来源", code(input.source));
     line("Report generated 生成时间", text(&civil::format_ms(input.generated_ms)));
@@ -371,7 +381,11 @@ fn checkpoint_section(
             text(&val.name),
             code(&format!("{id:08x}")),
             val.power.to_string(),
-            if signed { "<span class=ok>yes, verified</span>".into() } else { "<span class=muted>no</span>".into() },
+            if signed {
+                "<span class=ok>yes, verified</span>".into()
+            } else {
+                "<span class=muted>no</span>".into()
+            },
         ]));
     }
     s.push_str("</table>\n");
@@ -384,7 +398,9 @@ fn signer_cell(signer: &Signer, ids: &BTreeMap<PublicKey, Identity>, leaf: u64) 
         Some(id) if id.org == signer.org.as_str() => {
             let enrolled = match id.enrolled_at {
                 None => "<span class=ok>genesis admin key of this org</span>".to_string(),
-                Some(at) if at < leaf => format!("<span class=ok>enrolled for this org at leaf {at}, before this document</span>"),
+                Some(at) if at < leaf => {
+                    format!("<span class=ok>enrolled for this org at leaf {at}, before this document</span>")
+                }
                 Some(at) => format!("<span class=no>enrolled at leaf {at}, not before this document</span>"),
             };
             format!("{} &mdash; {}<br>key {key}<br>{enrolled}", text(signer.org.as_str()), text(&id.desc))
@@ -450,18 +466,28 @@ fn documents_section(
     ids: &BTreeMap<PublicKey, Identity>,
     node: Option<&NodeFacts>,
 ) -> String {
-    let mut s = String::from("<h2>Documents, in ledger order <span class=zh>函证文件（按账本顺序）</span></h2>\n");
+    let mut s =
+        String::from("<h2>Documents, in ledger order <span class=zh>函证文件（按账本顺序）</span></h2>\n");
     s.push_str(
         "<p class=muted>Signed times are as each signer claims them (UTC). Block heights are not part of \
          the bundle; where shown they are what the node reported when the bundle was fetched.</p>\n",
     );
     for (n, (leaf, env)) in docs.iter().enumerate() {
         let block = match node.and_then(|f| f.blocks.get(leaf)) {
-            Some((height, ms)) => format!("{height} (node's word; block time {})", text(&civil::format_ms(*ms))),
+            Some((height, ms)) => {
+                format!("{height} (node's word; block time {})", text(&civil::format_ms(*ms)))
+            }
             None => "<span class=muted>not in the bundle</span>".into(),
         };
-        s.push_str(&format!("<h3>{}. {} <span class=zh>{}</span></h3>\n<table>\n", n + 1, text(env.doc_type().as_str()), zh_type(env.doc_type())));
-        let mut line = |k: &str, v: String| s.push_str(&format!("<tr><th style=\"width:14em\">{k}</th><td>{v}</td></tr>\n"));
+        s.push_str(&format!(
+            "<h3>{}. {} <span class=zh>{}</span></h3>\n<table>\n",
+            n + 1,
+            text(env.doc_type().as_str()),
+            zh_type(env.doc_type())
+        ));
+        let mut line = |k: &str, v: String| {
+            s.push_str(&format!("<tr><th style=\"width:14em\">{k}</th><td>{v}</td></tr>\n"))
+        };
         line("Signed by 签署人", signer_cell(&env.author, ids, *leaf));
         if let Some(checker) = &env.checker {
             line("Checked by 复核人", signer_cell(checker, ids, *leaf));
@@ -480,15 +506,25 @@ fn documents_section(
 
 /// The enrollments in the bundle: who bound each signer's key to its org, and when.
 fn enrollments_section(envelopes: &[(u64, Envelope)], ids: &BTreeMap<PublicKey, Identity>) -> String {
-    let mut s = String::from("<h2>Enrollments proving the signers' keys <span class=zh>签署人密钥登记</span></h2>\n<table>\n");
-    s.push_str(&header(&["Leaf", "Enrolled 登记对象", "Key", "Enrolled by 登记人", "Signed at", "Document hash"]));
+    let mut s = String::from(
+        "<h2>Enrollments proving the signers' keys <span class=zh>签署人密钥登记</span></h2>\n<table>\n",
+    );
+    s.push_str(&header(&[
+        "Leaf",
+        "Enrolled 登记对象",
+        "Key",
+        "Enrolled by 登记人",
+        "Signed at",
+        "Document hash",
+    ]));
     for (leaf, env) in envelopes {
         let (who, key) = match &env.document {
             Document::Enroll(e) => (format!("{}, {} ({})", e.name, e.title, e.person), e.key),
             Document::ClientEnroll(c) => (format!("client {}", c.client), c.key),
             _ => continue,
         };
-        let by = ids.get(&env.author.key).map(|i| format!("{} {}", i.org, i.desc)).unwrap_or_else(|| "?".into());
+        let by =
+            ids.get(&env.author.key).map(|i| format!("{} {}", i.org, i.desc)).unwrap_or_else(|| "?".into());
         s.push_str(&row(&[
             leaf.to_string(),
             format!("{} &mdash; {}", text(env.author.org.as_str()), text(&who)),
@@ -588,7 +624,8 @@ fn rows_table(rows: &[Value], extra: Option<&dyn Fn(usize) -> (String, bool)>) -
 /// The bank's answer to request row `i` of an item: HTML, and whether it is a difference.
 fn row_answer(answer: Option<&Value>, stated: Option<&Value>, i: usize) -> (String, bool) {
     let rows = answer.and_then(|a| a.get("rows")).and_then(Value::as_array);
-    let found = rows.and_then(|rs| rs.iter().find(|r| r.get("row").and_then(Value::as_u64) == Some(i as u64)));
+    let found =
+        rows.and_then(|rs| rs.iter().find(|r| r.get("row").and_then(Value::as_u64) == Some(i as u64)));
     let Some(a) = found else {
         return ("<span class=muted>no answer</span>".into(), false);
     };
@@ -654,7 +691,10 @@ fn item_section(number: &str, en: &str, zh: &str, request: &Value, answer: Optio
             s.push_str(
                 "<p class=no>EXCEPTION 不符: rows the bank holds that the client did not list 未列示项目:</p>\n",
             );
-            s.push_str(&rows_table(unlisted, Some(&|_| (String::new(), true))).replace("<th>Bank's answer 银行回复</th>", "<th></th>"));
+            s.push_str(
+                &rows_table(unlisted, Some(&|_| (String::new(), true)))
+                    .replace("<th>Bank's answer 银行回复</th>", "<th></th>"),
+            );
         }
         if let Some(t) = a.get("text") {
             s.push_str(&format!("<p>The bank's statement: {}</p>\n", text(&show(t))));
@@ -675,10 +715,8 @@ fn contents_section(
 ) -> (String, usize) {
     let mut s = String::from("<h2>Contents <span class=zh>函证内容</span></h2>\n");
     let request = docs.iter().find(|(_, e)| e.doc_type() == DocType::Request);
-    let answer = docs
-        .iter()
-        .rev()
-        .find(|(_, e)| matches!(e.doc_type(), DocType::Response | DocType::Correction));
+    let answer =
+        docs.iter().rev().find(|(_, e)| matches!(e.doc_type(), DocType::Response | DocType::Correction));
     let req = request.and_then(|(_, e)| contents.get(&e.id));
     let ans = answer.and_then(|(_, e)| contents.get(&e.id));
     if contents.is_empty() {
@@ -701,9 +739,14 @@ fn contents_section(
         }
     }
     let Some(req) = req else {
-        s.push_str("<p>The letter itself could not be opened with what was given; only the answer is shown.</p>\n");
+        s.push_str(
+            "<p>The letter itself could not be opened with what was given; only the answer is shown.</p>\n",
+        );
         if let Some(a) = ans {
-            s.push_str(&format!("<pre>{}</pre>\n", text(&serde_json::to_string_pretty(&a.value).unwrap_or_default())));
+            s.push_str(&format!(
+                "<pre>{}</pre>\n",
+                text(&serde_json::to_string_pretty(&a.value).unwrap_or_default())
+            ));
         }
         return (s, 0);
     };
@@ -750,7 +793,10 @@ fn contents_section(
         s.push_str(&item_section("验资", "Capital contributions", "出资", &as_item, a));
     }
     if !not_requested.is_empty() {
-        s.push_str(&format!("<p class=muted>Not requested 未函证: {}</p>\n", text(&not_requested.join(", "))));
+        s.push_str(&format!(
+            "<p class=muted>Not requested 未函证: {}</p>\n",
+            text(&not_requested.join(", "))
+        ));
     }
     // The typed comparison, as the auditor's exception list.
     let mut count = 0;
@@ -765,7 +811,14 @@ fn contents_section(
             s.push_str(&format!("<h3>Differences 差异汇总: {count}</h3>\n"));
             if !diffs.is_empty() {
                 s.push_str("<table>\n");
-                s.push_str(&header(&["Item", "Row", "Column", "Stated 函证列示", "Bank 银行记载", "Explanation 说明"]));
+                s.push_str(&header(&[
+                    "Item",
+                    "Row",
+                    "Column",
+                    "Stated 函证列示",
+                    "Bank 银行记载",
+                    "Explanation 说明",
+                ]));
                 for d in &diffs {
                     let row_text = match d.row {
                         vouch_core::items::DifferenceRow::Stated(i) => format!("row {i}"),
@@ -793,7 +846,9 @@ fn contents_section(
 
 fn limits_section(input: &Inputs<'_>, sha: Hash, status: &str) -> String {
     let v = input.verified;
-    let mut s = String::from("<h2>What this report proves, and what it does not <span class=zh>核验范围与局限</span></h2>\n<ul class=limits>\n");
+    let mut s = String::from(
+        "<h2>What this report proves, and what it does not <span class=zh>核验范围与局限</span></h2>\n<ul class=limits>\n",
+    );
     let mut li = |t: String| s.push_str(&format!("<li>{t}</li>\n"));
     li(format!(
         "This report was produced by <code>vouch</code> version {} at {} from the evidence bundle {} with \

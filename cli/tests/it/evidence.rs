@@ -86,7 +86,9 @@ fn the_report_shows_opened_contents_with_exceptions() {
         vouch(&["evidence", "report", &bundle, "--genesis-hash", &genesis_hash(), "--json"]).expect(0).json();
     assert!(json["differences"].as_u64().unwrap() > 0, "{json}");
     let html = read(json["report_file"].as_str().unwrap());
-    for needle in ["EXCEPTION", "class=exception", "opening in the bundle", "Bank deposits", "杭州示例科技有限公司"] {
+    for needle in
+        ["EXCEPTION", "class=exception", "opening in the bundle", "Bank deposits", "杭州示例科技有限公司"]
+    {
         assert!(html.contains(needle), "missing {needle:?}");
     }
 
@@ -106,7 +108,8 @@ fn the_report_shows_opened_contents_with_exceptions() {
     ])
     .expect(0)
     .json();
-    let how: Vec<&str> = json["opened"].as_array().unwrap().iter().map(|o| o["how"].as_str().unwrap()).collect();
+    let how: Vec<&str> =
+        json["opened"].as_array().unwrap().iter().map(|o| o["how"].as_str().unwrap()).collect();
     assert_eq!(how.len(), 3, "the request and both answers: {json}");
     assert!(how.iter().all(|h| h.contains("org/audit-x")), "{how:?}");
     let html = read(json["report_file"].as_str().unwrap());
@@ -116,8 +119,9 @@ fn the_report_shows_opened_contents_with_exceptions() {
     let dir = Dir::new();
     let bundle = dir.write("b.json", bundle_bytes(false));
     let key = org_key(&dir, "bank-b");
-    let run = vouch(&["evidence", "report", &bundle, "--genesis-hash", &genesis_hash(), "--decryption-key", &key])
-        .expect(2);
+    let run =
+        vouch(&["evidence", "report", &bundle, "--genesis-hash", &genesis_hash(), "--decryption-key", &key])
+            .expect(2);
     assert!(run.stderr.contains("opens none"), "{}", run.stderr);
     assert_eq!(std::fs::read_dir(dir.0.path()).unwrap().count(), 2, "nothing written");
 }
@@ -137,7 +141,15 @@ fn hostile_strings_in_the_bundle_are_escaped() {
     let as_of = vouch_core::date::Date::parse("2025-12-31").unwrap();
     let letter = "<script>alert('letter')</script>";
     let request = l
-        .request(&auditor, &client, letter, Form::Form1, Scope::WholeBank, as_of, &demo_request_contents().unwrap())
+        .request(
+            &auditor,
+            &client,
+            letter,
+            Form::Form1,
+            Scope::WholeBank,
+            as_of,
+            &demo_request_contents().unwrap(),
+        )
         .unwrap();
     l.commit().unwrap();
     let signer = vouch_core::envelope::Signer { org: client.bank.clone(), key: client.key.public() };
@@ -184,7 +196,8 @@ fn refused(edit: impl FnOnce(&mut Value), rule: &str, place: &str) {
     let path = dir.write("b.json", serde_json::to_vec(&bundle).unwrap());
     let run = vouch(&["evidence", "report", &path, "--genesis-hash", &genesis_hash()]).expect(1);
     assert!(run.stderr.contains(rule) && run.stderr.contains(place), "{rule} at {place}:\n{}", run.stderr);
-    let json = vouch(&["evidence", "report", &path, "--genesis-hash", &genesis_hash(), "--json"]).expect(1).json();
+    let json =
+        vouch(&["evidence", "report", &path, "--genesis-hash", &genesis_hash(), "--json"]).expect(1).json();
     assert_eq!(json["rule"], rule);
     assert_eq!(std::fs::read_dir(dir.0.path()).unwrap().count(), 1, "no report for a refused bundle");
 }
@@ -210,9 +223,11 @@ fn a_tampered_bundle_gets_no_report() {
     refused(
         |b| {
             // The letter number of the request, as a forger would change it.
-            let env = b["entries"].as_array_mut().unwrap().iter_mut().find(|e| {
-                e["envelope"]["body"]["letter_no"].is_string()
-            });
+            let env = b["entries"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|e| e["envelope"]["body"]["letter_no"].is_string());
             env.unwrap()["envelope"]["body"]["letter_no"] = Value::String("AX-2026-9999".into());
         },
         "R-BUN-4",
@@ -289,7 +304,10 @@ fn export_writes_the_exact_bundle_and_its_report() {
     assert_eq!(json["bundle_file"], bundle_file);
     assert_eq!(std::fs::read(&bundle_file).unwrap(), bytes, "the exact bytes received");
     let html = read(&format!("{out}/{id}.report.html"));
-    assert!(html.contains("node&#39;s word") || html.contains("node's word"), "heights labelled as the node's");
+    assert!(
+        html.contains("node&#39;s word") || html.contains("node's word"),
+        "heights labelled as the node's"
+    );
     assert!(html.contains(&node.url()), "the source is named");
     assert!(
         node.hits().iter().any(|h| h.eq_ignore_ascii_case("authorization: bearer tok-123")),
@@ -299,8 +317,18 @@ fn export_writes_the_exact_bundle_and_its_report() {
 
     // The text output names both files.
     let text = vouch(&[
-        "evidence", "export", &id, "--node", &node.url(), "--token", "t", "--genesis-hash", &genesis_hash(),
-        "--out", &out, "--force",
+        "evidence",
+        "export",
+        &id,
+        "--node",
+        &node.url(),
+        "--token",
+        "t",
+        "--genesis-hash",
+        &genesis_hash(),
+        "--out",
+        &out,
+        "--force",
     ])
     .expect(0)
     .stdout;
