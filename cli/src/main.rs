@@ -11,7 +11,10 @@
 //!   reads them back (`show`, `list`).
 //! - One module per command family, each with its own `thiserror` error enum classified by
 //!   [`outcome::Classify`] (exit code, hint, details): [`keys`], [`genesis`] (+ [`spec`]
-//!   for the TOML spec), [`chain`], [`bundle`], [`consistency`], [`monitor`].
+//!   for the TOML spec), [`chain`], [`bundle`], [`consistency`], [`monitor`], [`evidence`]
+//!   (+ [`report`], the HTML confirmation report, and [`html`], its escaping).
+//! - [`fetch`] reads a confirmation's documents from a node's bundle, verified, for the
+//!   party signing its next step.
 //! - Shared parts: [`files`] (bounded reads, 0600 and atomic writes), [`client`] (plain
 //!   HTTP to a node's public endpoints, every answer bounded), [`civil`] (times for people).
 //!

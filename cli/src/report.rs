@@ -148,14 +148,14 @@ pub fn build(input: &Inputs<'_>) -> Result<(String, Summary), ReportError> {
         text(v.parties.1.as_str()),
         code(&v.request.to_hex()),
     ));
-    page.push_str(&verdict(v, &status, docs.len()));
+    page.push_str(&verdict(v, status, docs.len()));
     page.push_str(&network_section(input, &bundle, sha));
     page.push_str(&checkpoint_section(&bundle, &checkpoint, v));
     page.push_str(&documents_section(&docs, &identities, input.node));
     page.push_str(&enrollments_section(&envelopes, &identities));
     let (contents_html, differences) = contents_section(&docs, &contents, input.decryption.is_some());
     page.push_str(&contents_html);
-    page.push_str(&limits_section(input, sha, &status));
+    page.push_str(&limits_section(input, sha, status));
     page.push_str("</body>\n</html>\n");
 
     let summary = Summary {
@@ -376,7 +376,7 @@ fn checkpoint_section(
     s.push_str(&header(&["Validator 验证节点", "Key id", "Power", "Cosigned 已签署"]));
     for val in bundle.genesis.validators() {
         let id = key_id(&val.name, SIG_TYPE_COSIGNATURE_V1, &val.key);
-        let signed = v.cosigners.iter().any(|c| *c == val.name);
+        let signed = v.cosigners.contains(&val.name);
         s.push_str(&row(&[
             text(&val.name),
             code(&format!("{id:08x}")),
@@ -699,7 +699,7 @@ fn item_section(number: &str, en: &str, zh: &str, request: &Value, answer: Optio
         if let Some(t) = a.get("text") {
             s.push_str(&format!("<p>The bank's statement: {}</p>\n", text(&show(t))));
         }
-    } else if answer.is_none() && state != "" {
+    } else if !state.is_empty() {
         s.push_str("<p class=muted>No answer to show for this item.</p>\n");
     }
     if let Some(c) = request.get("completeness").and_then(Value::as_str) {
