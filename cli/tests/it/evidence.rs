@@ -115,6 +115,31 @@ fn the_report_shows_opened_contents_with_exceptions() {
     let html = read(json["report_file"].as_str().unwrap());
     assert!(html.contains("EXCEPTION") && html.contains("Differences"), "contents are shown");
 
+    // The bank's key opens the letter through the key the client's authorization passed
+    // on (the letter is not sealed to the bank), and the answers as their recipient.
+    let dir = Dir::new();
+    let bundle = dir.write("b.json", bundle_bytes(false));
+    let key = org_key(&dir, "bank-a");
+    let json = vouch(&[
+        "evidence",
+        "report",
+        &bundle,
+        "--genesis-hash",
+        &genesis_hash(),
+        "--decryption-key",
+        &key,
+        "--json",
+    ])
+    .expect(0)
+    .json();
+    let how: Vec<&str> =
+        json["opened"].as_array().unwrap().iter().map(|o| o["how"].as_str().unwrap()).collect();
+    assert_eq!(
+        how.first().copied(),
+        Some("decrypted as the bank, with the key in the client's authorization")
+    );
+    assert!(how.iter().skip(1).all(|h| h.contains("org/bank-a")), "{how:?}");
+
     // A key the contents were not sealed to: exit 2, no report.
     let dir = Dir::new();
     let bundle = dir.write("b.json", bundle_bytes(false));
