@@ -110,9 +110,14 @@ pub enum Command {
         #[arg(value_name = "REQUEST_ID")]
         request_id: String,
         /// The request envelope file (as `--out` wrote it): its content key is passed on
-        /// to the bank.
-        #[arg(long, value_name = "FILE", required_unless_present = "refuse")]
+        /// to the bank. Without it, the request is read from --node with --token and
+        /// verified (signature, signer's enrollment, inclusion under a cosigned checkpoint).
+        #[arg(long, value_name = "FILE")]
         request: Option<PathBuf>,
+        /// Your API token at --node (or set VOUCH_TOKEN), to read the request when no
+        /// --request file is given.
+        #[arg(long, env = "VOUCH_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         /// The client's X25519 private key (opens the request's content key).
         #[arg(long, value_name = "FILE", required_unless_present = "refuse")]
         decryption_key: Option<PathBuf>,
@@ -263,6 +268,9 @@ pub enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Export a confirmation's evidence: its bundle, verified, and a report for the working papers.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -317,15 +325,20 @@ pub struct AnswerArgs {
     #[arg(long, value_name = "FILE")]
     pub checker_key: PathBuf,
     /// Check the answer against the letter before signing (every requested row answered,
-    /// no unknown row): the request envelope file...
+    /// no unknown row), opened with the bank's X25519 private key. The request and the
+    /// client's authorization are read from --node with --token and verified, unless
+    /// --request and --authorization give them as files.
+    #[arg(long, value_name = "FILE")]
+    pub decryption_key: Option<PathBuf>,
+    /// The request envelope file, for checking offline...
     #[arg(long, value_name = "FILE", requires_all = ["authorization", "decryption_key"])]
     pub request: Option<PathBuf>,
-    /// ...the client's authorization envelope file (it carries the letter's key for the bank)...
+    /// ...and the client's authorization envelope file (it carries the letter's key for the bank).
     #[arg(long, value_name = "FILE", requires = "request")]
     pub authorization: Option<PathBuf>,
-    /// ...and the bank's X25519 private key.
-    #[arg(long, value_name = "FILE", requires = "request")]
-    pub decryption_key: Option<PathBuf>,
+    /// Your API token at --node (or set VOUCH_TOKEN), to read the request and authorization.
+    #[arg(long, env = "VOUCH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// How to read confirmations from a node.
@@ -529,6 +542,64 @@ pub struct MonitorArgs {
     /// Run one round and exit (0 ok, 1 split view or refused checkpoint, 3 node unreachable).
     #[arg(long)]
     pub once: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `vouch evidence …`.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Fetch a confirmation's bundle from a node, verify it offline against the pinned
+    /// genesis, and write DIR/<ID>.bundle.json (the exact bytes received) and
+    /// DIR/<ID>.report.html (what was verified, for the audit working papers). A bundle
+    /// that fails verification gets no report and nothing is written.
+    #[command(group = clap::ArgGroup::new("pin").required(true).args(["genesis_hash", "genesis"]))]
+    Export {
+        /// The request's document id (64 hex digits).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The node (http://host:port).
+        #[arg(long, value_name = "URL")]
+        node: String,
+        /// The API token of a party to the confirmation, or a regulator's (or set VOUCH_TOKEN).
+        #[arg(long, env = "VOUCH_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Where to write the two files (created if missing).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Write the report of a saved bundle, offline (default: <REQUEST_ID>.report.html beside it).
+    #[command(group = clap::ArgGroup::new("pin").required(true).args(["genesis_hash", "genesis"]))]
+    Report {
+        /// The bundle JSON file.
+        #[arg(value_name = "BUNDLE_FILE")]
+        file: PathBuf,
+        /// Write the report to FILE.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+/// How an evidence report is checked and what it may open.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The pinned genesis hash (64 hex digits), as published out of band.
+    #[arg(long, value_name = "HEX", value_parser = crate::genesis::parse_hash)]
+    pub genesis_hash: Option<Hash>,
+    /// Or the pinned genesis file, whose hash is used.
+    #[arg(long, value_name = "FILE")]
+    pub genesis: Option<PathBuf>,
+    /// A party's X25519 private key (the audit firm's or the bank's org key, the client's,
+    /// a regulator's): the report then shows the letter and the bank's answers item by item.
+    #[arg(long, value_name = "FILE")]
+    pub decryption_key: Option<PathBuf>,
+    /// Replace files that exist.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub output: Output,
 }

@@ -136,18 +136,34 @@ struct BundleReport {
     openings_checked: usize,
 }
 
-/// `vouch verify bundle`.
-pub fn verify(path: &Path, pinned: &Pinned) -> Result<Report, BundleCmdError> {
-    let pinned_hash = match pinned {
-        Pinned::Hash(h) => *h,
-        Pinned::File(g) => genesis::load(g)?.0.hash(),
-    };
-    let bytes = files::read_bounded(path, "bundle", BUNDLE_BYTES_MAX)?;
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+impl Pinned {
+    /// The pinned hash (read from the genesis file if one was given).
+    pub fn hash(&self) -> Result<Hash, BundleCmdError> {
+        Ok(match self {
+            Pinned::Hash(h) => *h,
+            Pinned::File(g) => genesis::load(g)?.0.hash(),
+        })
+    }
+}
+
+/// Verify bundle bytes read from `path` (a file, or the URL they were fetched from).
+pub fn check(
+    bytes: &[u8],
+    path: &Path,
+    pinned: &Hash,
+) -> Result<vouch_core::bundle::BundleReport, BundleCmdError> {
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
         return Err(BundleCmdError::NotJson { path: path.to_path_buf(), detail: e.to_string() });
     }
-    let r = verify_bundle(&bytes, &pinned_hash)
-        .map_err(|source| BundleCmdError::Refused { path: path.to_path_buf(), source: Box::new(source) })?;
+    verify_bundle(bytes, pinned)
+        .map_err(|source| BundleCmdError::Refused { path: path.to_path_buf(), source: Box::new(source) })
+}
+
+/// `vouch verify bundle`.
+pub fn verify(path: &Path, pinned: &Pinned) -> Result<Report, BundleCmdError> {
+    let pinned_hash = pinned.hash()?;
+    let bytes = files::read_bounded(path, "bundle", BUNDLE_BYTES_MAX)?;
+    let r = check(&bytes, path, &pinned_hash)?;
     let report = BundleReport {
         file: path.display().to_string(),
         network: r.network.clone(),

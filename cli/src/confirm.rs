@@ -22,6 +22,8 @@ use vouch_core::documents::{
     Accept, Authorization, ClientEnroll, Correction, Decision, Decline, Document, Enroll, Request, Response,
     Return, ReturnReason, Revoke, Scope, Withdraw,
 };
+use vouch_core::encoding::Hash;
+use vouch_core::envelope::Envelope;
 use vouch_core::genesis::{Genesis, Role};
 use vouch_core::ids::{ClientRef, OrgId, PersonId};
 use vouch_core::items::{ClientIdentity, RequestContents, ResponseContents};
@@ -155,6 +157,7 @@ fn enrolled_client_key(
 pub fn authorize(
     request_id: &str,
     request_file: Option<&Path>,
+    token: Option<&str>,
     decryption_key: Option<&Path>,
     valid_until: Option<&str>,
     refuse: bool,
@@ -175,16 +178,19 @@ pub fn authorize(
             reason: Some(reason.to_string()),
         })
     } else {
-        let path = request_file.ok_or_else(|| {
-            input(
-                "--request",
-                "authorizing needs the request envelope file, to pass its content key to the bank",
-            )
-        })?;
-        let request = read_envelope(path, &dest.genesis)?;
-        if request.id != id {
-            return Err(input("--request", format!("the file holds document {}, not {id}", request.id)));
-        }
+        let request = match request_file {
+            Some(path) => {
+                let request = read_envelope(path, &dest.genesis)?;
+                if request.id != id {
+                    return Err(input(
+                        "--request",
+                        format!("the file holds document {}, not {id}", request.id),
+                    ));
+                }
+                request
+            }
+            None => fetched_request(&id, token, dest)?,
+        };
         let Document::Request(body) = &request.document else {
             return Err(input(
                 "--request",
@@ -215,6 +221,16 @@ pub fn authorize(
     dest.sign_and_send((&author, &signing), None, document)
 }
 
+/// The request `id`, read from `--node` and verified (see [`crate::fetch`]).
+fn fetched_request(id: &Hash, token: Option<&str>, dest: &Destination) -> Result<Envelope, SubmitError> {
+    let node =
+        dest.node().ok_or_else(|| input("--request", "without --node, pass the request envelope file"))?;
+    let token = crate::fetch::need_token(token, "--request FILE")?;
+    crate::fetch::documents(node, token, &dest.genesis, id)?.into_iter().find(|e| e.id == *id).ok_or_else(
+        || input("REQUEST_ID", format!("the node's documents of {id} do not include the request")),
+    )
+}
+
 /// What the bank answers: a response, or a correction of `supersedes`.
 pub struct Answer<'a> {
     /// The request id.
@@ -227,18 +243,53 @@ pub struct Answer<'a> {
     pub checker: (&'a str, &'a Path),
     /// For a correction: the superseded answer and why.
     pub supersedes: Option<(&'a str, &'a str)>,
-    /// To check the answer against the letter: the request and authorization envelope
-    /// files and the bank's X25519 key.
-    pub check_against: Option<(&'a Path, &'a Path, &'a Path)>,
+    /// To check the answer against the letter.
+    pub check_against: Option<Letter<'a>>,
+}
+
+/// Where the letter to check an answer against comes from.
+pub struct Letter<'a> {
+    /// The request and authorization envelope files; without them both are read from the
+    /// node with `token`.
+    pub envelopes: Option<(&'a Path, &'a Path)>,
+    /// The API token, to read them from the node.
+    pub token: Option<&'a str>,
+    /// The bank's X25519 private key.
+    pub key: &'a Path,
 }
 
 /// Open the letter with the key the client's authorization passed to the bank.
-fn open_letter(
-    id: &vouch_core::encoding::Hash,
-    (request, authorization, key): (&Path, &Path, &Path),
-    dest: &Destination,
-) -> Result<RequestContents, SubmitError> {
-    let request = read_envelope(request, &dest.genesis)?;
+fn open_letter(id: &Hash, letter: &Letter<'_>, dest: &Destination) -> Result<RequestContents, SubmitError> {
+    let (request, auth) = match letter.envelopes {
+        Some((request, authorization)) => {
+            (read_envelope(request, &dest.genesis)?, read_envelope(authorization, &dest.genesis)?)
+        }
+        None => {
+            let node = dest.node().ok_or_else(|| {
+                input("--request", "without --node, pass the request and authorization envelope files")
+            })?;
+            let token = crate::fetch::need_token(letter.token, "--request FILE --authorization FILE")?;
+            let docs = crate::fetch::documents(node, token, &dest.genesis, id)?;
+            let request = docs.iter().find(|e| e.id == *id).cloned();
+            // The latest authorization is the one in force.
+            let auth = docs.iter().rev().find(|e| matches!(e.document, Document::Authorization(_))).cloned();
+            match (request, auth) {
+                (Some(r), Some(a)) => (r, a),
+                (None, _) => {
+                    return Err(input(
+                        "REQUEST_ID",
+                        format!("the node's documents of {id} do not include the request"),
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err(input(
+                        "REQUEST_ID",
+                        format!("request {id} has no authorization yet: there is nothing to answer"),
+                    ));
+                }
+            }
+        }
+    };
     if request.id != *id {
         return Err(input("--request", format!("the file holds document {}, not {id}", request.id)));
     }
@@ -248,14 +299,13 @@ fn open_letter(
             format!("the file holds a {}, not a request", request.doc_type().as_str()),
         ));
     };
-    let auth = read_envelope(authorization, &dest.genesis)?;
     let bank_key = match &auth.document {
         Document::Authorization(a) if a.request == *id => a.bank_key.as_ref(),
         Document::Authorization(_) => return Err(input("--authorization", "it authorizes another request")),
         _ => return Err(input("--authorization", "the file is not an authorization")),
     }
     .ok_or_else(|| input("--authorization", "it is a refusal: there is nothing to answer"))?;
-    let decryption = crate::keys::load_decryption(key)?;
+    let decryption = crate::keys::load_decryption(letter.key)?;
     let content_key =
         seal::unwrap_key(bank_key, &body.contents.commitment, &decryption).map_err(SubmitError::Seal)?;
     Ok(seal::open::<RequestContents>(&body.contents, &content_key).map_err(SubmitError::Seal)?.contents)
@@ -270,8 +320,8 @@ pub fn answer(a: &Answer<'_>, org: &str, key: &Path, dest: &Destination) -> Resu
     let json = a.file.extension().is_some_and(|e| e == "json");
     let contents =
         parse_response(&text, json).map_err(|e| input(format!("response file {}", a.file.display()), e))?;
-    if let Some(files) = a.check_against {
-        let letter = open_letter(&id, files, dest)?;
+    if let Some(letter) = &a.check_against {
+        let letter = open_letter(&id, letter, dest)?;
         vouch_core::items::check_answer(&letter, &contents).map_err(|e| {
             input(format!("response file {}", a.file.display()), format!("does not answer the letter: {e}"))
         })?;

@@ -55,6 +55,9 @@ impl Classify for ReadError {
             ReadError::Refused { status: 404, .. } => {
                 "check the id: it must be a request's document id".into()
             }
+            ReadError::Refused { status: 409, .. } => {
+                "the latest cosigned checkpoint does not cover every document yet: try again after the next checkpoint".into()
+            }
             ReadError::Refused { .. } => "check the parameters, or try again later".into(),
             ReadError::Malformed { .. } => "try again, or ask another node".into(),
         }
@@ -70,9 +73,16 @@ impl Classify for ReadError {
 }
 
 pub(crate) fn get(node: &str, path: &str, token: &str) -> Result<Value, ReadError> {
+    let (url, body) = get_bytes(node, path, token, ANSWER_BYTES_MAX)?;
+    serde_json::from_slice(&body).map_err(|e| ReadError::Malformed { url, detail: e.to_string() })
+}
+
+/// GET `path` with the token: the URL and the body of a 200 answer (at most `max` bytes);
+/// any other status is a [`ReadError::Refused`] quoting the problem's detail.
+pub fn get_bytes(node: &str, path: &str, token: &str, max: usize) -> Result<(String, Vec<u8>), ReadError> {
     let client = Client::new(node)?;
     let url = client.url_of(path);
-    let (status, body) = client.get_with_token(path, token, ANSWER_BYTES_MAX)?;
+    let (status, body) = client.get_with_token(path, token, max)?;
     let value: Result<Value, _> = serde_json::from_slice(&body);
     if status != 200 {
         let detail = value
@@ -83,7 +93,12 @@ pub(crate) fn get(node: &str, path: &str, token: &str) -> Result<Value, ReadErro
             .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
         return Err(ReadError::Refused { url, status, detail });
     }
-    value.map_err(|e| ReadError::Malformed { url, detail: e.to_string() })
+    Ok((url, body))
+}
+
+/// `GET /v1/confirmations/{id}` as JSON.
+pub fn detail(node: &str, token: &str, id: &str) -> Result<Value, ReadError> {
+    get(node, &format!("/v1/confirmations/{}", query_escape(id)), token)
 }
 
 pub(crate) fn text(v: &Value, key: &str) -> String {
@@ -165,7 +180,7 @@ pub fn list(
 
 /// `vouch show`.
 pub fn show(node: &str, token: &str, id: &str) -> Result<Report, ReadError> {
-    let answer = get(node, &format!("/v1/confirmations/{}", query_escape(id)), token)?;
+    let answer = detail(node, token, id)?;
     let mut human = String::new();
     for key in [
         "id",

@@ -11,7 +11,10 @@
 //!   reads them back (`show`, `list`).
 //! - One module per command family, each with its own `thiserror` error enum classified by
 //!   [`outcome::Classify`] (exit code, hint, details): [`keys`], [`genesis`] (+ [`spec`]
-//!   for the TOML spec), [`chain`], [`bundle`], [`consistency`], [`monitor`].
+//!   for the TOML spec), [`chain`], [`bundle`], [`consistency`], [`monitor`], [`evidence`]
+//!   (+ [`report`], the HTML confirmation report, and [`html`], its escaping).
+//! - [`fetch`] reads a confirmation's documents from a node's bundle, verified, for the
+//!   party signing its next step.
 //! - Shared parts: [`files`] (bounded reads, 0600 and atomic writes), [`client`] (plain
 //!   HTTP to a node's public endpoints, every answer bounded), [`civil`] (times for people).
 //!
@@ -31,18 +34,22 @@ mod client;
 mod confirm;
 mod confirmations;
 mod consistency;
+mod evidence;
+mod fetch;
 mod files;
 mod genesis;
+mod html;
 mod keys;
 mod monitor;
 mod outcome;
+mod report;
 mod rules;
 mod spec;
 mod submit;
 
 use args::{
-    Cli, Command, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, RulesCommand, SignerArgs, Target,
-    VerifyCommand,
+    Cli, Command, EvidenceCommand, GenesisCommand, KeysCommand, MonitorArgs, RequestCommand, RulesCommand,
+    SignerArgs, Target, VerifyCommand,
 };
 use clap::{CommandFactory as _, FromArgMatches as _};
 use outcome::{EXIT_CODES_HELP, Exit, Failure, Report};
@@ -83,6 +90,10 @@ fn main() -> ExitCode {
             read.output.json,
             rules::banks(&read.node, &read.token, org.as_deref()).map_err(Failure::from),
         ),
+        Command::Evidence(command) => {
+            let (json, result) = run_evidence(command);
+            finish(json, result)
+        }
         Command::Show { id, read } => {
             finish(read.output.json, confirmations::show(&read.node, &read.token, &id).map_err(Failure::from))
         }
@@ -146,13 +157,9 @@ fn run_verify(command: VerifyCommand) -> (bool, Result<Report, Failure>) {
             (output.json, chain::verify(&from, &genesis, token).map_err(Failure::from))
         }
         VerifyCommand::Bundle { file, genesis_hash, genesis, output } => {
-            let pinned = match (genesis_hash, genesis) {
-                (Some(hash), _) => bundle::Pinned::Hash(hash),
-                (None, Some(path)) => bundle::Pinned::File(path),
-                // clap's argument group requires one of the two; say so if it ever does not.
-                (None, None) => {
-                    return (output.json, Err(usage("pass --genesis-hash HEX or --genesis FILE")));
-                }
+            let pinned = match pinned(genesis_hash, genesis) {
+                Ok(p) => p,
+                Err(f) => return (output.json, Err(f)),
             };
             (output.json, bundle::verify(&file, &pinned).map_err(Failure::from))
         }
@@ -164,6 +171,51 @@ fn run_verify(command: VerifyCommand) -> (bool, Result<Report, Failure>) {
             };
             (output.json, consistency::verify(&old, &new, &source, &genesis).map_err(Failure::from))
         }
+    }
+}
+
+/// Run an `evidence` command.
+fn run_evidence(command: EvidenceCommand) -> (bool, Result<Report, Failure>) {
+    let (json, pin) = match &command {
+        EvidenceCommand::Export { report, .. } | EvidenceCommand::Report { report, .. } => {
+            (report.output.json, pinned(report.genesis_hash, report.genesis.clone()))
+        }
+    };
+    let pin = match pin {
+        Ok(p) => p,
+        Err(f) => return (json, Err(f)),
+    };
+    let result = match &command {
+        EvidenceCommand::Export { id, node, token, out, report } => {
+            let common = evidence::Common {
+                pinned: &pin,
+                decryption_key: report.decryption_key.as_deref(),
+                force: report.force,
+            };
+            evidence::export(id, node, token, out, &common)
+        }
+        EvidenceCommand::Report { file, out, report } => {
+            let common = evidence::Common {
+                pinned: &pin,
+                decryption_key: report.decryption_key.as_deref(),
+                force: report.force,
+            };
+            evidence::report(file, out.as_deref(), &common)
+        }
+    };
+    (json, result.map_err(Failure::from))
+}
+
+/// The pinned genesis from `--genesis-hash` or `--genesis`.
+fn pinned(
+    hash: Option<vouch_core::encoding::Hash>,
+    file: Option<std::path::PathBuf>,
+) -> Result<bundle::Pinned, Failure> {
+    match (hash, file) {
+        (Some(hash), _) => Ok(bundle::Pinned::Hash(hash)),
+        (None, Some(path)) => Ok(bundle::Pinned::File(path)),
+        // clap's argument group requires one of the two; say so if it ever does not.
+        (None, None) => Err(usage("pass --genesis-hash HEX or --genesis FILE")),
     }
 }
 
@@ -217,6 +269,7 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
         Command::Authorize {
             request_id,
             request,
+            token,
             decryption_key,
             valid_until,
             refuse,
@@ -228,6 +281,7 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
                 confirm::authorize(
                     &request_id,
                     request.as_deref(),
+                    token.as_deref(),
                     decryption_key.as_deref(),
                     valid_until.as_deref(),
                     refuse,
@@ -288,12 +342,15 @@ fn run_document(command: Command) -> (bool, Result<Report, Failure>) {
     (target.output.json, result)
 }
 
-/// The files to check an answer against, when all three are given.
-fn check_against(a: &args::AnswerArgs) -> Option<(&std::path::Path, &std::path::Path, &std::path::Path)> {
-    match (&a.request, &a.authorization, &a.decryption_key) {
-        (Some(r), Some(x), Some(k)) => Some((r.as_path(), x.as_path(), k.as_path())),
+/// What to check an answer against: with the bank's key, the letter from the envelope
+/// files if given, else read from the node.
+fn check_against(a: &args::AnswerArgs) -> Option<confirm::Letter<'_>> {
+    let key = a.decryption_key.as_deref()?;
+    let envelopes = match (&a.request, &a.authorization) {
+        (Some(r), Some(x)) => Some((r.as_path(), x.as_path())),
         _ => None,
-    }
+    };
+    Some(confirm::Letter { envelopes, token: a.token.as_deref(), key })
 }
 
 /// Resolve the destination, then run `f`.

@@ -55,6 +55,12 @@ pub enum SubmitError {
     /// The node's chain did not verify (when reading an enrollment from it).
     #[error(transparent)]
     Chain(#[from] crate::chain::ChainCmdError),
+    /// The node would not give the confirmation's documents.
+    #[error(transparent)]
+    Read(#[from] crate::confirmations::ReadError),
+    /// The confirmation's documents, as the node gave them, did not verify.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleCmdError),
     /// An input (flag or file) is not what the command needs.
     #[error("{what}: {detail}")]
     Input {
@@ -112,6 +118,8 @@ impl Classify for SubmitError {
             SubmitError::Client(e) => e.exit(),
             SubmitError::File(e) => e.exit(),
             SubmitError::Chain(e) => e.exit(),
+            SubmitError::Read(e) => e.exit(),
+            SubmitError::Bundle(e) => e.exit(),
             SubmitError::Input { .. }
             | SubmitError::NoGenesis
             | SubmitError::Sign(_)
@@ -128,6 +136,8 @@ impl Classify for SubmitError {
             SubmitError::Client(e) => e.hint(),
             SubmitError::File(e) => e.hint(),
             SubmitError::Chain(e) => e.hint(),
+            SubmitError::Read(e) => e.hint(),
+            SubmitError::Bundle(e) => e.hint(),
             SubmitError::Input { .. } => {
                 "fix the named input and run the command again; nothing was signed".into()
             }
@@ -152,6 +162,8 @@ impl Classify for SubmitError {
             SubmitError::Client(e) => e.details(),
             SubmitError::File(e) => e.details(),
             SubmitError::Chain(e) => e.details(),
+            SubmitError::Read(e) => e.details(),
+            SubmitError::Bundle(e) => e.details(),
             SubmitError::Input { what, .. } => serde_json::json!({ "input": what }),
             SubmitError::Refused { status, kind, rule, .. } => {
                 serde_json::json!({ "status": status, "problem": kind, "rule": rule })

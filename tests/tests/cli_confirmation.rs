@@ -2,8 +2,11 @@
 //! five-node testnet: people and a client enrolled, a request from
 //! `docs/examples/request.toml`, the client's authorization, an answer with one exception,
 //! a correction, the auditor's acceptance; then `vouch verify chain` re-verifies the
-//! node's chain from genesis. Prints each command and its output (`--nocapture`), which
-//! is where the examples of `docs/CLI.md` §Documents come from.
+//! node's chain from genesis and `vouch evidence export` writes the verified bundle and its
+//! report. The client authorizes and the bank checks its answer against the letter with
+//! documents read from the node (with their API tokens), not from files. Prints each command
+//! and its output (`--nocapture`), which is where the examples of `docs/CLI.md` §Documents
+//! come from.
 
 mod common;
 
@@ -83,6 +86,46 @@ fn cli_request_authorize_respond_correct_accept_then_verify_chain() {
     write(&dir, "genesis.json", &demo.genesis.to_canonical());
     let node = net.manifest().nodes.first().unwrap_or_else(|| panic!("no node")).http_url();
     let node = node.as_str();
+    // Each org reads confirmations from its own node with its own token: the client with a
+    // client token its bank issued, the bank and the audit firm with their operator tokens.
+    let of = |org: &str| {
+        net.manifest()
+            .nodes
+            .iter()
+            .find(|n| n.org.as_deref() == Some(org))
+            .unwrap_or_else(|| panic!("no node of {org}"))
+            .clone()
+    };
+    let (bank_node, audit_node) = (of("bank-a"), of("audit-x"));
+    let bank_url = bank_node.http_url();
+    let audit_url = audit_node.http_url();
+    let bank_token = bank_node.token.clone().unwrap_or_else(|| panic!("no bank-a token"));
+    let audit_token = audit_node.token.clone().unwrap_or_else(|| panic!("no audit-x token"));
+    let tokens = vouch_node::tokens::TokenFile::in_data_dir(&net.dir().join(&bank_node.dir).join("data"));
+    let now = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0),
+    )
+    .unwrap_or(0);
+    let (_, client_token) = tokens
+        .issue(
+            &demo.genesis,
+            "bank-a",
+            "c-000123 finance",
+            Some("c-000123"),
+            false,
+            now,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap_or_else(|e| panic!("cannot issue a client token: {e}"));
+    let client_token = client_token.token().to_string();
+    for org in ["audit-x", "bank-a"] {
+        let id = vouch_core::ids::OrgId::new(org).unwrap_or_else(|e| panic!("{e}"));
+        let key = &demo.orgs.get(&id).unwrap_or_else(|| panic!("no {org}")).decryption;
+        write(&dir, &format!("{org}-enc.pem"), key.to_pkcs8_pem().as_bytes());
+    }
 
     for name in ["auditor", "maker", "checker", "client"] {
         cli.run(&["keys", "generate", "--out", &format!("{name}.pem")]);
@@ -150,11 +193,12 @@ fn cli_request_authorize_respond_correct_accept_then_verify_chain() {
         "--node",
         node,
     ]);
+    // The client authorizes with the request read from its bank's node (no --request file).
     cli.id(&[
         "authorize",
         &request,
-        "--request",
-        "request.json",
+        "--token",
+        &client_token,
         "--decryption-key",
         "client-enc.pem",
         "--valid-until",
@@ -163,9 +207,13 @@ fn cli_request_authorize_respond_correct_accept_then_verify_chain() {
         "bank-a",
         "--key",
         "client.pem",
+        "--genesis",
+        "genesis.json",
         "--node",
-        node,
+        &bank_url,
     ]);
+    // The bank checks its answer against the letter, read from the node and opened with
+    // the key the authorization passed on.
     let response = cli.id(&[
         "respond",
         &request,
@@ -173,14 +221,20 @@ fn cli_request_authorize_respond_correct_accept_then_verify_chain() {
         &response_toml,
         "--auditor",
         "audit-x",
+        "--decryption-key",
+        "bank-a-enc.pem",
+        "--token",
+        &bank_token,
         "--org",
         "bank-a",
         "--key",
         "maker.pem",
         "--checker-key",
         "checker.pem",
+        "--genesis",
+        "genesis.json",
         "--node",
-        node,
+        &bank_url,
     ]);
     let correction = cli.id(&[
         "correct",
@@ -251,4 +305,34 @@ fn cli_request_authorize_respond_correct_accept_then_verify_chain() {
     let verified =
         cli.run(&["verify", "chain", "--from", node, "--genesis", "genesis.json", "--token", &token]);
     assert!(verified.contains("verified") || verified.contains("ok"), "{verified}");
+
+    // The auditor exports the evidence for the working papers: the bundle, verified, and
+    // the report with the letter and the answers opened with the firm's key.
+    let exported = cli.run(&[
+        "evidence",
+        "export",
+        &request,
+        "--node",
+        &audit_url,
+        "--token",
+        &audit_token,
+        "--genesis",
+        "genesis.json",
+        "--out",
+        "papers",
+        "--decryption-key",
+        "audit-x-enc.pem",
+    ]);
+    assert!(exported.contains("status:     accepted"), "{exported}");
+    let bundle = dir.join("papers").join(format!("{request}.bundle.json"));
+    let report = std::fs::read_to_string(dir.join("papers").join(format!("{request}.report.html")))
+        .unwrap_or_else(|e| panic!("no report: {e}"));
+    for needle in ["AX-2026-0001", "王审计", "EXCEPTION", "node's word", &request, &correction] {
+        assert!(report.contains(needle), "the report misses {needle:?}");
+    }
+    // The saved bundle makes the same report offline.
+    let bundle = bundle.to_str().unwrap_or_else(|| panic!("path"));
+    let offline =
+        cli.run(&["evidence", "report", bundle, "--genesis", "genesis.json", "--out", "offline.html"]);
+    assert!(offline.contains("ok: bundle verified"), "{offline}");
 }

@@ -34,6 +34,8 @@ const COMMANDS: &[&[&str]] = &[
     &["submit"],
     &["show"],
     &["list"],
+    &["evidence", "export"],
+    &["evidence", "report"],
     &["completions"],
 ];
 

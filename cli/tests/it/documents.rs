@@ -201,7 +201,51 @@ fn a_whole_confirmation_is_built_signed_and_chained() {
     let opened = seal::open::<RequestContents>(&body.contents, &content_key).unwrap();
     assert_eq!(opened.contents, demo_request_contents().unwrap());
     let auth_file = w.dir.write("authorization.json", &auth.bytes);
+    // Without --request, the request is read from the node's bundle with the token, and
+    // verified: a tampered bundle is refused before anything is signed.
+    let bundle_path = format!("/v1/confirmations/{id}/bundle");
+    let mut bundle = serde_json::to_value(w.ledger.bundle(request.id, false).unwrap()).unwrap();
+    let fetched = [
+        "authorize",
+        &id,
+        "--decryption-key",
+        &w.key("client-enc"),
+        "--valid-until",
+        "2027-03-31",
+        "--org",
+        "bank-a",
+        "--key",
+        &w.key("client"),
+    ];
+    let url = w.node.url();
+    let mut no_token: Vec<&str> = fetched.to_vec();
+    no_token.extend(["--node", url.as_str()]);
+    let run = vouch(&no_token).expect(2);
+    assert!(run.stderr.contains("--token"), "{}", run.stderr);
+    let created = bundle["entries"][0]["envelope"]["created_ms"].as_u64().unwrap();
+    bundle["entries"][0]["envelope"]["created_ms"] = json!(created + 1);
+    w.node.serve(&bundle_path, "application/json", bundle.to_string());
+    let mut tampered = no_token.clone();
+    tampered.extend(["--token", "client-t0k"]);
+    let run = vouch(&tampered).expect(1);
+    assert!(run.stderr.contains("R-BUN-4"), "{}", run.stderr);
+    let bundle = w.ledger.bundle(request.id, false).unwrap();
+    w.node.serve(&bundle_path, "application/json", serde_json::to_vec(&bundle).unwrap());
+    let mut with_token = fetched.to_vec();
+    with_token.extend(["--token", "client-t0k"]);
+    let (_, fetched_auth) = w.run(&with_token);
+    let Document::Authorization(f) = &fetched_auth.document else { panic!("not an authorization") };
+    assert_eq!((f.request, f.decision), (request.id, Decision::Authorize));
+    let key = seal::unwrap_key(f.bank_key.as_ref().unwrap(), &body.contents.commitment, bank_secret).unwrap();
+    assert_eq!(
+        seal::open::<RequestContents>(&body.contents, &key).unwrap().contents,
+        demo_request_contents().unwrap()
+    );
+    assert!(w.node.hits().iter().any(|h| h.eq_ignore_ascii_case("authorization: bearer client-t0k")));
     w.commit(&auth);
+    // The bank reads the request and the authorization from the node too.
+    let bundle = w.ledger.bundle(request.id, false).unwrap();
+    w.node.serve(&bundle_path, "application/json", serde_json::to_vec(&bundle).unwrap());
     // The bank answers (one exception, one unlisted account), then corrects.
     let answer = ["--file", RESPONSE_TOML, "--auditor", "audit-x", "--checker-key"];
     let mut respond = vec!["respond", &id];
@@ -229,7 +273,13 @@ fn a_whole_confirmation_is_built_signed_and_chained() {
     refused.extend(["--node", url.as_str()]);
     let run = vouch(&refused).expect(2);
     assert!(run.stderr.contains("does not answer the letter"), "{}", run.stderr);
-    respond.extend(check);
+    // Checked against the letter read from the node (no envelope files).
+    respond.extend(["--decryption-key", bank_enc.as_str(), "--token", "bank-t0k"]);
+    let mut refused = respond.clone();
+    refused[3] = bad.as_str();
+    refused.extend(["--node", url.as_str()]);
+    let run = vouch(&refused).expect(2);
+    assert!(run.stderr.contains("does not answer the letter"), "read from the node: {}", run.stderr);
     let (_, response) = w.run(&respond);
     let Document::Response(r) = &response.document else { panic!("not a response") };
     assert_eq!(r.request, request.id);

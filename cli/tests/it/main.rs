@@ -8,6 +8,7 @@ mod chain;
 mod consistency;
 mod docs;
 mod documents;
+mod evidence;
 mod genesis;
 mod keys;
 mod monitor;
