@@ -167,5 +167,5 @@ fn a_node_of_another_network_or_none_at_all() {
 
     let run = vouch(&["verify", "chain", "--from", &dead_url(), "--genesis", &genesis]).expect(3);
     assert!(run.stderr.contains("/v1/status failed"), "{}", run.stderr);
-    vouch(&["verify", "chain", "--from", "https://node.example", "--genesis", &genesis]).expect(2);
+    vouch(&["verify", "chain", "--from", "ftp://node.example", "--genesis", &genesis]).expect(2);
 }
