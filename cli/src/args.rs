@@ -567,6 +567,9 @@ pub enum EvidenceCommand {
         /// Where to write the two files (created if missing).
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
+        /// Seconds to wait for a checkpoint that covers a document just committed (0: do not wait).
+        #[arg(long, value_name = "S", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600))]
+        wait: u64,
         #[command(flatten)]
         report: ReportArgs,
     },

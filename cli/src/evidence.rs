@@ -196,13 +196,13 @@ pub fn export(
     node: &str,
     token: &str,
     out_dir: &Path,
+    wait: std::time::Duration,
     common: &Common<'_>,
 ) -> Result<Report, EvidenceError> {
     let id = Hash::from_hex(id).map_err(|_| EvidenceError::Id(id.to_string()))?;
     let pinned = common.pinned.hash()?;
     let decryption = common.decryption_key.map(crate::keys::load_decryption).transpose()?;
-    let (url, bytes) =
-        confirmations::get_bytes(node, &format!("/v1/confirmations/{id}/bundle"), token, BUNDLE_BYTES_MAX)?;
+    let (url, bytes) = crate::fetch::bundle_bytes(node, token, &id, wait)?;
     let verified = bundle::check(&bytes, Path::new(&url), &pinned)?;
     if verified.request != id {
         return Err(EvidenceError::OtherRequest { expected: id, got: verified.request });

@@ -26,6 +26,27 @@ pub const CHECKPOINT_WAIT: Duration = Duration::from_secs(60);
 /// Time between two asks while waiting.
 const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The bytes of confirmation `id`'s bundle, as the node at `node` serves them, with its URL;
+/// while the latest checkpoint does not cover its documents (HTTP 409), asked again every
+/// second for up to `wait`.
+pub fn bundle_bytes(
+    node: &str,
+    token: &str,
+    id: &Hash,
+    wait: Duration,
+) -> Result<(String, Vec<u8>), ReadError> {
+    let path = format!("/v1/confirmations/{id}/bundle");
+    let deadline = Instant::now() + wait;
+    loop {
+        match confirmations::get_bytes(node, &path, token, BUNDLE_BYTES_MAX) {
+            Err(ReadError::Refused { status: 409, .. }) if Instant::now() < deadline => {
+                std::thread::sleep(RETRY_INTERVAL);
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The documents of confirmation `id` (the request first, in ledger order; enrollments
 /// left out), verified against `genesis`.
 pub fn documents(
@@ -34,16 +55,7 @@ pub fn documents(
     genesis: &Genesis,
     id: &Hash,
 ) -> Result<Vec<Envelope>, SubmitError> {
-    let path = format!("/v1/confirmations/{id}/bundle");
-    let deadline = Instant::now() + CHECKPOINT_WAIT;
-    let (url, bytes) = loop {
-        match confirmations::get_bytes(node.base(), &path, token, BUNDLE_BYTES_MAX) {
-            Err(ReadError::Refused { status: 409, .. }) if Instant::now() < deadline => {
-                std::thread::sleep(RETRY_INTERVAL);
-            }
-            other => break other?,
-        }
-    };
+    let (url, bytes) = bundle_bytes(node.base(), token, id, CHECKPOINT_WAIT)?;
     let verified = bundle::check(&bytes, Path::new(&url), &genesis.hash())?;
     if verified.request != *id {
         return Err(input(

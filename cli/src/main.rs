@@ -186,13 +186,13 @@ fn run_evidence(command: EvidenceCommand) -> (bool, Result<Report, Failure>) {
         Err(f) => return (json, Err(f)),
     };
     let result = match &command {
-        EvidenceCommand::Export { id, node, token, out, report } => {
+        EvidenceCommand::Export { id, node, token, out, wait, report } => {
             let common = evidence::Common {
                 pinned: &pin,
                 decryption_key: report.decryption_key.as_deref(),
                 force: report.force,
             };
-            evidence::export(id, node, token, out, &common)
+            evidence::export(id, node, token, out, std::time::Duration::from_secs(*wait), &common)
         }
         EvidenceCommand::Report { file, out, report } => {
             let common = evidence::Common {

@@ -58,8 +58,9 @@ enum Command {
     /// Run the scripted demo against the running testnet.
     Demo,
     /// Print shell `export` lines for the README walkthrough: each org's node URL
-    /// (`BANK_A`), operator token (`BANK_A_TOKEN`) and admin key file (`BANK_A_ADMIN`,
-    /// written to <dir>/keys/ from the seed: test keys, never for real use), and `GENESIS`.
+    /// (`BANK_A`), operator token (`BANK_A_TOKEN`), admin key and X25519 org key files
+    /// (`BANK_A_ADMIN`, `BANK_A_ENC`, written to <dir>/keys/ from the seed: test keys,
+    /// never for real use), and `GENESIS`.
     Env,
     /// Load the running testnet and measure throughput and latency.
     Load {
@@ -136,6 +137,9 @@ fn env(dir: &Path, net: &Testnet) -> Result<()> {
             let path = keys.join(format!("{}-admin.pem", node.name));
             write_private(&path, secrets.admin.to_pkcs8_pem().as_bytes())?;
             out.push_str(&format!("export {var}_ADMIN={}\n", quote(&absolute(&path).display().to_string())));
+            let path = keys.join(format!("{}-enc.pem", node.name));
+            write_private(&path, secrets.decryption.to_pkcs8_pem().as_bytes())?;
+            out.push_str(&format!("export {var}_ENC={}\n", quote(&absolute(&path).display().to_string())));
         }
     }
     print!("{out}");

@@ -83,6 +83,6 @@ fn the_readme_walkthrough_runs_as_written() {
         net.logs(15)
     );
     // What the walkthrough claims to show.
-    assert!(stdout.contains("accepted"), "the confirmation was not accepted:\n{stdout}");
+    assert!(stdout.contains("status:       accepted"), "the confirmation was not accepted:\n{stdout}");
     assert!(stdout.contains("form1"), "the bank's rules were not shown:\n{stdout}");
 }

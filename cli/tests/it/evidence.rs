@@ -382,13 +382,15 @@ fn export_refuses_a_tampered_bundle_and_reports_node_errors() {
             genesis_hash(),
             "--out".into(),
             out.clone(),
+            "--wait".into(),
+            "1".into(),
         ]
     };
     let run = vouch(&args(&id)).expect(1);
     assert!(run.stderr.contains("R-BUN-4") && run.stderr.contains("entry 4"), "{}", run.stderr);
     assert!(!dir.path("papers").exists(), "nothing written");
 
-    // Not checkpointed yet: 3, with a next step.
+    // Not checkpointed yet, and still not after the wait: 3, with a next step.
     node.serve_json_status(
         &format!("/v1/confirmations/{id}/bundle"),
         409,
