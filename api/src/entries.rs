@@ -72,7 +72,19 @@ pub async fn submit(
     JsonBytes(body): JsonBytes<ENTRY_BODY_BYTES_MAX>,
 ) -> Result<Response, Problem> {
     let options = SubmitOptions { wait: q.wait.unwrap_or(true), forwarded: headers.contains_key(FORWARDED) };
-    match ctx.ledger.submit(body, options).await {
+    submission(ctx.ledger.submit(body, options).await)
+}
+
+impl SubmitQuery {
+    /// The options of a submission made for the caller (never forwarded).
+    pub(crate) fn options(&self) -> SubmitOptions {
+        SubmitOptions { wait: self.wait.unwrap_or(true), forwarded: false }
+    }
+}
+
+/// The answer to a submission: 200 committed, 202 pending, or its problem.
+pub(crate) fn submission(result: Result<Submitted, SubmitError>) -> Result<Response, Problem> {
+    match result {
         Ok(Submitted::Committed { leaf_index, height, leaf_hash }) => {
             Ok((StatusCode::OK, Json(Committed { leaf_index, height, leaf_hash: leaf_hash.to_hex() }))
                 .into_response())

@@ -54,6 +54,11 @@ pub const UI_PATH: &str = "/docs";
         crate::oversight::banks,
         crate::oversight::audit_firms,
         crate::lookup::lookup,
+        crate::drafts::create,
+        crate::drafts::show,
+        crate::drafts::sign,
+        crate::drafts::create_batch,
+        crate::drafts::sign_batch,
     ),
     components(schemas(
         crate::problem::ProblemBody,
@@ -77,6 +82,13 @@ pub const UI_PATH: &str = "/docs";
         crate::oversight::OrgStats,
         crate::oversight::OversightReport,
         crate::lookup::LookupResult,
+        crate::problem::FieldProblem,
+        crate::drafts::DraftView,
+        crate::drafts::SignBody,
+        crate::drafts::BatchBody,
+        crate::drafts::BatchView,
+        crate::drafts::BatchSigned,
+        crate::drafts::BatchRowResult,
     )),
     modifiers(&Security, &ProblemTypes, &Tags),
 )]
@@ -146,6 +158,10 @@ impl Modify for Tags {
             tag("operations", "Operate the node: a regulator's or an operator token."),
             tag("lookup", "Check a document against the ledger: a bearer token."),
             tag("oversight", "Statistics per bank and per audit firm: a regulator's token."),
+            tag(
+                "drafts",
+                "Custodial signing: the node composes, shows, then signs as the token's bound signer.",
+            ),
             tag("worklists", "What waits on whom: inboxes, reminders, control sheets; a bearer token."),
         ]);
     }

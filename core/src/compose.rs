@@ -74,8 +74,13 @@ impl RequestLetter {
     pub fn problems(&self, genesis: &Genesis) -> Vec<(String, String)> {
         let mut out = Vec::new();
         match genesis.org(&self.bank) {
-            None => out.push(("bank".into(), format!("{} is not a member of network {}", self.bank, genesis.network))),
-            Some(o) if o.role != Role::Bank => out.push(("bank".into(), format!("{} is not a bank", self.bank))),
+            None => out.push((
+                "bank".into(),
+                format!("{} is not a member of network {}", self.bank, genesis.network),
+            )),
+            Some(o) if o.role != Role::Bank => {
+                out.push(("bank".into(), format!("{} is not a bank", self.bank)))
+            }
             Some(_) => {}
         }
         if let Some(days) = self.response_days
@@ -155,12 +160,18 @@ pub fn request(
 fn request_body(request: &Envelope) -> Result<&Request, ComposeError> {
     match &request.document {
         Document::Request(body) => Ok(body),
-        other => Err(input("request", format!("document {} is a {}, not a request", request.id, other.doc_type().as_str()))),
+        other => Err(input(
+            "request",
+            format!("document {} is a {}, not a request", request.id, other.doc_type().as_str()),
+        )),
     }
 }
 
 /// Open a request's contents as its client (whose X25519 key is `client_key`).
-pub fn open_as_client(request: &Envelope, client_key: &DecryptionKey) -> Result<RequestContents, ComposeError> {
+pub fn open_as_client(
+    request: &Envelope,
+    client_key: &DecryptionKey,
+) -> Result<RequestContents, ComposeError> {
     let body = request_body(request)?;
     let key = body.contents.open_as(&client_label(&body.bank, &body.client), client_key)?;
     Ok(seal::open::<RequestContents>(&body.contents, &key)?.contents)
@@ -245,7 +256,11 @@ pub fn answer(
     recipients.push(org_recipient(genesis, &body.bank)?);
     let (sealed, _key) = seal::seal(contents, &recipients, rng)?;
     Ok(match supersedes {
-        None => Document::Response(Response { request: request.id, conclusion: contents.conclusion, contents: sealed }),
+        None => Document::Response(Response {
+            request: request.id,
+            conclusion: contents.conclusion,
+            contents: sealed,
+        }),
         Some((previous, reason)) => {
             if reason.trim().is_empty() {
                 return Err(input("reason", "a correction needs a reason"));
@@ -277,7 +292,10 @@ mod tests {
         let maker = ledger.enroll("bank-a", "compose-m", "M", "经办").unwrap();
         let checker = ledger.enroll("bank-a", "compose-c", "C", "复核").unwrap();
         ledger.commit().unwrap();
-        let identity = crate::items::ClientIdentity { name: "丙公司".into(), credit_code: "9144030071526726XG".into() };
+        let identity = crate::items::ClientIdentity {
+            name: "丙公司".into(),
+            credit_code: "9144030071526726XG".into(),
+        };
         let client = ledger.enroll_client(&maker, "c-compose", &identity).unwrap();
         ledger.commit().unwrap();
         let mut rng = rand::rngs::OsRng;

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod confirmations;
+mod drafts;
 mod fake;
 mod integrity;
 mod lookup;
