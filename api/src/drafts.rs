@@ -122,21 +122,20 @@ pub struct DraftView {
 
 fn view_of(id: &str, w: &Waiting) -> DraftView {
     let p = &w.prepared;
-    let mut document = serde_json::json!({
-        "type": p.draft.document.doc_type().as_str(),
-        "network": p.draft.network,
-        "created_ms": p.draft.created_ms,
-        "author": p.draft.author,
-        "body": p.draft.document.to_value(),
-    });
+    let mut document = serde_json::Map::new();
+    document.insert("type".into(), p.draft.document.doc_type().as_str().into());
+    document.insert("network".into(), serde_json::json!(p.draft.network));
+    document.insert("created_ms".into(), p.draft.created_ms.into());
+    document.insert("author".into(), serde_json::json!(p.draft.author));
     if let Some(checker) = &p.draft.checker {
-        document["checker"] = serde_json::json!(checker);
+        document.insert("checker".into(), serde_json::json!(checker));
     }
+    document.insert("body".into(), p.draft.document.to_value());
     if let Some(contents) = &p.contents {
-        document["contents"] = contents.clone();
+        document.insert("contents".into(), contents.clone());
     }
     if let Some(letter) = &p.letter {
-        document["letter"] = letter.clone();
+        document.insert("letter".into(), letter.clone());
     }
     let mut signers = vec![p.author.to_string()];
     signers.extend(p.checker.as_ref().map(Holder::to_string));
@@ -144,7 +143,7 @@ fn view_of(id: &str, w: &Waiting) -> DraftView {
         draft_id: id.to_string(),
         action: w.action.to_string(),
         status: if w.author_sig.is_some() { "awaiting_checker" } else { "awaiting_signature" }.into(),
-        document,
+        document: serde_json::Value::Object(document),
         signing_bytes_sha256: w.sha256.to_hex(),
         signers,
         expires_ms: w.expires_ms,

@@ -178,6 +178,9 @@ pub struct EntryInfo {
     pub decryption_key: bool,
 }
 
+/// The key derived from the passphrase for one file.
+type FileKey = Zeroizing<[u8; 32]>;
+
 /// The keystore of one data directory, opened with one passphrase.
 pub struct Keystore {
     path: PathBuf,
@@ -268,7 +271,7 @@ impl Keystore {
     }
 
     /// The file, its passphrase checked; none when there is no file yet.
-    fn read(&self) -> Result<Option<(FileFormat, Zeroizing<[u8; 32]>)>, KeystoreError> {
+    fn read(&self) -> Result<Option<(FileFormat, FileKey)>, KeystoreError> {
         let io = |action, error| KeystoreError::Io { path: self.path.clone(), action, error };
         let file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
@@ -295,7 +298,7 @@ impl Keystore {
     }
 
     /// A new, empty file's header with a fresh salt.
-    fn fresh(&self) -> Result<(FileFormat, Zeroizing<[u8; 32]>), KeystoreError> {
+    fn fresh(&self) -> Result<(FileFormat, FileKey), KeystoreError> {
         let mut salt = vec![0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut salt);
         let (m, t, p) = self.cost;
