@@ -370,7 +370,10 @@ pub async fn sign(
     check_hash(&w.sha256, &body.sha256, &format!("draft {id}"))?;
     match signature_step(&ctx, &id, &w, &holder, &keys)? {
         Step::AwaitingChecker(w) => Ok((StatusCode::ACCEPTED, Json(view_of(&id, &w))).into_response()),
-        Step::Complete(bytes) => submission(ctx.ledger.submit(bytes.into(), q.options()).await),
+        Step::Complete(bytes) => {
+            let id = Hash::sha256(&bytes);
+            submission(id, ctx.ledger.submit(bytes.into(), q.options()).await)
+        }
     }
 }
 
@@ -557,6 +560,8 @@ pub struct BatchRowResult {
     pub draft_id: String,
     /// `pending` (pooled), `committed`, or `refused`.
     pub status: String,
+    /// The document id (hex).
+    pub id: String,
     /// The document's RFC 9162 leaf hash (hex), once submitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leaf_hash: Option<String>,
@@ -618,23 +623,25 @@ pub async fn sign_batch(
                 return Err(Problem::new(Kind::Internal, "a request never needs a checker"));
             }
             Step::Complete(bytes) => {
+                let doc_id = Hash::sha256(&bytes);
                 let options = crate::service::SubmitOptions { wait: false, forwarded: false };
                 match ctx.ledger.submit(bytes.into(), options).await {
                     Ok(crate::service::Submitted::Committed { leaf_hash, .. }) => {
-                        ("committed", Some(leaf_hash), None)
+                        ("committed", doc_id, Some(leaf_hash), None)
                     }
                     Ok(crate::service::Submitted::Pending { leaf_hash }) => {
-                        ("pending", Some(leaf_hash), None)
+                        ("pending", doc_id, Some(leaf_hash), None)
                     }
-                    Err(e) => ("refused", None, Some(e.to_string())),
+                    Err(e) => ("refused", doc_id, None, Some(e.to_string())),
                 }
             }
         };
         results.push(BatchRowResult {
             draft_id,
             status: result.0.into(),
-            leaf_hash: result.1.map(|h| h.to_hex()),
-            detail: result.2,
+            id: result.1.to_hex(),
+            leaf_hash: result.2.map(|h| h.to_hex()),
+            detail: result.3,
         });
     }
     ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
