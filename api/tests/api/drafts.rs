@@ -218,8 +218,11 @@ async fn each_single_signer_action_drafts_signs_and_is_accepted() {
         assert_eq!(d["document"]["type"], doc_type, "{d}");
         assert_eq!(d["status"], "awaiting_signature");
         assert_eq!(d["signing_bytes_sha256"].as_str().expect("hash").len(), 64);
-        pooled(&c.sign(token, &d).await);
+        let r = c.sign(token, &d).await;
+        pooled(&r);
         assert_eq!(c.submitted(), n + 1, "{action}");
+        let last = c.h.fake.submitted.lock().expect("lock").last().map(|h| h.to_hex());
+        assert_eq!(r.json()["id"].as_str(), last.as_deref(), "the answer names the signed document");
         // Signed once: the draft is gone.
         c.sign(token, &d).await.problem(404, "no-draft");
     }
@@ -379,6 +382,9 @@ async fn the_state_machine_refuses_before_anyone_signs() {
         .await
         .problem(400, "invalid-draft");
     assert!(p["detail"].as_str().expect("detail").contains("shred"), "{p}");
+    let body = serde_json::json!({"action": "decline", "request": c.authorized.id.to_hex(), "reason": "x", "extra": 1});
+    let p = c.post("/v1/drafts", &c.maker, body).await.problem(400, "invalid-draft");
+    assert_eq!(p["errors"][0]["field"], "extra", "{p}");
 }
 
 #[tokio::test]
