@@ -365,7 +365,9 @@ pub async fn sign(
     let body: SignBody = serde_json::from_slice(&body).map_err(|e| {
         Problem::new(Kind::InvalidParameter, format!("the body is not {{\"sha256\": \"<hex>\"}}: {e}"))
     })?;
-    let (holder, keys) = signer_keys(keystore.as_ref(), &principal)?;
+    // The node's keystore reads a file and decrypts: off the async threads.
+    let caller = principal.clone();
+    let (holder, keys) = crate::blocking(move || signer_keys(keystore.as_ref(), &caller)).await?;
     let w = find(&ctx, &id, &holder, &principal.org)?;
     check_hash(&w.sha256, &body.sha256, &format!("draft {id}"))?;
     match signature_step(&ctx, &id, &w, &holder, &keys)? {
@@ -601,7 +603,9 @@ pub async fn sign_batch(
     let body: SignBody = serde_json::from_slice(&body).map_err(|e| {
         Problem::new(Kind::InvalidParameter, format!("the body is not {{\"sha256\": \"<hex>\"}}: {e}"))
     })?;
-    let (holder, keys) = signer_keys(keystore.as_ref(), &principal)?;
+    // The node's keystore reads a file and decrypts: off the async threads.
+    let caller = principal.clone();
+    let (holder, keys) = crate::blocking(move || signer_keys(keystore.as_ref(), &caller)).await?;
     let none =
         || Problem::new(Kind::NoDraft, format!("no batch {id} for this token, or all its drafts expired"));
     let ids = match ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
