@@ -66,7 +66,12 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: 
         .route("/metrics", get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
         .with_state(ctx);
-    let custody = keystore(&cfg);
+    // Opening the keystore derives its key (Argon2id): off the async threads.
+    let keystore_cfg = cfg.clone();
+    let custody = tokio::task::spawn_blocking(move || keystore(&keystore_cfg)).await.unwrap_or_else(|e| {
+        warn!(error = %e, "opening the keystore failed; custodial signing is off");
+        None
+    });
     let app = node.merge(vouch_api::router_with_custody(ledger, tokens, custody));
     if let Err(e) = axum::serve(listener, app).await {
         warn!(error = %e, "HTTP server stopped");
