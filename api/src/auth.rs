@@ -112,6 +112,10 @@ pub struct TokenRecord {
     /// When it was revoked, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_ms: Option<u64>,
+    /// The signer the node signs as for this token (custodial signing): a person id of
+    /// `org`, or for a client token its client reference. None: the node signs nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 impl TokenRecord {
@@ -125,7 +129,17 @@ impl TokenRecord {
         issued_ms: u64,
     ) -> TokenRecord {
         let hash = secret.hash();
-        TokenRecord { id: token_id(&hash), hash, org, name, client, operator, issued_ms, revoked_ms: None }
+        TokenRecord {
+            id: token_id(&hash),
+            hash,
+            org,
+            name,
+            client,
+            operator,
+            issued_ms,
+            revoked_ms: None,
+            signer: None,
+        }
     }
 }
 
@@ -180,6 +194,8 @@ pub struct Principal {
     pub client: Option<ClientRef>,
     /// May run the self-audit.
     pub operator: bool,
+    /// Whose keys the node signs with for this token, if any.
+    pub signer: Option<String>,
 }
 
 impl Principal {
@@ -217,6 +233,7 @@ impl Principal {
             role,
             client: record.client.clone(),
             operator: record.operator,
+            signer: record.signer.clone(),
         })
     }
 

@@ -29,6 +29,9 @@ pub struct SubmitQuery {
 /// A committed document.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Committed {
+    /// The document id (SHA-256 of the canonical envelope, hex): what later documents
+    /// about it name.
+    pub id: String,
     /// Its leaf index.
     pub leaf_index: u64,
     /// The height of the block that committed it.
@@ -43,6 +46,8 @@ pub struct Pending {
     /// Always `pending`.
     #[schema(example = "pending")]
     pub status: String,
+    /// The document id (SHA-256 of the canonical envelope, hex).
+    pub id: String,
     /// Its RFC 9162 leaf hash (hex): look for it with `GET /v1/proofs/inclusion`.
     pub leaf_hash: String,
 }
@@ -72,14 +77,33 @@ pub async fn submit(
     JsonBytes(body): JsonBytes<ENTRY_BODY_BYTES_MAX>,
 ) -> Result<Response, Problem> {
     let options = SubmitOptions { wait: q.wait.unwrap_or(true), forwarded: headers.contains_key(FORWARDED) };
-    match ctx.ledger.submit(body, options).await {
+    // Only a valid envelope is taken, and a valid envelope is canonical: its id is the
+    // hash of the bytes as received.
+    let id = vouch_core::encoding::Hash::sha256(&body);
+    submission(id, ctx.ledger.submit(body, options).await)
+}
+
+impl SubmitQuery {
+    /// The options of a submission made for the caller (never forwarded).
+    pub(crate) fn options(&self) -> SubmitOptions {
+        SubmitOptions { wait: self.wait.unwrap_or(true), forwarded: false }
+    }
+}
+
+/// The answer to a submission: 200 committed, 202 pending, or its problem.
+pub(crate) fn submission(
+    id: vouch_core::encoding::Hash,
+    result: Result<Submitted, SubmitError>,
+) -> Result<Response, Problem> {
+    let id = id.to_hex();
+    match result {
         Ok(Submitted::Committed { leaf_index, height, leaf_hash }) => {
-            Ok((StatusCode::OK, Json(Committed { leaf_index, height, leaf_hash: leaf_hash.to_hex() }))
+            Ok((StatusCode::OK, Json(Committed { id, leaf_index, height, leaf_hash: leaf_hash.to_hex() }))
                 .into_response())
         }
         Ok(Submitted::Pending { leaf_hash }) => Ok((
             StatusCode::ACCEPTED,
-            Json(Pending { status: "pending".into(), leaf_hash: leaf_hash.to_hex() }),
+            Json(Pending { status: "pending".into(), id, leaf_hash: leaf_hash.to_hex() }),
         )
             .into_response()),
         Err(SubmitError::Invalid { detail, rule }) => {

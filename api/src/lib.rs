@@ -19,6 +19,10 @@
 //! - [`confirmations`]: lists, histories and evidence bundles; a token, and a 404 for
 //!   what the token may not see;
 //! - [`entries`]: `POST /v1/entries`; the envelope's signatures are its authorization;
+//! - [`drafts`]: custodial signing in two steps (`POST /v1/drafts`, then `…/sign` with the
+//!   hash shown), maker and checker, and batches ([`batch`]); documents composed by
+//!   [`prepare`] with the keys a [`Keystore`] holds for the token's bound signer
+//!   ([`custody`]);
 //! - [`audit`]: `GET /v1/self-audit`;
 //! - [`worklist`]: inboxes, reminders and control sheets: what waits on whom, as of a
 //!   ledger date;
@@ -45,7 +49,10 @@
 pub mod audit;
 pub mod auth;
 pub mod banks;
+pub mod batch;
 pub mod confirmations;
+pub mod custody;
+pub mod drafts;
 pub mod entries;
 pub mod extract;
 pub mod integrity;
@@ -53,12 +60,14 @@ pub mod limits;
 pub mod lookup;
 pub mod openapi;
 pub mod oversight;
+pub mod prepare;
 pub mod problem;
 pub mod service;
 pub mod view;
 pub mod worklist;
 
 pub use auth::{Authenticator, Principal, Role, TokenRecord};
+pub use custody::{HeldKeys, Holder, Keystore, KeystoreError};
 pub use problem::{Kind, Problem};
 pub use service::{AuditReport, Ledger, LedgerError, SubmitError, SubmitOptions, Submitted};
 pub use view::View;
@@ -74,6 +83,8 @@ pub struct Ctx {
     ledger: Arc<dyn Ledger>,
     auth: Arc<dyn Authenticator>,
     audits: Arc<tokio::sync::Semaphore>,
+    custody: Option<Arc<dyn Keystore>>,
+    drafts: Arc<drafts::Drafts>,
 }
 
 /// The API's routes: method, path (axum syntax), handler. The one table the router is
@@ -100,6 +111,11 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<Ctx>)> {
         (Method::POST, "/v1/lookup", post(lookup::lookup)),
         (Method::GET, "/v1/banks", get(banks::list)),
         (Method::GET, "/v1/banks/{org}", get(banks::one)),
+        (Method::POST, "/v1/drafts", post(drafts::create)),
+        (Method::GET, "/v1/drafts/{id}", get(drafts::show)),
+        (Method::POST, "/v1/drafts/{id}/sign", post(drafts::sign)),
+        (Method::POST, "/v1/drafts/batch", post(drafts::create_batch)),
+        (Method::POST, "/v1/drafts/batch/{id}/sign", post(drafts::sign_batch)),
     ]
 }
 
@@ -114,10 +130,22 @@ pub fn routes() -> Vec<(Method, &'static str)> {
 /// at `/docs`. Unknown routes and methods answer problems too. Merge it with node-internal
 /// routes that set no fallback of their own.
 pub fn router(ledger: Arc<dyn Ledger>, auth: Arc<dyn Authenticator>) -> Router {
+    router_with_custody(ledger, auth, None)
+}
+
+/// As [`router`], signing drafts with the keys `custody` holds (`None`: custodial signing
+/// is off and the draft endpoints answer `keystore-off`).
+pub fn router_with_custody(
+    ledger: Arc<dyn Ledger>,
+    auth: Arc<dyn Authenticator>,
+    custody: Option<Arc<dyn Keystore>>,
+) -> Router {
     let ctx = Ctx {
         ledger,
         auth,
         audits: Arc::new(tokio::sync::Semaphore::new(limits::SELF_AUDITS_CONCURRENT_MAX)),
+        custody,
+        drafts: Arc::new(drafts::Drafts::default()),
     };
     let mut api = Router::new();
     for (_, path, handler) in table() {

@@ -56,6 +56,11 @@ pub const UI_PATH: &str = "/docs";
         crate::lookup::lookup,
         crate::banks::list,
         crate::banks::one,
+        crate::drafts::create,
+        crate::drafts::show,
+        crate::drafts::sign,
+        crate::drafts::create_batch,
+        crate::drafts::sign_batch,
     ),
     components(schemas(
         crate::problem::ProblemBody,
@@ -82,6 +87,13 @@ pub const UI_PATH: &str = "/docs";
         crate::banks::BankList,
         crate::banks::BankEntry,
         crate::banks::RulesSource,
+        crate::problem::FieldProblem,
+        crate::drafts::DraftView,
+        crate::drafts::SignBody,
+        crate::drafts::BatchBody,
+        crate::drafts::BatchView,
+        crate::drafts::BatchSigned,
+        crate::drafts::BatchRowResult,
     )),
     modifiers(&Security, &ProblemTypes, &Tags),
 )]
@@ -151,6 +163,10 @@ impl Modify for Tags {
             tag("operations", "Operate the node: a regulator's or an operator token."),
             tag("lookup", "Check a document against the ledger: a bearer token."),
             tag("oversight", "Statistics per bank and per audit firm: a regulator's token."),
+            tag(
+                "drafts",
+                "Custodial signing: the node composes, shows, then signs as the token's bound signer.",
+            ),
             tag("worklists", "What waits on whom: inboxes, reminders, control sheets; a bearer token."),
             tag("banks", "Each bank's published rules (forms, scopes, fee, contact): a bearer token."),
         ]);

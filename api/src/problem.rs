@@ -58,6 +58,17 @@ pub enum Kind {
     NotCheckpointed,
     /// The state machine refuses the document.
     Refused,
+    /// A draft's body is not a document the node can compose (every field problem is listed).
+    InvalidDraft,
+    /// The token is not bound to a signer whose keys the node holds, or not to the one a
+    /// draft needs.
+    NoSigner,
+    /// No draft with that id for this token's org (never made, signed already, or expired).
+    NoDraft,
+    /// The hash sent with a signature is not the hash of the draft's signing bytes.
+    DraftMismatch,
+    /// The node holds no keystore (no passphrase given): custodial signing is off.
+    KeystoreOff,
     /// The mempool is full.
     MempoolFull,
     /// The node's store cannot be read, or cannot serve this now.
@@ -70,7 +81,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order `docs/API.md` lists them.
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 25] = [
         Kind::InvalidParameter,
         Kind::InvalidCursor,
         Kind::InvalidEnvelope,
@@ -87,6 +98,11 @@ impl Kind {
         Kind::BeyondTree,
         Kind::NotCheckpointed,
         Kind::Refused,
+        Kind::InvalidDraft,
+        Kind::NoSigner,
+        Kind::NoDraft,
+        Kind::DraftMismatch,
+        Kind::KeystoreOff,
         Kind::MempoolFull,
         Kind::Store,
         Kind::Busy,
@@ -112,6 +128,11 @@ impl Kind {
             Kind::BeyondTree => "beyond-tree",
             Kind::NotCheckpointed => "not-checkpointed",
             Kind::Refused => "refused",
+            Kind::InvalidDraft => "invalid-draft",
+            Kind::NoSigner => "no-signer",
+            Kind::NoDraft => "no-draft",
+            Kind::DraftMismatch => "draft-mismatch",
+            Kind::KeystoreOff => "keystore-off",
             Kind::MempoolFull => "mempool-full",
             Kind::Store => "store",
             Kind::Busy => "busy",
@@ -122,7 +143,13 @@ impl Kind {
     /// The HTTP status.
     pub fn status(self) -> StatusCode {
         match self {
-            Kind::InvalidParameter | Kind::InvalidCursor | Kind::InvalidEnvelope => StatusCode::BAD_REQUEST,
+            Kind::InvalidParameter | Kind::InvalidCursor | Kind::InvalidEnvelope | Kind::InvalidDraft => {
+                StatusCode::BAD_REQUEST
+            }
+            Kind::NoSigner => StatusCode::FORBIDDEN,
+            Kind::NoDraft => StatusCode::NOT_FOUND,
+            Kind::DraftMismatch => StatusCode::CONFLICT,
+            Kind::KeystoreOff => StatusCode::SERVICE_UNAVAILABLE,
             Kind::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -160,6 +187,11 @@ impl Kind {
             Kind::BeyondTree => "Beyond the tree",
             Kind::NotCheckpointed => "Not covered by a checkpoint yet",
             Kind::Refused => "The ledger refuses this document",
+            Kind::InvalidDraft => "The draft is not valid",
+            Kind::NoSigner => "No signer for this token",
+            Kind::NoDraft => "No such draft",
+            Kind::DraftMismatch => "The hash does not match the draft",
+            Kind::KeystoreOff => "Custodial signing is off",
             Kind::MempoolFull => "The mempool is full",
             Kind::Store => "The store cannot serve this",
             Kind::Busy => "Busy",
@@ -182,17 +214,37 @@ pub struct Problem {
     pub detail: String,
     /// The protocol rule that refused the input, if one did.
     pub rule: Option<String>,
+    /// Every field problem, when the input had several (a batch's rows).
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One field's problem in an input with many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The row (from 1), for a batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// The field, dotted (`contents.items.deposits`).
+    pub field: String,
+    /// What is wrong with it.
+    pub detail: String,
 }
 
 impl Problem {
     /// A problem of `kind` with `detail`.
     pub fn new(kind: Kind, detail: impl Into<String>) -> Problem {
-        Problem { kind, detail: detail.into(), rule: None }
+        Problem { kind, detail: detail.into(), rule: None, errors: Vec::new() }
     }
 
     /// The same problem naming the rule that refused the input.
     pub fn with_rule(mut self, rule: Option<String>) -> Problem {
         self.rule = rule;
+        self
+    }
+
+    /// The same problem listing every field problem.
+    pub fn with_errors(mut self, errors: Vec<FieldProblem>) -> Problem {
+        self.errors = errors;
         self
     }
 
@@ -204,6 +256,7 @@ impl Problem {
             status: self.kind.status().as_u16(),
             detail: self.detail.clone(),
             rule: self.rule.clone(),
+            errors: self.errors.clone(),
         }
     }
 }
@@ -232,6 +285,10 @@ pub struct ProblemBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "R-RESP-3")]
     pub rule: Option<String>,
+    /// `invalid-draft`: every field problem found (for a batch, every row's), so that all
+    /// can be fixed at once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
 }
 
 impl IntoResponse for Problem {

@@ -200,6 +200,18 @@ impl Draft {
         let message = self.signing_bytes();
         let sig = sign_envelope(author, &message);
         let checker_sig = checker.map(|k| sign_envelope(k, &message));
+        self.assemble(sig, checker_sig)
+    }
+
+    /// The signature `key` makes over [`Draft::signing_bytes`]: for signers who sign at
+    /// different times (a maker now, the checker later), each keeping only a signature.
+    pub fn signature(&self, key: &SigningKey) -> Signature {
+        sign_envelope(key, &self.signing_bytes())
+    }
+
+    /// The canonical envelope from signatures made with [`Draft::signature`]; every
+    /// signature is verified as by [`Envelope::decode`].
+    pub fn assemble(self, sig: Signature, checker_sig: Option<Signature>) -> Result<Envelope, EnvelopeError> {
         let wire = Wire {
             v: PROTOCOL_VERSION,
             doc_type: self.document.doc_type(),

@@ -41,6 +41,7 @@ pub mod bundle;
 pub mod calendar;
 pub mod canonical;
 pub mod checkpoint;
+pub mod compose;
 pub mod date;
 pub mod documents;
 pub mod domain;

@@ -62,6 +62,10 @@ pub struct Config {
     /// Default: the key path with `.guard` appended.
     #[serde(default)]
     pub guard: Option<PathBuf>,
+    /// A file whose first line is the keystore passphrase (custodial signing, decision
+    /// 0013); `VOUCH_KEYSTORE_PASSPHRASE` wins over it. Neither: the keystore is off.
+    #[serde(default)]
+    pub keystore_passphrase_file: Option<PathBuf>,
     /// Peer-to-peer settings.
     #[serde(default)]
     pub p2p: P2p,
@@ -204,7 +208,7 @@ impl Config {
         }
         let mut config: Config = Figment::new()
             .merge(Toml::file_exact(path))
-            .merge(Env::prefixed("VOUCH_").split("__").ignore(&["CONFIG"]))
+            .merge(Env::prefixed("VOUCH_").split("__").ignore(&["CONFIG", "KEYSTORE_PASSPHRASE"]))
             .extract()
             .map_err(|e| ConfigError::Invalid { path: path.to_path_buf(), reason: e.to_string() })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -213,10 +217,10 @@ impl Config {
                 *p = base.join(&*p);
             }
         }
-        if let Some(g) = config.guard.as_mut()
-            && g.is_relative()
-        {
-            *g = base.join(&*g);
+        for p in [config.guard.as_mut(), config.keystore_passphrase_file.as_mut()].into_iter().flatten() {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
         }
         config.check()?;
         Ok(config)

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::Config;
 use crate::shared::Shared;
@@ -66,9 +66,48 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: 
         .route("/metrics", get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
         .with_state(ctx);
-    let app = node.merge(vouch_api::router(ledger, tokens));
+    // Opening the keystore derives its key (Argon2id): off the async threads.
+    let keystore_cfg = cfg.clone();
+    let custody = tokio::task::spawn_blocking(move || keystore(&keystore_cfg)).await.unwrap_or_else(|e| {
+        warn!(error = %e, "opening the keystore failed; custodial signing is off");
+        None
+    });
+    let app = node.merge(vouch_api::router_with_custody(ledger, tokens, custody));
     if let Err(e) = axum::serve(listener, app).await {
         warn!(error = %e, "HTTP server stopped");
+    }
+}
+
+/// The keystore, when the operator gave a passphrase; otherwise custodial signing is off
+/// (and the draft endpoints say so). A passphrase that does not open an existing keystore
+/// is logged now and answered as a `store` problem at each draft.
+fn keystore(cfg: &Config) -> Option<Arc<dyn vouch_api::Keystore>> {
+    use crate::keystore::{Keystore, passphrase};
+    let passphrase = match passphrase(cfg.keystore_passphrase_file.as_deref()) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            info!("no keystore passphrase: custodial signing (POST /v1/drafts) is off");
+            return None;
+        }
+        Err(e) => {
+            warn!(error = %e, "custodial signing is off");
+            return None;
+        }
+    };
+    match Keystore::in_data_dir(&cfg.data_dir, passphrase) {
+        Ok(ks) => {
+            match ks.list() {
+                Ok(held) => {
+                    info!(keys = held.len(), path = %ks.path().display(), "keystore open: custodial signing is on")
+                }
+                Err(e) => warn!(error = %e, "the keystore does not open; drafts will fail until it does"),
+            }
+            Some(Arc::new(ks))
+        }
+        Err(e) => {
+            warn!(error = %e, "custodial signing is off");
+            None
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod durable;
 pub mod evidence;
 pub mod guard;
 pub mod http;
+pub mod keystore;
 pub mod mempool;
 pub mod metrics;
 pub mod node;

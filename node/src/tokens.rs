@@ -145,6 +145,23 @@ impl TokenFile {
         now_ms: u64,
         rng: &mut (impl rand::RngCore + rand::CryptoRng),
     ) -> Result<(TokenRecord, Secret), TokenError> {
+        self.issue_bound(genesis, org, name, client, None, operator, now_ms, rng)
+    }
+
+    /// As [`TokenFile::issue`], bound to `signer`: the person of `org` (or, for a client
+    /// token, the client itself) the node signs as for this token (decision record 0013).
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_bound(
+        &self,
+        genesis: &Genesis,
+        org: &str,
+        name: &str,
+        client: Option<&str>,
+        signer: Option<&str>,
+        operator: bool,
+        now_ms: u64,
+        rng: &mut (impl rand::RngCore + rand::CryptoRng),
+    ) -> Result<(TokenRecord, Secret), TokenError> {
         let org_id = OrgId::new(org).map_err(|e| TokenError::Invalid(format!("--org {org:?}: {e}")))?;
         let Some(member) = genesis.org(&org_id) else {
             let members = genesis.orgs.iter().map(|o| o.id.to_string()).collect::<Vec<_>>().join(", ");
@@ -163,13 +180,28 @@ impl TokenFile {
             }
         };
         check_name(name)?;
+        if let Some(signer) = signer {
+            match &client {
+                Some(c) if c.as_str() != signer => {
+                    return Err(TokenError::Invalid(format!(
+                        "--signer {signer:?}: a client token signs only as its own client; pass --signer {c}"
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    vouch_core::ids::PersonId::new(signer)
+                        .map_err(|e| TokenError::Invalid(format!("--signer {signer:?}: {e}")))?;
+                }
+            }
+        }
         let _lock = self.lock()?;
         let (_, mut tokens) = self.read()?;
         if tokens.len() >= TOKENS_MAX {
             return Err(TokenError::Full);
         }
         let secret = Secret::generate(rng);
-        let record = TokenRecord::new(&secret, org_id, name.to_string(), client, operator, now_ms);
+        let mut record = TokenRecord::new(&secret, org_id, name.to_string(), client, operator, now_ms);
+        record.signer = signer.map(str::to_string);
         // 256 random bits: a collision means a broken generator, not bad luck.
         assert!(tokens.iter().all(|t| t.hash != record.hash), "token generator repeated a token");
         tokens.push(record.clone());
@@ -369,6 +401,37 @@ mod tests {
             file.issue(&g, "bank-a", "portal", Some("c-000123"), false, 1, &mut rng).expect("client token");
         assert_eq!(rec.client.map(|c| c.to_string()).as_deref(), Some("c-000123"));
         assert!(file.list().expect("list").len() == 1, "refusals wrote nothing");
+    }
+
+    #[test]
+    fn tokens_bind_to_a_signer_and_old_files_still_load() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = TokenFile::in_data_dir(dir.path());
+        let g = genesis();
+        let mut rng = rand::rngs::OsRng;
+        let (rec, _) =
+            file.issue_bound(&g, "bank-a", "Li", None, Some("li"), false, 1, &mut rng).expect("bound");
+        assert_eq!(rec.signer.as_deref(), Some("li"));
+        assert!(matches!(
+            file.issue_bound(&g, "bank-a", "portal", Some("c-1"), Some("c-2"), false, 1, &mut rng),
+            Err(TokenError::Invalid(_))
+        ));
+        assert!(matches!(
+            file.issue_bound(&g, "bank-a", "Li", None, Some("Not A Person!"), false, 1, &mut rng),
+            Err(TokenError::Invalid(_))
+        ));
+        assert_eq!(file.list().expect("list"), vec![rec]);
+        // A file written before signers existed has no `signer` member.
+        std::fs::write(
+            file.path(),
+            format!(
+                "{{\"version\": 1, \"tokens\": [{{\"id\": \"{}\", \"hash\": \"{}\", \"org\": \"bank-a\", \"name\": \"old\", \"operator\": false, \"issued_ms\": 1}}]}}",
+                vouch_api::auth::token_id(&Hash::ZERO),
+                Hash::ZERO.to_hex()
+            ),
+        )
+        .expect("write");
+        assert_eq!(file.list().expect("old file").first().map(|t| t.signer.clone()), Some(None));
     }
 
     #[test]

@@ -196,6 +196,32 @@ impl Client {
         })
     }
 
+    /// POST `body` (JSON) to `path` with this client's token; the status and body, whatever
+    /// they are.
+    pub fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, serde_json::Value), ClientError> {
+        let url = format!("{}{path}", self.base);
+        let transport = |e: ureq::Error| ClientError::Transport { url: url.clone(), reason: e.to_string() };
+        let mut request = self.submit.post(&url).header("content-type", "application/json");
+        if let Some(token) = &self.token {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        let mut response = request.send(body.to_string().as_bytes()).map_err(transport)?;
+        let status = response.status().as_u16();
+        let bytes =
+            response.body_mut().with_config().limit(ANSWER_BYTES_MAX).read_to_vec().map_err(transport)?;
+        Ok((status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)))
+    }
+
+    /// GET `path` with this client's token; the status and JSON body.
+    pub fn get_json(&self, path: &str) -> Result<(u16, serde_json::Value), ClientError> {
+        let (status, bytes) = self.get(path)?;
+        Ok((status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)))
+    }
+
     /// `GET /v1/status`.
     pub fn status(&self) -> Result<Status, ClientError> {
         let path = "/v1/status";

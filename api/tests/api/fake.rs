@@ -31,6 +31,8 @@ pub struct Fake {
     pub now_ms: u64,
     pub submitted: Mutex<Vec<Hash>>,
     pub fault: Option<String>,
+    /// Added to `now_ms`: lets a test move the clock of a fake already served.
+    pub skew_ms: std::sync::atomic::AtomicU64,
 }
 
 /// What the tests need to know about the fake's contents.
@@ -143,6 +145,7 @@ impl Fake {
             now_ms,
             submitted: Mutex::new(Vec::new()),
             fault: None,
+            skew_ms: std::sync::atomic::AtomicU64::new(0),
         };
         (fake, Facts { confirmation, bank_b_request, checkpoint_sizes: sizes })
     }
@@ -203,7 +206,7 @@ impl Ledger for Fake {
     }
 
     fn now_ms(&self) -> u64 {
-        self.now_ms
+        self.now_ms + self.skew_ms.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn tip(&self) -> Result<u64, LedgerError> {

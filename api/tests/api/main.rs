@@ -4,6 +4,7 @@
 mod bad_input;
 mod banks;
 mod confirmations;
+mod drafts;
 mod fake;
 mod integrity;
 mod lookup;
