@@ -155,7 +155,7 @@ fn signing_hash(draft: &Draft) -> Hash {
     Hash::sha256(&draft.signing_bytes())
 }
 
-/// The keystore, or 503 `keystore-off`.
+/// The keystore, or 403 `keystore-off`: this node signs for no one (a setting, not an outage).
 fn keystore(ctx: &Ctx) -> Result<Arc<dyn Keystore>, Problem> {
     ctx.custody.clone().ok_or_else(|| {
         Problem::new(
@@ -217,11 +217,11 @@ fn field_of(message: &str) -> String {
         (status = 201, description = "Prepared", body = DraftView),
         (status = 400, description = "`invalid-draft` (every field problem in `errors`)", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 401, description = "`unauthorized`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 403, description = "`no-signer`: the token is not bound to a signer whose keys the node holds", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 403, description = "`keystore-off` (this node signs for no one) or `no-signer`: the token is not bound to a signer whose keys the node holds", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 413, description = "`body-too-large`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 415, description = "`unsupported-media-type`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 422, description = "`refused`: the ledger would refuse it; `rule` names the rule", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 503, description = "`keystore-off`, `busy` (too many drafts waiting) or `store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 503, description = "`busy` (too many drafts waiting) or `store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
     )
 )]
 pub async fn create(
@@ -295,9 +295,8 @@ fn find(ctx: &Ctx, id: &str, holder: &Holder, org: &OrgId) -> Result<Waiting, Pr
     responses(
         (status = 200, description = "The draft", body = DraftView),
         (status = 401, description = "`unauthorized`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 403, description = "`no-signer`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 403, description = "`keystore-off` (this node signs for no one) or `no-signer`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 404, description = "`no-draft`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 503, description = "`keystore-off`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
     )
 )]
 pub async fn show(
@@ -346,12 +345,12 @@ fn check_hash(shown: &Hash, sent: &str, what: &str) -> Result<(), Problem> {
         (status = 202, description = "Signed by the maker and waiting for the checker (`DraftView`), or submitted and pooled (`Pending`)", body = DraftView),
         (status = 400, description = "`invalid-parameter` or `invalid-envelope`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 401, description = "`unauthorized`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 403, description = "`no-signer`: unbound, or not the signer the draft waits for", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 403, description = "`keystore-off` (this node signs for no one) or `no-signer`: unbound, or not the signer the draft waits for", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 404, description = "`no-draft`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 409, description = "`draft-mismatch`: the hash is not the draft's", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 415, description = "`unsupported-media-type`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 422, description = "`refused`: the state changed since the draft and the ledger refuses it", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 503, description = "`keystore-off`, `mempool-full` or `store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 503, description = "`mempool-full` or `store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
     )
 )]
 pub async fn sign(
@@ -476,10 +475,10 @@ pub struct BatchView {
         (status = 201, description = "Prepared", body = BatchView),
         (status = 400, description = "`invalid-draft`: every row's problems in `errors`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 401, description = "`unauthorized`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 403, description = "`no-signer`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 403, description = "`keystore-off` (this node signs for no one) or `no-signer`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 413, description = "`body-too-large`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 415, description = "`unsupported-media-type`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 503, description = "`keystore-off`, `busy` or `store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 503, description = "`busy` or `store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
     )
 )]
 pub async fn create_batch(
@@ -586,11 +585,11 @@ pub struct BatchRowResult {
         (status = 200, description = "Signed and submitted, row by row", body = BatchSigned),
         (status = 400, description = "`invalid-parameter`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 401, description = "`unauthorized`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 403, description = "`no-signer`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 403, description = "`keystore-off` (this node signs for no one) or `no-signer`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 404, description = "`no-draft`: no such batch for this token, or expired", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 409, description = "`draft-mismatch`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 415, description = "`unsupported-media-type`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
-        (status = 503, description = "`keystore-off` or `store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
+        (status = 503, description = "`store`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
     )
 )]
 pub async fn sign_batch(

@@ -149,7 +149,7 @@ impl Kind {
             Kind::NoSigner => StatusCode::FORBIDDEN,
             Kind::NoDraft => StatusCode::NOT_FOUND,
             Kind::DraftMismatch => StatusCode::CONFLICT,
-            Kind::KeystoreOff => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::KeystoreOff => StatusCode::FORBIDDEN,
             Kind::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::Unauthorized => StatusCode::UNAUTHORIZED,

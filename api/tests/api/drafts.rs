@@ -417,9 +417,9 @@ async fn without_a_keystore_the_endpoints_say_so() {
             serde_json::json!({"action": "decline", "request": c.authorized.id.to_hex(), "reason": "x"}),
         )
         .await
-        .problem(503, "keystore-off");
+        .problem(403, "keystore-off");
     assert!(p["detail"].as_str().expect("detail").contains("VOUCH_KEYSTORE_PASSPHRASE"), "{p}");
-    c.h.get("/v1/drafts/drf_00", Some(&c.maker)).await.problem(503, "keystore-off");
+    c.h.get("/v1/drafts/drf_00", Some(&c.maker)).await.problem(403, "keystore-off");
 }
 
 fn row(letter_no: &str) -> serde_json::Value {
