@@ -374,3 +374,56 @@ pub fn checkpoint_sizes(store: &Store) -> Result<Vec<u64>, LedgerError> {
 pub fn member() -> Result<OrgId, LedgerError> {
     OrgId::new("bank-a").map_err(|e| LedgerError::Setup(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng as _;
+    use vouch_core::block::Block;
+    use vouch_core::checkpoint::Checkpoint;
+
+    #[test]
+    fn the_written_ledger_verifies_from_genesis_and_its_proofs_verify() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let net = network(3, vouch_core::testkit::DEMO_GENESIS_MS).expect("network");
+        let path = tmp.path().join("ledger.redb");
+        let store = Store::open(&path, &net.genesis.hash()).expect("store");
+        let spec = LedgerSpec {
+            seed: 3,
+            genesis_ms: net.genesis.genesis_ms,
+            entries: 100,
+            block_documents: 32,
+            threads: 2,
+        };
+        let written =
+            write(&store, &net, &spec, &tmp.path().join("key.cosigned"), &mut std::io::sink()).expect("write");
+        assert_eq!((written.height, written.tree_size), (4, 100), "blocks of 32, 32, 32 and 4");
+        drop(store);
+
+        // Reopened (invariants checked), every block verifies from genesis as a node replays it.
+        let store = Store::open(&path, &net.genesis.hash()).expect("reopen");
+        let blocks: Vec<Block> = (1..=store.tip().expect("tip"))
+            .map(|h| Block::from_json(&store.block_json(h).expect("read").expect("stored")).expect("block"))
+            .collect();
+        let summary = vouch_core::verify::verify_chain(&net.genesis, &blocks).expect("chain verifies");
+        assert_eq!(summary.tree_size, 100);
+        assert_eq!(checkpoint_sizes(&store).expect("sizes"), vec![32, 64, 96, 100]);
+        let (size, note) = store.latest_checkpoint().expect("read").expect("a checkpoint");
+        let opened = vouch_core::note::open_note(note.as_bytes()).expect("note");
+        let body = Checkpoint::parse_body(&opened.text).expect("body");
+        assert_eq!((size, body.root), (100, store.root(100).expect("root")));
+
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let [inclusion, consistency] = time_proofs(&store, 100, 50, &mut rng).expect("proofs verify");
+        assert_eq!(inclusion.samples, 50);
+        assert!(inclusion.hashes_max <= 7 && inclusion.reads_max >= inclusion.hashes_max as u64);
+        assert!(consistency.hashes_max <= 8);
+        let sample = tmp.path().join("leaves.txt");
+        assert_eq!(write_leaf_sample(&store, 100, 10, &sample, &mut rng).expect("sample"), 10);
+        let text = std::fs::read_to_string(&sample).expect("read");
+        for line in text.lines() {
+            let hash = Hash::from_hex(line).expect("hex");
+            assert!(store.leaf_by_hash(&hash).expect("read").is_some(), "{line} is a leaf of the log");
+        }
+    }
+}
