@@ -153,7 +153,8 @@ fn main() -> ExitCode {
             leaf_sample,
             no_node,
         } => {
-            let dir = if cli.dir == Path::new(DEFAULT_DIR) { PathBuf::from(BENCH_DIR) } else { cli.dir.clone() };
+            let dir =
+                if cli.dir == Path::new(DEFAULT_DIR) { PathBuf::from(BENCH_DIR) } else { cli.dir.clone() };
             let options = BenchOptions {
                 entries,
                 block_documents,

@@ -35,7 +35,12 @@ use vouch_node::store::{IndexEntry, Store};
 /// regulator genesis requires (its node is never started).
 pub const MEMBERS: [MemberSpec<'static>; 2] = [
     MemberSpec { id: "bank-a", name: "Bench Bank A (压测银行甲)", role: Role::Bank, validator: true },
-    MemberSpec { id: "regulator", name: "Bench Regulator (压测监管机构)", role: Role::Regulator, validator: false },
+    MemberSpec {
+        id: "regulator",
+        name: "Bench Regulator (压测监管机构)",
+        role: Role::Regulator,
+        validator: false,
+    },
 ];
 
 /// Network id of a proof-bench ledger.
@@ -101,7 +106,8 @@ pub struct Written {
 
 /// The demo network of a spec.
 pub fn network(seed: u64, genesis_ms: u64) -> Result<DemoNetwork, LedgerError> {
-    DemoNetwork::with_members(seed, NETWORK, genesis_ms, &MEMBERS).map_err(|e| LedgerError::Setup(e.to_string()))
+    DemoNetwork::with_members(seed, NETWORK, genesis_ms, &MEMBERS)
+        .map_err(|e| LedgerError::Setup(e.to_string()))
 }
 
 /// Commit `spec.entries` enrollments in blocks to `store` (which must be empty), cosigning
@@ -119,8 +125,12 @@ pub fn write(
     let secrets = net.orgs.get(&org).ok_or_else(|| LedgerError::Setup(format!("no member {org}")))?;
     let validator =
         secrets.validator.clone().ok_or_else(|| LedgerError::Setup(format!("{org} runs no validator")))?;
-    let cosigner =
-        Cosigner::open(validator.clone(), genesis.cosigner_name(&org), genesis.network.to_string(), cosigned)?;
+    let cosigner = Cosigner::open(
+        validator.clone(),
+        genesis.cosigner_name(&org),
+        genesis.network.to_string(),
+        cosigned,
+    )?;
     let author = Signer { org: org.clone(), key: secrets.admin.public() };
     let mut chain = ChainVerifier::new(genesis);
     let mut next = 0u64;
@@ -283,9 +293,11 @@ pub fn time_proofs(
         inclusion.times.push(started.elapsed());
         let bad = |reason: String| LedgerError::BadProof { leaf_index, tree_size, reason };
         let leaf = store.merkle_node(0, leaf_index)?.ok_or_else(|| bad("the leaf is not stored".into()))?;
-        merkle::verify_inclusion(&leaf, leaf_index, tree_size, &proof, &root).map_err(|e| bad(e.to_string()))?;
+        merkle::verify_inclusion(&leaf, leaf_index, tree_size, &proof, &root)
+            .map_err(|e| bad(e.to_string()))?;
         counting.reads.set(0);
-        let counted = merkle::inclusion_proof(&counting, leaf_index, tree_size).map_err(|e| bad(e.to_string()))?;
+        let counted =
+            merkle::inclusion_proof(&counting, leaf_index, tree_size).map_err(|e| bad(e.to_string()))?;
         if counted != proof {
             return Err(bad("the counted proof differs from the store's".into()));
         }
@@ -395,8 +407,8 @@ mod tests {
             block_documents: 32,
             threads: 2,
         };
-        let written =
-            write(&store, &net, &spec, &tmp.path().join("key.cosigned"), &mut std::io::sink()).expect("write");
+        let written = write(&store, &net, &spec, &tmp.path().join("key.cosigned"), &mut std::io::sink())
+            .expect("write");
         assert_eq!((written.height, written.tree_size), (4, 100), "blocks of 32, 32, 32 and 4");
         drop(store);
 

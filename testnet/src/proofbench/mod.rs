@@ -149,7 +149,10 @@ pub fn run(dir: &Path, options: &BenchOptions, out: &mut dyn Write) -> Result<()
         ),
     );
     let mut rng = rand::rngs::StdRng::seed_from_u64(spec.seed);
-    line(out, format!("\nproof computation on the store ({} random proofs per size, one thread):", options.samples));
+    line(
+        out,
+        format!("\nproof computation on the store ({} random proofs per size, one thread):", options.samples),
+    );
     line(
         out,
         format!(
@@ -465,7 +468,11 @@ fn serve_and_load(
             status.tree_size
         ),
     );
-    let scripts = wrk::Scripts::write(&dir.join("wrk"), &dir.join("wrk").join("leaves.txt"), &dir.join("wrk").join("sizes.txt"))?;
+    let scripts = wrk::Scripts::write(
+        &dir.join("wrk"),
+        &dir.join("wrk").join("leaves.txt"),
+        &dir.join("wrk").join("sizes.txt"),
+    )?;
     line(out, format!("\nwrk, {} s per run, {} threads:", options.seconds, options.wrk_threads));
     line(
         out,

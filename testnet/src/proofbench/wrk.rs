@@ -13,9 +13,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum WrkError {
     /// wrk could not be started.
-    #[error(
-        "cannot run wrk: {0}; next: install it (`apt-get install wrk` on Debian) or put it on PATH"
-    )]
+    #[error("cannot run wrk: {0}; next: install it (`apt-get install wrk` on Debian) or put it on PATH")]
     Start(std::io::Error),
     /// wrk failed or printed no figures.
     #[error("wrk {args} failed ({status}): {output}")]
@@ -239,10 +237,8 @@ pub fn parse(text: &str) -> Option<WrkReport> {
             [n, "requests", "in", ..] => report.requests = n.parse().ok()?,
             ["Socket", "errors:", rest @ ..] => {
                 // "connect 0, read 0, write 0, timeout 0"
-                report.socket_errors = rest
-                    .iter()
-                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
-                    .sum();
+                report.socket_errors =
+                    rest.iter().filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok()).sum();
             }
             _ => {}
         }
