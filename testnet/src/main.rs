@@ -29,7 +29,8 @@ const UP_TIMEOUT: Duration = Duration::from_secs(90);
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 struct Cli {
-    /// The testnet directory.
+    /// The testnet directory (for bench-proofs, its ledger's directory: ./proofbench-data
+    /// unless given).
     #[arg(long, global = true, default_value = DEFAULT_DIR)]
     dir: PathBuf,
     #[command(subcommand)]
@@ -92,8 +93,8 @@ enum Command {
         /// Entries of a new ledger (an existing one in --dir is reused unless --fresh).
         #[arg(long, default_value_t = 1_000_000)]
         entries: u64,
-        /// Documents per block of a new ledger.
-        #[arg(long, default_value_t = 4_096)]
+        /// Documents per block of a new ledger (1 to 4096, the protocol's most).
+        #[arg(long, default_value_t = 4_096, value_parser = clap::value_parser!(u64).range(1..=4_096))]
         block_documents: u64,
         /// Seed of a new ledger's keys.
         #[arg(long, default_value_t = DEFAULT_SEED)]
