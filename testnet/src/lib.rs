@@ -16,6 +16,8 @@
 //! - [`demo`] and [`load`]: the scripted demo and the load generator; [`wave`]: submitting
 //!   documents round-robin and awaiting their commits.
 //! - [`actors`]: named faulty actors (a twin of a validator, an outsider).
+//! - [`proofbench`]: `bench-proofs`, a one-validator ledger of a million entries written
+//!   straight into a store, served by `vouchd` and loaded with `wrk`.
 //!
 //! Everything derives from a seed; the keys are public test keys (see
 //! `vouch_core::testkit`): never use them for anything real.
@@ -30,6 +32,7 @@ pub mod net;
 pub mod peer;
 pub mod ports;
 pub mod process;
+pub mod proofbench;
 pub mod wave;
 
 pub use net::{Testnet, wait_until};

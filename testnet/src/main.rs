@@ -13,7 +13,14 @@ use vouch_testnet::layout::{self, DEFAULT_NETWORK, DEFAULT_SEED, MANIFEST, Optio
 use vouch_testnet::load::LoadOptions;
 use vouch_testnet::net::STOP_TIMEOUT;
 use vouch_testnet::process::Build;
+use vouch_testnet::proofbench::{self, BenchOptions};
 use vouch_testnet::{Testnet, demo, load};
+
+/// The testnet directory unless --dir says otherwise.
+const DEFAULT_DIR: &str = "./testnet-data";
+
+/// `bench-proofs`' directory unless --dir says otherwise.
+const BENCH_DIR: &str = "./proofbench-data";
 
 /// How long `up` waits for every node to commit height 1.
 const UP_TIMEOUT: Duration = Duration::from_secs(90);
@@ -22,8 +29,9 @@ const UP_TIMEOUT: Duration = Duration::from_secs(90);
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 struct Cli {
-    /// The testnet directory.
-    #[arg(long, global = true, default_value = "./testnet-data")]
+    /// The testnet directory (for bench-proofs, its ledger's directory: ./proofbench-data
+    /// unless given).
+    #[arg(long, global = true, default_value = DEFAULT_DIR)]
     dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -77,6 +85,50 @@ enum Command {
         #[arg(long, value_name = "N")]
         single: Option<usize>,
     },
+    /// Benchmark the proof and checkpoint endpoints of one `vouchd` over a large ledger.
+    ///
+    /// Writes (or reuses) a one-validator ledger of --entries enrollments in --dir, built
+    /// block by block through the node's own verifier, store and cosigner; times proof
+    /// computation on the store; starts `vouchd run` on it and reports start-up time and
+    /// memory; loads `/v1/proofs/inclusion` (random leaves over the whole log),
+    /// `/v1/checkpoint`, `/v1/checkpoints/{size}` and `/v1/proofs/consistency` with `wrk`
+    /// (which must be on PATH); stops the node. Use a release build. Needs about 1.5 GB of
+    /// disk per million entries.
+    BenchProofs {
+        /// Entries of a new ledger (an existing one in --dir is reused unless --fresh).
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Documents per block of a new ledger (1 to 4096, the protocol's most).
+        #[arg(long, default_value_t = 4_096, value_parser = clap::value_parser!(u64).range(1..=4_096))]
+        block_documents: u64,
+        /// Seed of a new ledger's keys.
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+        /// Replace the ledger in --dir with a new one.
+        #[arg(long)]
+        fresh: bool,
+        /// Remove --dir at the end.
+        #[arg(long)]
+        wipe: bool,
+        /// Length of each wrk run, seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Open connections of the wrk runs: each endpoint is loaded at each, in turn.
+        #[arg(long, value_delimiter = ',', default_value = "1,32")]
+        connections: Vec<usize>,
+        /// wrk threads.
+        #[arg(long, default_value_t = 2)]
+        wrk_threads: usize,
+        /// Proofs timed per tree size on the store.
+        #[arg(long, default_value_t = 2_000)]
+        samples: usize,
+        /// Leaf hashes sampled over the whole log for the inclusion queries.
+        #[arg(long, default_value_t = 100_000)]
+        leaf_sample: usize,
+        /// Only write the ledger and time proofs on the store; do not start vouchd.
+        #[arg(long)]
+        no_node: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -95,6 +147,36 @@ fn main() -> ExitCode {
             }
             Ok(())
         }),
+        Command::BenchProofs {
+            entries,
+            block_documents,
+            seed,
+            fresh,
+            wipe,
+            seconds,
+            connections,
+            wrk_threads,
+            samples,
+            leaf_sample,
+            no_node,
+        } => {
+            let dir =
+                if cli.dir == Path::new(DEFAULT_DIR) { PathBuf::from(BENCH_DIR) } else { cli.dir.clone() };
+            let options = BenchOptions {
+                entries,
+                block_documents,
+                seed,
+                fresh,
+                wipe,
+                seconds,
+                connections,
+                wrk_threads,
+                samples,
+                leaf_sample,
+                no_node,
+            };
+            proofbench::run(&dir, &options, &mut std::io::stdout()).map_err(anyhow::Error::new)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

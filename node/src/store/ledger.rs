@@ -209,7 +209,7 @@ impl Store {
     /// The number of leaves committed: the tip header's tree size, 0 when empty.
     pub fn tree_size(&self) -> Result<u64, StoreError> {
         let txn = self.begin_read()?;
-        Ok(self.tip_header_in(&txn)?.map_or(0, |h| h.tree_size))
+        self.tip_tree_size_in(&txn)
     }
 
     /// The Merkle root of the first `tree_size` leaves.
@@ -273,13 +273,27 @@ impl Store {
         ) -> Result<R, merkle::MerkleError>,
     ) -> Result<R, StoreError> {
         let txn = self.begin_read()?;
-        let stored = self.tip_header_in(&txn)?.map_or(0, |h| h.tree_size);
+        let stored = self.tip_tree_size_in(&txn)?;
         if tree_size > stored {
             return Err(StoreError::BeyondTree { tree_size, stored });
         }
         let nodes = txn.open_table(NODES).map_err(self.storage("open table merkle_nodes"))?;
         let reader = StoredNodes::new(&nodes);
         reader.finish(f(&reader), self.storage("read Merkle nodes"))
+    }
+
+    /// The tip's tree size (0 for an empty store), decoding only that from its header.
+    fn tip_tree_size_in(&self, txn: &ReadTransaction) -> Result<u64, StoreError> {
+        let meta = txn.open_table(META).map_err(self.storage("open table meta"))?;
+        let tip = self.tip_in(&meta)?;
+        if tip == 0 {
+            return Ok(0);
+        }
+        let headers = txn.open_table(HEADERS).map_err(self.storage("open table headers"))?;
+        match headers.get(tip).map_err(self.storage("read header"))? {
+            Some(json) => schema::decode_header_tree_size(json.value(), tip),
+            None => Err(corrupt(format!("header of the tip, height {tip}, is missing"))),
+        }
     }
 
     pub(super) fn tip_header_in(&self, txn: &ReadTransaction) -> Result<Option<Header>, StoreError> {

@@ -77,6 +77,25 @@ pub(super) fn decode_header(bytes: &[u8], height: u64) -> Result<Header, StoreEr
     Ok(header)
 }
 
+/// Only the tree size of a stored header, checked to carry the height it is stored under.
+///
+/// Proof and range checks need the tip's tree size on every request; decoding the whole
+/// header also decompresses the proposer's Ed25519 key, which costs more than the proof.
+/// The header was decoded whole when the store was opened or the block committed.
+pub(super) fn decode_header_tree_size(bytes: &[u8], height: u64) -> Result<u64, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Sizes {
+        height: u64,
+        tree_size: u64,
+    }
+    let sizes: Sizes = serde_json::from_slice(bytes)
+        .map_err(|e| corrupt(format!("header at height {height} does not decode: {e}")))?;
+    if sizes.height != height {
+        return Err(corrupt(format!("header stored at height {height} says height {}", sizes.height)));
+    }
+    Ok(sizes.tree_size)
+}
+
 /// A UTF-8 text record.
 pub(super) fn decode_text(bytes: &[u8], what: impl FnOnce() -> String) -> Result<String, StoreError> {
     String::from_utf8(bytes.to_vec())

@@ -715,3 +715,17 @@ fn blocks_committed_from_parts_read_back_whole_and_wrong_leaves_are_refused() {
     }
     assert_reads_whole_chain(&store);
 }
+
+#[test]
+fn the_tree_size_read_alone_is_the_whole_headers() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    commit_upto(&store, 3);
+    let header = store.tip_header().unwrap().unwrap();
+    let json = serde_json::to_vec(&header).unwrap();
+    assert_eq!(super::schema::decode_header_tree_size(&json, header.height).unwrap(), header.tree_size);
+    assert_eq!(store.tree_size().unwrap(), header.tree_size);
+    let err = super::schema::decode_header_tree_size(&json, header.height + 1).unwrap_err();
+    assert!(err.to_string().contains("says height"), "{err}");
+    assert!(super::schema::decode_header_tree_size(b"{\"height\":1}", 1).is_err(), "no tree size");
+}
