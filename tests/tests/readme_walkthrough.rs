@@ -85,4 +85,9 @@ fn the_readme_walkthrough_runs_as_written() {
     // What the walkthrough claims to show.
     assert!(stdout.contains("status:       accepted"), "the confirmation was not accepted:\n{stdout}");
     assert!(stdout.contains("form1"), "the bank's rules were not shown:\n{stdout}");
+    assert!(
+        stdout.contains("consistency proof of"),
+        "the later checkpoint was not proven to extend the first:\n{stdout}"
+    );
+    assert!(stdout.contains("ok: bundle"), "the regulator did not verify the bundle:\n{stdout}");
 }
