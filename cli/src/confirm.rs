@@ -15,12 +15,13 @@
 
 use crate::outcome::Report;
 use crate::submit::{Destination, SubmitError, input, parse_id, read_envelope, signer};
+use rand_core::OsRng;
 use serde::Deserialize;
 use std::path::Path;
 use vouch_core::date::Date;
 use vouch_core::documents::{
-    Accept, Authorization, ClientEnroll, Correction, Decision, Decline, Document, Enroll, Request, Response,
-    Return, ReturnReason, Revoke, Scope, Withdraw,
+    Accept, ClientEnroll, Correction, Decline, Document, Enroll, Response, Return, ReturnReason, Revoke,
+    Withdraw,
 };
 use vouch_core::encoding::Hash;
 use vouch_core::envelope::Envelope;
@@ -28,7 +29,6 @@ use vouch_core::genesis::{Genesis, Role};
 use vouch_core::ids::{ClientRef, OrgId, PersonId};
 use vouch_core::items::{ClientIdentity, RequestContents, ResponseContents};
 use vouch_core::limits::RESPONSE_DAYS_MAX;
-use vouch_core::seal;
 
 /// A request file: the letter's public fields and its sealed contents.
 #[derive(Debug, Clone, Deserialize)]
@@ -107,27 +107,19 @@ pub fn request_create(
         Some(path) => crate::keys::load_encryption(path)?,
         None => enrolled_client_key(&bank, &client, dest)?,
     };
-    let mut recipients = dest.regulator_recipients();
-    recipients.push(dest.org_recipient(&author.org)?);
-    recipients.push((format!("client/{bank}/{client}"), client_key));
-    if !dest.genesis.policy.client_authorization_required {
-        recipients.push(dest.org_recipient(&bank)?);
-    }
-    let sealed = dest.seal(&file.contents, &recipients)?;
-    let scope = match file.branch {
-        Some(branch) => Scope::Branch { branch },
-        None => Scope::WholeBank,
-    };
-    let document = Document::Request(Request {
-        letter_no: file.letter_no,
-        form: file.contents.form,
+    // The recipients, the sealing and the body are `vouch_core::compose`'s: the node's
+    // custodial signing builds the same letter the same way.
+    let letter = vouch_core::compose::RequestLetter {
         bank,
-        scope,
         client,
         as_of: file.as_of,
-        response_days: file.response_days.unwrap_or(dest.genesis.policy.response_days_default),
-        contents: sealed,
-    });
+        letter_no: file.letter_no,
+        response_days: file.response_days,
+        branch: file.branch,
+        contents: file.contents,
+    };
+    let document = vouch_core::compose::request(&dest.genesis, &author.org, &letter, client_key, &mut OsRng)
+        .map_err(|e| compose_error(format!("request file {}", path.display()), e))?;
     dest.sign_and_send((&author, &signing), None, document)
 }
 
@@ -170,13 +162,7 @@ pub fn authorize(
     let (author, signing) = signer(org, key)?;
     let document = if refuse {
         let reason = reason.ok_or_else(|| input("--reason", "a refusal needs a reason"))?;
-        Document::Authorization(Authorization {
-            request: id,
-            decision: Decision::Refuse,
-            valid_until: None,
-            bank_key: None,
-            reason: Some(reason.to_string()),
-        })
+        vouch_core::compose::refuse(id, reason).map_err(|e| compose_error("--reason", e))?
     } else {
         let request = match request_file {
             Some(path) => {
@@ -191,34 +177,28 @@ pub fn authorize(
             }
             None => fetched_request(&id, token, dest)?,
         };
-        let Document::Request(body) = &request.document else {
-            return Err(input(
-                "--request",
-                format!("the file holds a {}, not a request", request.doc_type().as_str()),
-            ));
-        };
         let decryption = crate::keys::load_decryption(
             decryption_key
                 .ok_or_else(|| input("--decryption-key", "authorizing needs the client's X25519 key"))?,
         )?;
-        let label = format!("client/{}/{}", body.bank, body.client);
-        let content_key = body.contents.open_as(&label, &decryption).map_err(SubmitError::Seal)?;
-        let bank = dest.org_recipient(&body.bank)?;
-        let bank_key =
-            seal::wrap_key(&content_key, &body.contents.commitment, &bank.1, &mut rand_core::OsRng)
-                .map_err(SubmitError::Seal)?;
         let valid_until =
             valid_until.ok_or_else(|| input("--valid-until", "authorizing needs a last day"))?;
         let valid_until = Date::parse(valid_until).map_err(|e| input("--valid-until", e))?;
-        Document::Authorization(Authorization {
-            request: id,
-            decision: Decision::Authorize,
-            valid_until: Some(valid_until),
-            bank_key: Some(bank_key),
-            reason: None,
-        })
+        vouch_core::compose::authorize(&dest.genesis, &request, &decryption, valid_until, &mut OsRng)
+            .map_err(|e| compose_error("--request", e))?
+            .0
     };
     dest.sign_and_send((&author, &signing), None, document)
+}
+
+/// A composition failure: sealing faults as such, anything else as an input error of `what`.
+fn compose_error(what: impl Into<String>, error: vouch_core::compose::ComposeError) -> SubmitError {
+    match error {
+        vouch_core::compose::ComposeError::Seal(e) => SubmitError::Seal(e),
+        vouch_core::compose::ComposeError::Input { what: field, detail } => {
+            input(what, format!("{field}: {detail}"))
+        }
+    }
 }
 
 /// The request `id`, read from `--node` and verified (see [`crate::fetch`]).
@@ -293,22 +273,9 @@ fn open_letter(id: &Hash, letter: &Letter<'_>, dest: &Destination) -> Result<Req
     if request.id != *id {
         return Err(input("--request", format!("the file holds document {}, not {id}", request.id)));
     }
-    let Document::Request(body) = &request.document else {
-        return Err(input(
-            "--request",
-            format!("the file holds a {}, not a request", request.doc_type().as_str()),
-        ));
-    };
-    let bank_key = match &auth.document {
-        Document::Authorization(a) if a.request == *id => a.bank_key.as_ref(),
-        Document::Authorization(_) => return Err(input("--authorization", "it authorizes another request")),
-        _ => return Err(input("--authorization", "the file is not an authorization")),
-    }
-    .ok_or_else(|| input("--authorization", "it is a refusal: there is nothing to answer"))?;
     let decryption = crate::keys::load_decryption(letter.key)?;
-    let content_key =
-        seal::unwrap_key(bank_key, &body.contents.commitment, &decryption).map_err(SubmitError::Seal)?;
-    Ok(seal::open::<RequestContents>(&body.contents, &content_key).map_err(SubmitError::Seal)?.contents)
+    vouch_core::compose::open_as_bank(&request, &auth, &decryption)
+        .map_err(|e| compose_error("the letter", e))
 }
 
 /// `vouch respond` and `vouch correct`.

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use vouch_core::documents::Document;
 use vouch_core::encoding::Hash;
 use vouch_core::envelope::{Draft, Envelope, EnvelopeError, Signer};
-use vouch_core::genesis::{Genesis, Role};
+use vouch_core::genesis::Genesis;
 use vouch_core::ids::OrgId;
 use vouch_core::keys::{EncryptionKey, SigningKey};
 use vouch_core::limits::ENVELOPE_BYTES_MAX;
@@ -219,22 +219,12 @@ impl Destination {
 
     /// The encryption key of `org`, from genesis.
     pub fn org_recipient(&self, org: &OrgId) -> Result<(String, EncryptionKey), SubmitError> {
-        let o =
-            self.genesis.org(org).ok_or_else(|| input("org", format!("{org} is not a member in genesis")))?;
-        Ok((format!("org/{org}"), o.encryption_key))
+        vouch_core::compose::org_recipient(&self.genesis, org).map_err(|e| input("org", e))
     }
 
     /// The regulators, when the policy lets them read contents.
     pub fn regulator_recipients(&self) -> Vec<(String, EncryptionKey)> {
-        if !self.genesis.policy.regulator_reads_contents {
-            return Vec::new();
-        }
-        self.genesis
-            .orgs
-            .iter()
-            .filter(|o| o.role == Role::Regulator)
-            .map(|o| (format!("org/{}", o.id), o.encryption_key))
-            .collect()
+        vouch_core::compose::regulator_recipients(&self.genesis)
     }
 
     /// Seal `contents` for `recipients`.
