@@ -3,8 +3,11 @@
 //! wrapping the request's content key for the bank on authorization.
 //!
 //! Pure: keys and the random generator come in, nothing is read or written. The node's
-//! custodial signing (`vouch-api`'s drafts) composes with it; the CLI builds the same
-//! documents and is to be switched to it.
+//! custodial signing (`vouch-api`'s drafts) and the `vouch` CLI (requests, authorizations,
+//! refusals, opening a letter as the bank, every recipient list) both compose with it, so
+//! a document signed in a browser and one signed at a terminal are built alike. The CLI
+//! still seals answers itself, because it takes the auditor from `--auditor` rather than
+//! from the request envelope [`answer`] needs.
 //!
 //! # Terminology
 //!
