@@ -98,7 +98,7 @@ pub fn get_bytes(node: &str, path: &str, token: &str, max: usize) -> Result<(Str
 
 /// `GET /v1/confirmations/{id}` as JSON.
 pub fn detail(node: &str, token: &str, id: &str) -> Result<Value, ReadError> {
-    get(node, &format!("/v1/confirmations/{}", query_escape(id)), token)
+    get(node, &format!("/v1/confirmations/{}", escape(id)), token)
 }
 
 pub(crate) fn text(v: &Value, key: &str) -> String {
@@ -144,7 +144,7 @@ pub fn list(
     let mut path = format!("/v1/confirmations?limit={limit}");
     for (key, value) in [("party", party), ("status", status), ("cursor", cursor)] {
         if let Some(value) = value {
-            path.push_str(&format!("&{key}={}", query_escape(value)));
+            path.push_str(&format!("&{key}={}", escape(value)));
         }
     }
     let answer = get(node, &path, token)?;
@@ -230,8 +230,8 @@ pub fn show(node: &str, token: &str, id: &str) -> Result<Report, ReadError> {
     Ok(Report { json: answer, human })
 }
 
-/// Percent-encode what is not unreserved in a query value.
-fn query_escape(text: &str) -> String {
+/// Percent-encode what is not unreserved (RFC 3986): for a query value or a path segment.
+pub(crate) fn escape(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

@@ -53,7 +53,7 @@ pub fn publish(path: &Path, org: &str, key: &Path, dest: &Destination) -> Result
 pub fn banks(node: &str, token: &str, org: Option<&str>) -> Result<Report, ReadError> {
     let answer = match org {
         Some(org) => {
-            let one = confirmations::get(node, &format!("/v1/banks/{}", path_escape(org)), token)?;
+            let one = confirmations::get(node, &format!("/v1/banks/{}", confirmations::escape(org)), token)?;
             serde_json::json!({ "banks": [one] })
         }
         None => confirmations::get(node, "/v1/banks", token)?,
@@ -133,16 +133,6 @@ fn describe(bank: &Value) -> String {
         ));
     }
     out
-}
-
-/// Percent-encode a path segment.
-fn path_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

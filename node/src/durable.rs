@@ -1,9 +1,26 @@
 //! Own the one way the node writes a small state file that must survive a crash whole:
-//! write a temporary file, fsync it, rename it over the old one, fsync the directory.
+//! write a temporary file, fsync it, rename it over the old one, fsync the directory; and
+//! the lock beside such a file that keeps two writers from losing each other's update.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// An exclusive advisory lock on `<path>.lock`, held until the returned file is dropped.
+/// On failure: the lock file's path, the step that failed and the error.
+pub fn lock_beside(path: &Path) -> Result<std::fs::File, (PathBuf, &'static str, std::io::Error)> {
+    let mut lock = path.to_path_buf().into_os_string();
+    lock.push(".lock");
+    let lock = PathBuf::from(lock);
+    let file = match OpenOptions::new().create(true).truncate(false).write(true).open(&lock) {
+        Ok(file) => file,
+        Err(e) => return Err((lock, "open lock", e)),
+    };
+    match file.lock() {
+        Ok(()) => Ok(file),
+        Err(e) => Err((lock, "lock", e)),
+    }
+}
 
 /// Replace `path` with `bytes` durably: after this returns, a crash leaves either the old
 /// or the new contents, never a mix, and the new contents are on disk.

@@ -319,18 +319,11 @@ impl Keystore {
     }
 
     fn lock(&self) -> Result<std::fs::File, KeystoreError> {
-        let mut path = self.path.clone().into_os_string();
-        path.push(".lock");
-        let path = PathBuf::from(path);
-        let io = |action, error| KeystoreError::Io { path: path.clone(), action, error };
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io("open lock", e))?;
-        file.lock().map_err(|e| io("lock", e))?;
-        Ok(file)
+        crate::durable::lock_beside(&self.path).map_err(|(path, action, error)| KeystoreError::Io {
+            path,
+            action,
+            error,
+        })
     }
 
     fn damaged(&self, detail: String) -> KeystoreError {

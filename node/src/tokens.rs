@@ -267,18 +267,11 @@ impl TokenFile {
 
     /// An exclusive lock on `tokens.json.lock`, held until the returned file is dropped.
     fn lock(&self) -> Result<std::fs::File, TokenError> {
-        let mut path = self.path.clone().into_os_string();
-        path.push(".lock");
-        let path = PathBuf::from(path);
-        let io = |action, error| TokenError::Io { path: path.clone(), action, error };
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io("open lock", e))?;
-        file.lock().map_err(|e| io("lock", e))?;
-        Ok(file)
+        crate::durable::lock_beside(&self.path).map_err(|(path, action, error)| TokenError::Io {
+            path,
+            action,
+            error,
+        })
     }
 
     fn damaged(&self, detail: String) -> TokenError {

@@ -217,29 +217,15 @@ fn env(dir: &Path, net: &Testnet) -> Result<()> {
             vouch_core::ids::OrgId::new(&node.name).with_context(|| format!("node name {}", node.name))?;
         if let Some(secrets) = net.demo_network().orgs.get(&org) {
             let path = keys.join(format!("{}-admin.pem", node.name));
-            write_private(&path, secrets.admin.to_pkcs8_pem().as_bytes())?;
+            layout::write_private(&path, secrets.admin.to_pkcs8_pem().as_bytes())?;
             out.push_str(&format!("export {var}_ADMIN={}\n", quote(&absolute(&path).display().to_string())));
             let path = keys.join(format!("{}-enc.pem", node.name));
-            write_private(&path, secrets.decryption.to_pkcs8_pem().as_bytes())?;
+            layout::write_private(&path, secrets.decryption.to_pkcs8_pem().as_bytes())?;
             out.push_str(&format!("export {var}_ENC={}\n", quote(&absolute(&path).display().to_string())));
         }
     }
     print!("{out}");
     Ok(())
-}
-
-/// Write a private key readable by the owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn open(dir: &Path) -> Result<Testnet> {
