@@ -454,7 +454,7 @@ impl App {
 
     /// Keep a built or received value durably, for re-proposal and for deciding it after
     /// a restart. A second, different value for the same height and round (an equivocating
-    /// proposer, or twins) is kept in memory only.
+    /// proposer, or twins) is kept too, beside the first: consensus may decide it.
     fn store_value(&self, c: &Candidate) -> Result<(), Fatal> {
         let stored = StoredValue {
             round: c.round,
@@ -463,12 +463,13 @@ impl App {
             body: c.body.clone(),
         };
         let bytes = borsh::to_vec(&stored).map_err(|e| Fatal(format!("encode value: {e}")))?;
-        match self.shared.store.put_value(c.height, c.round.as_u32().unwrap_or(0), &c.id().hash(), &bytes) {
-            Ok(()) => Ok(()),
-            Err(crate::store::StoreError::ValueConflict { .. }) => {
-                warn!(height = c.height, round = %c.round, block = %c.id(), "a second value for this height and round; kept in memory only");
+        let round = c.round.as_u32().unwrap_or(0);
+        match self.shared.store.put_value(c.height, round, &c.id().hash(), &bytes) {
+            Ok(crate::store::ValueStored::Second) => {
+                warn!(height = c.height, round = %c.round, block = %c.id(), "a second value for this height and round, kept beside the first");
                 Ok(())
             }
+            Ok(_) => Ok(()),
             Err(e) => Err(Fatal(format!("cannot store a proposed value: {e}"))),
         }
     }

@@ -3,11 +3,13 @@
 //!
 //! A node that crashes after proposing must propose the same value again for the same
 //! height and round, or it equivocates; so a stored value is never replaced by another.
+//! A second value received for a round (from an equivocating proposer) is kept beside the
+//! first, since consensus may decide it.
 //! Evidence is append-only: it is what the network will act on.
 
 use super::Store;
 use super::error::{StoreError, corrupt};
-use super::schema::{self, EVIDENCE, VALUE_IDS, VALUES};
+use super::schema::{self, EVIDENCE, OTHER_VALUES, VALUE_IDS, VALUES};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use vouch_core::encoding::Hash;
@@ -34,32 +36,73 @@ struct StoredEvidence {
     json: String,
 }
 
-/// The lowest value id, for ranges over `consensus_value_ids`.
+/// The lowest and highest value ids, for ranges over tables keyed by id.
 const ID_MIN: [u8; 32] = [0; 32];
+const ID_MAX: [u8; 32] = [0xff; 32];
+
+/// What [`Store::put_value`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueStored {
+    /// The first value for its height and round.
+    First,
+    /// These bytes were already stored.
+    Again,
+    /// A second, different value for a height and round that already held one.
+    Second,
+}
 
 impl Store {
     /// Store the value with id `id` for `height` and `round`. Storing the same bytes again
-    /// is a no-op; other bytes for a stored round are refused with
-    /// [`StoreError::ValueConflict`]. The id lookup keeps the first round a value was
-    /// stored for (a value re-proposed in a later round has the same bytes).
-    pub fn put_value(&self, height: u64, round: u32, id: &Hash, bytes: &[u8]) -> Result<(), StoreError> {
+    /// is a no-op. Other bytes for a round that already holds a value (an equivocating
+    /// proposer, or twins) are kept beside it, by id, and reported as
+    /// [`ValueStored::Second`]: the engine may still decide that value, and after a restart
+    /// it must be found; but [`Store::value`] keeps answering the first, which is the only
+    /// one this node may propose. The id lookup keeps the first round a value was stored
+    /// for (a value re-proposed in a later round has the same bytes).
+    pub fn put_value(
+        &self,
+        height: u64,
+        round: u32,
+        id: &Hash,
+        bytes: &[u8],
+    ) -> Result<ValueStored, StoreError> {
         let txn = self.begin_write()?;
-        {
+        let outcome = {
             let mut values = txn.open_table(VALUES).map_err(self.storage("open table consensus_values"))?;
-            if let Some(stored) = values.get((height, round)).map_err(self.storage("read consensus value"))? {
-                if stored.value() == bytes {
-                    return Ok(());
+            let outcome = match values.get((height, round)).map_err(self.storage("read consensus value"))? {
+                Some(stored) if stored.value() == bytes => return Ok(ValueStored::Again),
+                Some(_) => ValueStored::Second,
+                None => ValueStored::First,
+            };
+            match outcome {
+                ValueStored::First => {
+                    values.insert((height, round), bytes).map_err(self.storage("write consensus value"))?;
                 }
-                return Err(StoreError::ValueConflict { height, round });
+                _ => {
+                    let mut others = txn
+                        .open_table(OTHER_VALUES)
+                        .map_err(self.storage("open table consensus_values_other"))?;
+                    if others
+                        .get((height, round, &id.0))
+                        .map_err(self.storage("read consensus value"))?
+                        .is_some()
+                    {
+                        return Ok(ValueStored::Again);
+                    }
+                    others
+                        .insert((height, round, &id.0), bytes)
+                        .map_err(self.storage("write consensus value"))?;
+                }
             }
-            values.insert((height, round), bytes).map_err(self.storage("write consensus value"))?;
             let mut ids =
                 txn.open_table(VALUE_IDS).map_err(self.storage("open table consensus_value_ids"))?;
             if ids.get((height, &id.0)).map_err(self.storage("read consensus value id"))?.is_none() {
                 ids.insert((height, &id.0), round).map_err(self.storage("write consensus value id"))?;
             }
-        }
-        self.commit(txn)
+            outcome
+        };
+        self.commit(txn)?;
+        Ok(outcome)
     }
 
     /// The value stored for `height` and `round`.
@@ -70,19 +113,31 @@ impl Store {
         Ok(value.map(|g| g.value().to_vec()))
     }
 
-    /// Every value stored for `height`, by ascending round.
+    /// Every value stored for `height`, by ascending round (for a round with a second
+    /// value, the first one first).
     pub fn values_at(&self, height: u64) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
         let txn = self.begin_read()?;
         let values = txn.open_table(VALUES).map_err(self.storage("open table consensus_values"))?;
-        let range = values
+        let mut out = values
             .range((height, 0u32)..=(height, u32::MAX))
-            .map_err(self.storage("read consensus values"))?;
-        range
+            .map_err(self.storage("read consensus values"))?
             .map(|entry| {
                 let (key, value) = entry.map_err(self.storage("read consensus values"))?;
                 Ok((key.value().1, value.value().to_vec()))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let others =
+            txn.open_table(OTHER_VALUES).map_err(self.storage("open table consensus_values_other"))?;
+        for entry in others
+            .range((height, 0u32, &ID_MIN)..=(height, u32::MAX, &ID_MAX))
+            .map_err(self.storage("read consensus values"))?
+        {
+            let (key, value) = entry.map_err(self.storage("read consensus values"))?;
+            out.push((key.value().1, value.value().to_vec()));
+        }
+        // Stable: the first value of a round stays ahead of its second.
+        out.sort_by_key(|(round, _)| *round);
+        Ok(out)
     }
 
     /// The value with id `id` stored for `height`.
@@ -93,6 +148,13 @@ impl Store {
             return Ok(None);
         };
         let round = round.value();
+        let others =
+            txn.open_table(OTHER_VALUES).map_err(self.storage("open table consensus_values_other"))?;
+        if let Some(value) =
+            others.get((height, round, &id.0)).map_err(self.storage("read consensus value"))?
+        {
+            return Ok(Some(value.value().to_vec()));
+        }
         let values = txn.open_table(VALUES).map_err(self.storage("open table consensus_values"))?;
         match values.get((height, round)).map_err(self.storage("read consensus value"))? {
             Some(value) => Ok(Some(value.value().to_vec())),
@@ -115,6 +177,11 @@ impl Store {
                 txn.open_table(VALUE_IDS).map_err(self.storage("open table consensus_value_ids"))?;
             ids.retain_in((0u64, &ID_MIN)..(height, &ID_MIN), |_, _| false)
                 .map_err(self.storage("prune value ids"))?;
+            let mut others =
+                txn.open_table(OTHER_VALUES).map_err(self.storage("open table consensus_values_other"))?;
+            others
+                .retain_in((0u64, 0u32, &ID_MIN)..(height, 0u32, &ID_MIN), |_, _| false)
+                .map_err(self.storage("prune values"))?;
         }
         self.commit(txn)
     }

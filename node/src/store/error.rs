@@ -2,7 +2,7 @@
 //!
 //! Three families: the file itself is unusable (`Storage`, `FileDamaged`, `Format`,
 //! `GenesisMismatch`, `Corrupt`: stop the node), the caller offered something that would
-//! break a ledger invariant (`Conflict`, `Gap`, the block checks, `ValueConflict`, the
+//! break a ledger invariant (`Conflict`, `Gap`, the block checks, the
 //! checkpoint checks: nothing was written), and a read asked for something the log does not
 //! hold (`BeyondTree`, `Proof`).
 
@@ -198,16 +198,6 @@ pub enum StoreError {
     /// The proof parameters are invalid (an index outside the tree, sizes out of order).
     #[error(transparent)]
     Proof(MerkleError),
-    /// Another value is already stored for this height and round.
-    #[error(
-        "a different value is already stored for height {height} round {round}; refusing to replace it: proposing two values for one round would equivocate"
-    )]
-    ValueConflict {
-        /// The height.
-        height: u64,
-        /// The round.
-        round: u32,
-    },
     /// The checkpoint note does not parse as a signed note.
     #[error("checkpoint note refused: {0}")]
     Note(NoteError),

@@ -48,7 +48,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
-pub use consensus::EvidenceRecord;
+pub use consensus::{EvidenceRecord, ValueStored};
 pub use error::StoreError;
 pub use ledger::{CommitOutcome, IndexEntry};
 
@@ -157,6 +157,7 @@ impl Store {
             txn.open_table(schema::CHECKPOINTS).map_err(self.storage("create tables"))?;
             txn.open_table(schema::VALUES).map_err(self.storage("create tables"))?;
             txn.open_table(schema::VALUE_IDS).map_err(self.storage("create tables"))?;
+            txn.open_table(schema::OTHER_VALUES).map_err(self.storage("create tables"))?;
             txn.open_table(schema::EVIDENCE).map_err(self.storage("create tables"))?;
         }
         self.commit(txn)

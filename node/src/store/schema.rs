@@ -51,6 +51,11 @@ pub(super) const CHECKPOINTS: TableDefinition<u64, &[u8]> = TableDefinition::new
 pub(super) const VALUES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("consensus_values");
 pub(super) const VALUE_IDS: TableDefinition<(u64, &[u8; 32]), u32> =
     TableDefinition::new("consensus_value_ids");
+/// A second, different value for a (height, round) that already holds one (an equivocating
+/// proposer, or twins), keyed by its id as well: kept so that it can still be decided and
+/// committed after a restart, but never proposed by this node.
+pub(super) const OTHER_VALUES: TableDefinition<(u64, u32, &[u8; 32]), &[u8]> =
+    TableDefinition::new("consensus_values_other");
 pub(super) const EVIDENCE: TableDefinition<u64, &[u8]> = TableDefinition::new("evidence");
 
 /// A big-endian u64 meta record.

@@ -567,17 +567,12 @@ fn consensus_values_round_trip_and_prune() {
     let store = open(&path);
     let (a, b, c) = (b"value a".to_vec(), b"value b".to_vec(), b"value c".to_vec());
     let (id_a, id_b, id_c) = (Hash::sha256(&a), Hash::sha256(&b), Hash::sha256(&c));
-    store.put_value(5, 0, &id_a, &a).unwrap();
-    store.put_value(5, 3, &id_b, &b).unwrap();
-    store.put_value(6, 0, &id_c, &c).unwrap();
-    // The same value again is fine; another value for a stored round is not.
-    store.put_value(5, 0, &id_a, &a).unwrap();
-    assert!(matches!(
-        store.put_value(5, 0, &id_b, &b),
-        Err(StoreError::ValueConflict { height: 5, round: 0 })
-    ));
+    assert_eq!(store.put_value(5, 0, &id_a, &a).unwrap(), ValueStored::First);
+    assert_eq!(store.put_value(5, 3, &id_b, &b).unwrap(), ValueStored::First);
+    assert_eq!(store.put_value(6, 0, &id_c, &c).unwrap(), ValueStored::First);
+    assert_eq!(store.put_value(5, 0, &id_a, &a).unwrap(), ValueStored::Again);
     // Re-proposing a value in a later round keeps the id pointing at the first.
-    store.put_value(5, 4, &id_a, &a).unwrap();
+    assert_eq!(store.put_value(5, 4, &id_a, &a).unwrap(), ValueStored::First);
     drop(store);
 
     let store = open(&path);
@@ -594,6 +589,30 @@ fn consensus_values_round_trip_and_prune() {
     assert_eq!(store.value_by_id(5, &id_a).unwrap(), None);
     assert_eq!(store.value(6, 0).unwrap(), Some(c.clone()));
     assert_eq!(store.value_by_id(6, &id_c).unwrap(), Some(c));
+}
+
+#[test]
+fn a_second_value_for_a_round_is_kept_beside_the_first_across_a_restart() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let (a, b, c) = (b"value a".to_vec(), b"value b".to_vec(), b"value c".to_vec());
+    let (id_a, id_b, id_c) = (Hash::sha256(&a), Hash::sha256(&b), Hash::sha256(&c));
+    assert_eq!(store.put_value(5, 0, &id_a, &a).unwrap(), ValueStored::First);
+    assert_eq!(store.put_value(5, 0, &id_b, &b).unwrap(), ValueStored::Second);
+    assert_eq!(store.put_value(5, 0, &id_b, &b).unwrap(), ValueStored::Again);
+    assert_eq!(store.put_value(5, 1, &id_c, &c).unwrap(), ValueStored::First);
+    drop(store);
+
+    let store = open(&path);
+    // This node proposes only the first; both can be decided.
+    assert_eq!(store.value(5, 0).unwrap(), Some(a.clone()));
+    assert_eq!(store.value_by_id(5, &id_a).unwrap(), Some(a.clone()));
+    assert_eq!(store.value_by_id(5, &id_b).unwrap(), Some(b.clone()));
+    assert_eq!(store.values_at(5).unwrap(), vec![(0, a.clone()), (0, b.clone()), (1, c.clone())]);
+
+    store.prune_values_below(6).unwrap();
+    assert_eq!(store.values_at(5).unwrap(), vec![]);
+    assert_eq!(store.value_by_id(5, &id_b).unwrap(), None);
 }
 
 #[test]
