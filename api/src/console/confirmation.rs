@@ -131,7 +131,7 @@ fn load(
 pub(crate) async fn show(State(console): State<Console>, v: Visitor, Path(id): Path<String>) -> Response {
     let caller = match v.require() {
         Ok(p) => p.clone(),
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let ledger = console.ctx.ledger.clone();
     let (d, against, proofs) = match blocking(move || load(&*ledger, &caller, &id)).await {
@@ -201,7 +201,7 @@ pub(crate) async fn show(State(console): State<Console>, v: Visitor, Path(id): P
 pub(crate) async fn bundle(State(console): State<Console>, v: Visitor, Path(id): Path<String>) -> Response {
     let caller = match v.require() {
         Ok(p) => p.clone(),
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let ledger = console.ctx.ledger.clone();
     let found = blocking(move || {

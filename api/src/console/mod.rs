@@ -105,6 +105,10 @@ pub(crate) fn not_found(headers: &HeaderMap, here: &str) -> Response {
     error_page(StatusCode::NOT_FOUND, &chrome, "error.not_found", None)
 }
 
+/// A page answered instead of the one asked for (sign-in redirect, refusal), boxed: a
+/// `Response` is large, and the happy path should not carry its size.
+pub(crate) type Refused = Box<Response>;
+
 /// A signed-in principal and its session.
 pub(crate) struct Signed {
     principal: Principal,
@@ -128,10 +132,12 @@ impl Visitor {
     }
 
     /// The signed-in principal, or a redirect to sign-in that comes back here.
-    fn require(&self) -> Result<&Principal, Response> {
+    fn require(&self) -> Result<&Principal, Refused> {
         match &self.signed {
             Some(s) => Ok(&s.principal),
-            None => Err(layout::see_other(&format!("/sign-in?next={}", layout::encode(&self.here)))),
+            None => {
+                Err(Box::new(layout::see_other(&format!("/sign-in?next={}", layout::encode(&self.here)))))
+            }
         }
     }
 
@@ -154,10 +160,10 @@ impl Visitor {
     }
 
     /// Check a POST form's CSRF token against the session's, in constant time.
-    fn check_csrf(&self, sent: &str) -> Result<&Signed, Response> {
+    fn check_csrf(&self, sent: &str) -> Result<&Signed, Refused> {
         match &self.signed {
             Some(s) if session::same_secret(&s.live.csrf, sent) => Ok(s),
-            _ => Err(self.refuse(StatusCode::FORBIDDEN, "error.csrf", None)),
+            _ => Err(Box::new(self.refuse(StatusCode::FORBIDDEN, "error.csrf", None))),
         }
     }
 }
@@ -193,19 +199,23 @@ async fn principal_of(console: &Console, live: &Live) -> Option<Principal> {
 }
 
 /// Parse a POST body as an HTML form (`application/x-www-form-urlencoded`).
-fn read_form<T: DeserializeOwned>(v: &Visitor, headers: &HeaderMap, body: &[u8]) -> Result<T, Response> {
+fn read_form<T: DeserializeOwned>(v: &Visitor, headers: &HeaderMap, body: &[u8]) -> Result<T, Refused> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|c| c.to_str().ok()).unwrap_or("");
     let essence = ct.split(';').next().unwrap_or("").trim();
     if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(v.refuse(StatusCode::BAD_REQUEST, "error.bad_request", Some("expected an HTML form")));
+        return Err(Box::new(v.refuse(
+            StatusCode::BAD_REQUEST,
+            "error.bad_request",
+            Some("expected an HTML form"),
+        )));
     }
     serde_urlencoded::from_bytes(body)
-        .map_err(|e| v.refuse(StatusCode::BAD_REQUEST, "error.bad_request", Some(&e.to_string())))
+        .map_err(|e| Box::new(v.refuse(StatusCode::BAD_REQUEST, "error.bad_request", Some(&e.to_string()))))
 }
 
 /// Parse the query string leniently into `T`; a bad value is a 400 page.
-fn read_query<T: DeserializeOwned>(v: &Visitor, parts: Option<&str>) -> Result<T, Response> {
-    crate::extract::parse_query(parts.unwrap_or("")).map_err(|p| v.problem(&p))
+fn read_query<T: DeserializeOwned>(v: &Visitor, parts: Option<&str>) -> Result<T, Refused> {
+    crate::extract::parse_query(parts.unwrap_or("")).map_err(|p| Box::new(v.problem(&p)))
 }
 
 /// Parameters of the language switch.
@@ -219,7 +229,7 @@ struct SwitchQuery {
 async fn switch_language(State(console): State<Console>, v: Visitor, uri: axum::http::Uri) -> Response {
     let q: SwitchQuery = match read_query(&v, uri.query()) {
         Ok(q) => q,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let Some(lang) = q.set.as_deref().and_then(Lang::parse) else {
         return v.refuse(StatusCode::BAD_REQUEST, "error.bad_request", Some("set: expected en or zh"));

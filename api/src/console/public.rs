@@ -34,12 +34,15 @@ struct Integrity {
     validators: Vec<(String, String, u64, String)>,
 }
 
+/// Who cosigned a checkpoint: (name, POSIX seconds) each, signed power, total power.
+type Quorum = (Vec<(String, u64)>, u128, u128);
+
 /// The latest cosigned checkpoint, as checked here.
 struct CheckpointFacts {
     size: u64,
     root: String,
-    /// Cosigners whose signatures verified, with their time; or why the note failed.
-    verified: Result<(Vec<(String, u64)>, u128, u128), String>,
+    /// Cosigners whose signatures verified, or why the note failed.
+    verified: Result<Quorum, String>,
 }
 
 fn integrity_facts(console: &Console) -> Result<Integrity, Problem> {
@@ -193,7 +196,7 @@ pub(crate) async fn sign_in_form(
 ) -> Response {
     let q: SignInQuery = match super::read_query(&v, uri.query()) {
         Ok(q) => q,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let next = layout::local_path(q.next.as_deref().unwrap_or("/")).to_string();
     sign_in_page(&console, &v, &next, StatusCode::OK, None)
@@ -202,7 +205,10 @@ pub(crate) async fn sign_in_form(
 /// The sign-in form as posted.
 #[derive(serde::Deserialize)]
 struct SignInForm {
+    #[serde(default)]
     token: String,
+    /// Missing is refused as a wrong token would be (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     next: Option<String>,
 }
@@ -216,7 +222,7 @@ pub(crate) async fn sign_in(
 ) -> Response {
     let form: SignInForm = match read_form(&v, &headers, &body) {
         Ok(f) => f,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let presign = cookie(&headers, PRESIGN_COOKIE).unwrap_or("");
     if presign.is_empty() || !session::same_secret(presign, &form.csrf) {
@@ -263,6 +269,8 @@ pub(crate) async fn sign_in(
 /// The sign-out form as posted.
 #[derive(serde::Deserialize)]
 struct SignOutForm {
+    /// Missing is refused as a wrong token would be (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
 }
 
@@ -279,11 +287,11 @@ pub(crate) async fn sign_out(
     }
     let form: SignOutForm = match read_form(&v, &headers, &body) {
         Ok(f) => f,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let signed = match v.check_csrf(&form.csrf) {
         Ok(s) => s,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     console.sessions.close(&signed.live.id);
     let mut resp = see_other("/");

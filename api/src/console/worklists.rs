@@ -168,14 +168,14 @@ fn dashboard_data(
 pub(crate) async fn dashboard(State(console): State<Console>, v: Visitor, uri: Uri) -> Response {
     let caller = match v.require() {
         Ok(p) => p.clone(),
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if caller.role != Role::AuditFirm {
         return v.refuse(StatusCode::FORBIDDEN, "error.forbidden", Some("the dashboard is for audit firms"));
     }
     let q: DashboardQuery = match read_query(&v, uri.query()) {
         Ok(q) => q,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let page_no = match page_number(q.page.as_deref()) {
         Ok(n) => n,
@@ -301,7 +301,7 @@ struct InboxQuery {
 pub(crate) async fn inbox(State(console): State<Console>, v: Visitor, uri: Uri) -> Response {
     let caller = match v.require() {
         Ok(p) => p.clone(),
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if !matches!(caller.role, Role::Bank | Role::Client) {
         return v.refuse(
@@ -312,7 +312,7 @@ pub(crate) async fn inbox(State(console): State<Console>, v: Visitor, uri: Uri) 
     }
     let q: InboxQuery = match read_query(&v, uri.query()) {
         Ok(q) => q,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let page_no = match page_number(q.page.as_deref()) {
         Ok(n) => n,
