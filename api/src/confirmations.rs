@@ -256,16 +256,28 @@ pub async fn detail(
     let ledger = ctx.ledger.clone();
     blocking(move || {
         let view = ledger.view().map_err(store)?;
-        let record = visible(&view, &caller, &id)?;
         let today = Date::from_unix_ms(ledger.now_ms(), ledger.genesis().utc_offset_minutes);
-        let history = view.documents_of(&id).into_iter().map(|d| history_entry(&view, d)).collect();
-        Ok(Json(ConfirmationDetail {
-            summary: summary(&id, record, today),
-            valid_until: record.valid_until.map(|d| d.to_string()),
-            history,
-        }))
+        detail_of(&view, &caller, &id, today).map(Json)
     })
     .await
+}
+
+/// Confirmation `id` with its history, if `caller` may see it (else `no-confirmation`, as
+/// for an unknown id); "today" (for `overdue`) is `today`. What `GET /v1/confirmations/{id}`
+/// answers and the console shows.
+pub fn detail_of(
+    view: &View,
+    caller: &Principal,
+    id: &Hash,
+    today: Date,
+) -> Result<ConfirmationDetail, Problem> {
+    let record = visible(view, caller, id)?;
+    let history = view.documents_of(id).into_iter().map(|d| history_entry(view, d)).collect();
+    Ok(ConfirmationDetail {
+        summary: summary(id, record, today),
+        valid_until: record.valid_until.map(|d| d.to_string()),
+        history,
+    })
 }
 
 /// A confirmation's evidence bundle.
@@ -296,44 +308,57 @@ pub async fn bundle(
     let ledger = ctx.ledger.clone();
     blocking(move || {
         let view = ledger.view().map_err(store)?;
-        visible(&view, &caller, &id)?;
-        let leaves = view.bundle_leaves(&id);
-        let Some((size, note)) = ledger.latest_checkpoint().map_err(store)? else {
-            return Err(Problem::new(Kind::NotCheckpointed, "no cosigned checkpoint has been stored yet"));
-        };
-        if let Some(last) = leaves.last()
-            && *last >= size
-        {
-            return Err(Problem::new(
-                Kind::NotCheckpointed,
-                format!(
-                    "the latest cosigned checkpoint has {size} leaves; the bundle needs leaf {last}: retry after the next checkpoint"
-                ),
-            ));
-        }
-        let genesis = ledger.genesis();
-        let mut envelopes = Vec::with_capacity(leaves.len());
-        for leaf_index in &leaves {
-            let bytes = ledger
-                .leaf(*leaf_index)
-                .map_err(store)?
-                .ok_or_else(|| Problem::new(Kind::Store, format!("leaf {leaf_index} is missing from the store")))?;
-            let env = Envelope::decode(&bytes, &genesis.network)
-                .map_err(|e| Problem::new(Kind::Store, format!("stored leaf {leaf_index} does not decode: {e}")))?;
-            envelopes.push((*leaf_index, env));
-        }
-        let entries: Vec<(u64, &Envelope)> = envelopes.iter().map(|(l, e)| (*l, e)).collect();
-        let nodes = Nodes::new(&*ledger);
-        let built = vouch_core::bundle::build_bundle(genesis, &note, &nodes, id, &entries, Vec::new());
-        // A store error met while reading nodes is the real cause of a failed build.
-        nodes.finish(Ok(())).map_err(store)?;
-        let bundle = built.map_err(|e| Problem::new(Kind::Store, format!("cannot build the bundle: {e}")))?;
-        let json = serde_json::to_vec(&bundle).map_err(|e| Problem::new(Kind::Internal, e.to_string()))?;
+        let json = bundle_of(&*ledger, &view, &caller, &id)?;
         let mut resp = json.into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Ok(resp)
     })
     .await
+}
+
+/// The evidence bundle of confirmation `id` as JSON, if `caller` may see it (else
+/// `no-confirmation`): what `GET /v1/confirmations/{id}/bundle` answers and the console
+/// offers for download.
+pub fn bundle_of(
+    ledger: &dyn crate::Ledger,
+    view: &View,
+    caller: &Principal,
+    id: &Hash,
+) -> Result<Vec<u8>, Problem> {
+    let id = *id;
+    visible(view, caller, &id)?;
+    let leaves = view.bundle_leaves(&id);
+    let Some((size, note)) = ledger.latest_checkpoint().map_err(store)? else {
+        return Err(Problem::new(Kind::NotCheckpointed, "no cosigned checkpoint has been stored yet"));
+    };
+    if let Some(last) = leaves.last()
+        && *last >= size
+    {
+        return Err(Problem::new(
+            Kind::NotCheckpointed,
+            format!(
+                "the latest cosigned checkpoint has {size} leaves; the bundle needs leaf {last}: retry after the next checkpoint"
+            ),
+        ));
+    }
+    let genesis = ledger.genesis();
+    let mut envelopes = Vec::with_capacity(leaves.len());
+    for leaf_index in &leaves {
+        let bytes = ledger.leaf(*leaf_index).map_err(store)?.ok_or_else(|| {
+            Problem::new(Kind::Store, format!("leaf {leaf_index} is missing from the store"))
+        })?;
+        let env = Envelope::decode(&bytes, &genesis.network).map_err(|e| {
+            Problem::new(Kind::Store, format!("stored leaf {leaf_index} does not decode: {e}"))
+        })?;
+        envelopes.push((*leaf_index, env));
+    }
+    let entries: Vec<(u64, &Envelope)> = envelopes.iter().map(|(l, e)| (*l, e)).collect();
+    let nodes = Nodes::new(ledger);
+    let built = vouch_core::bundle::build_bundle(genesis, &note, &nodes, id, &entries, Vec::new());
+    // A store error met while reading nodes is the real cause of a failed build.
+    nodes.finish(Ok(())).map_err(store)?;
+    let bundle = built.map_err(|e| Problem::new(Kind::Store, format!("cannot build the bundle: {e}")))?;
+    serde_json::to_vec(&bundle).map_err(|e| Problem::new(Kind::Internal, e.to_string()))
 }
 
 /// The filters of a listing, parsed.
@@ -459,7 +484,7 @@ fn visible<'v>(view: &'v View, caller: &Principal, id: &Hash) -> Result<&'v Requ
     }
 }
 
-fn parse_id(text: &str) -> Result<Hash, Problem> {
+pub(crate) fn parse_id(text: &str) -> Result<Hash, Problem> {
     Hash::from_hex(text).map_err(|e| Problem::new(Kind::InvalidParameter, format!("confirmation id: {e}")))
 }
 

@@ -31,7 +31,10 @@
 //! - [`banks`]: each bank's published rules (forms, scopes, fee, contact), for every member;
 //! - [`view`]: the committed ledger indexed for reading, built with the same state
 //!   machine validators run;
-//! - [`openapi`]: the OpenAPI document, from the handlers' annotations, and Swagger UI.
+//! - [`openapi`]: the OpenAPI document, from the handlers' annotations, and Swagger UI;
+//! - [`console`]: the web console (HTML pages at `/`, not under `/v1`), over the same
+//!   functions as the handlers above; its routes are not API routes and are not in
+//!   [`routes`].
 //!
 //! The route table ([`routes`]) is separate from the OpenAPI annotations on purpose: a
 //! test compares the two, so a route cannot be served undocumented or documented unserved.
@@ -51,6 +54,7 @@ pub mod auth;
 pub mod banks;
 pub mod batch;
 pub mod confirmations;
+pub mod console;
 pub mod custody;
 pub mod drafts;
 pub mod entries;
@@ -140,6 +144,16 @@ pub fn router_with_custody(
     auth: Arc<dyn Authenticator>,
     custody: Option<Arc<dyn Keystore>>,
 ) -> Router {
+    router_with_console(ledger, auth, custody, console::ConsoleOptions::default())
+}
+
+/// As [`router_with_custody`], with the web console served as `options` say.
+pub fn router_with_console(
+    ledger: Arc<dyn Ledger>,
+    auth: Arc<dyn Authenticator>,
+    custody: Option<Arc<dyn Keystore>>,
+    options: console::ConsoleOptions,
+) -> Router {
     let ctx = Ctx {
         ledger,
         auth,
@@ -154,12 +168,18 @@ pub fn router_with_custody(
     api.route(openapi::DOCUMENT_PATH, get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .with_state(ctx)
+        .with_state(ctx.clone())
         .merge(openapi::swagger_ui())
+        .merge(console::router(ctx, options))
 }
 
-async fn not_found(uri: axum::http::Uri) -> Problem {
-    Problem::new(problem::Kind::NotFound, format!("no route {}", uri.path()))
+/// No route: a problem under the API's paths, the console's "not found" page elsewhere.
+async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if console::owns_path(uri.path()) {
+        return console::not_found(&headers, uri.path());
+    }
+    Problem::new(problem::Kind::NotFound, format!("no route {}", uri.path())).into_response()
 }
 
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Problem {

@@ -56,3 +56,20 @@ pub const CONTROL_SHEET_CLIENTS_MAX: usize = 50;
 pub const LOOKUP_BODY_BYTES_MAX: usize = ENTRY_BODY_BYTES_MAX;
 
 const _: () = assert!(REMINDER_DAYS_DEFAULT <= REMINDER_DAYS_MAX);
+
+/// Console sessions held at once. Each is a few hundred bytes; ten thousand is far more
+/// people than one node's banks, firms and clients sign in at once, and bounds the memory
+/// an unending stream of sign-ins (each needing a valid token) can take.
+pub const CONSOLE_SESSIONS_MAX: usize = 10_000;
+
+/// Rows on one console list page: what a screen shows; the rest is paged.
+pub const CONSOLE_PAGE_ROWS: usize = 50;
+
+/// Largest form body the console reads: its forms are a token, a few fields and a CSRF
+/// token; request forms with many rows stay well below this.
+pub const CONSOLE_FORM_BYTES_MAX: usize = 64 * 1024;
+
+/// Longest local path the console redirects to after sign-in or a language switch.
+pub const CONSOLE_NEXT_BYTES_MAX: usize = 512;
+
+const _: () = assert!(CONSOLE_PAGE_ROWS >= 1);

@@ -180,7 +180,7 @@ pub async fn reminders(
 }
 
 /// The latest block's civil date in the network's time zone.
-pub(crate) fn latest_date(view: &View) -> Date {
+pub fn latest_date(view: &View) -> Date {
     view.state().date_of(view.time_ms())
 }
 
@@ -223,8 +223,7 @@ pub fn work_item(view: &View, id: &Hash, record: &RequestRecord, today: Date) ->
 
 /// Sort soonest deadline first (none last), ledger order within a day; cap the length.
 fn finish(mut rows: Vec<(Option<String>, u64, WorkItem)>, role: Role, today: Date) -> WorkList {
-    // Dates as `YYYY-MM-DD` sort as text; `None` sorts after every date via the flag.
-    rows.sort_by(|a, b| (a.0.is_none(), &a.0, a.1).cmp(&(b.0.is_none(), &b.0, b.1)));
+    sort_rows(&mut rows);
     let truncated = rows.len() > WORKLIST_ITEMS_MAX;
     rows.truncate(WORKLIST_ITEMS_MAX);
     WorkList {
@@ -233,6 +232,12 @@ fn finish(mut rows: Vec<(Option<String>, u64, WorkItem)>, role: Role, today: Dat
         items: rows.into_iter().map(|(_, _, item)| item).collect(),
         truncated,
     }
+}
+
+/// Soonest deadline first (none last), ledger order within a day.
+pub fn sort_rows(rows: &mut [(Option<String>, u64, WorkItem)]) {
+    // Dates as `YYYY-MM-DD` sort as text; `None` sorts after every date via the flag.
+    rows.sort_by(|a, b| (a.0.is_none(), &a.0, a.1).cmp(&(b.0.is_none(), &b.0, b.1)));
 }
 
 /// The role as the API spells it.
@@ -264,6 +269,19 @@ fn auditor_reasons(record: &RequestRecord) -> Vec<String> {
 
 /// The inbox of `caller` as of `today` (see [`inbox`]). A regulator's is empty.
 pub fn inbox_of(view: &View, caller: &Principal, today: Date) -> WorkList {
+    finish(inbox_rows(view, caller, today), caller.role, today)
+}
+
+/// Every item of `caller`'s inbox as of `today`, soonest deadline first, uncapped: the
+/// console pages through it; the API caps it ([`inbox_of`]).
+pub fn inbox_items(view: &View, caller: &Principal, today: Date) -> Vec<WorkItem> {
+    let mut rows = inbox_rows(view, caller, today);
+    sort_rows(&mut rows);
+    rows.into_iter().map(|(_, _, item)| item).collect()
+}
+
+/// The inbox's rows, unsorted: (deadline, request leaf index, item).
+fn inbox_rows(view: &View, caller: &Principal, today: Date) -> Vec<(Option<String>, u64, WorkItem)> {
     let mut rows = Vec::new();
     for (leaf, id) in view.requests() {
         let Some(record) = view.request(id) else { continue };
@@ -286,7 +304,7 @@ pub fn inbox_of(view: &View, caller: &Principal, today: Date) -> WorkList {
         item.reasons = reasons;
         rows.push((item.deadline.clone(), *leaf, item));
     }
-    finish(rows, caller.role, today)
+    rows
 }
 
 /// The reminders of `caller`: visible confirmations whose deadline is at most `within`

@@ -4,6 +4,7 @@
 mod bad_input;
 mod banks;
 mod confirmations;
+mod console;
 mod drafts;
 mod fake;
 mod integrity;

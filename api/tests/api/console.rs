@@ -1,0 +1,451 @@
+//! The web console over the fake ledger: sign-in and sessions, CSRF, security headers,
+//! both languages, visibility (a second bank gets "not found"), escaping of free text,
+//! and each page for its role.
+
+use crate::fake::{Fake, Tokens};
+use crate::{Harness, Reply};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt as _;
+use vouch_api::console::ConsoleOptions;
+use vouch_api::console::layout::CSP;
+
+/// One console request with cookies, an optional form body and extra headers.
+async fn send(
+    router: &axum::Router,
+    method: Method,
+    uri: &str,
+    cookies: &[(&str, &str)],
+    form: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    if !cookies.is_empty() {
+        let text: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        req = req.header(header::COOKIE, text.join("; "));
+    }
+    if form.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(form.map_or_else(Body::empty, |f| Body::from(f.to_string()))).expect("request");
+    Reply::read(router.clone().oneshot(req).await.expect("infallible")).await
+}
+
+async fn get(router: &axum::Router, uri: &str, cookies: &[(&str, &str)]) -> Reply {
+    send(router, Method::GET, uri, cookies, None, &[]).await
+}
+
+/// Every `Set-Cookie` of a reply.
+fn set_cookies(r: &Reply) -> Vec<String> {
+    r.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().expect("ascii").to_string()).collect()
+}
+
+/// The value a reply sets for cookie `name`, with the whole header line.
+fn cookie_set(r: &Reply, name: &str) -> Option<(String, String)> {
+    set_cookies(r).into_iter().find_map(|line| {
+        let value = line.strip_prefix(&format!("{name}="))?.split(';').next()?.to_string();
+        Some((value, line))
+    })
+}
+
+/// The value of the first hidden `csrf` field of a page.
+fn csrf_field(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    page[at..].split('"').next().expect("value").to_string()
+}
+
+/// Percent-encode a form value (tokens and CSRF tokens are URL-safe already).
+fn form_value(v: &str) -> String {
+    v.replace('%', "%25").replace('&', "%26").replace('=', "%3D").replace('+', "%2B").replace('/', "%2F")
+}
+
+/// Sign in with `token`: the session id.
+async fn sign_in(router: &axum::Router, token: &str) -> String {
+    let form = get(router, "/sign-in", &[]).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    let (presign, _) = cookie_set(&form, "vouch_presign").expect("pre-session cookie");
+    assert_eq!(csrf_field(&form.text()), presign, "double submit: the field equals the cookie");
+    let body = format!("token={}&csrf={}&next=%2F", form_value(token), form_value(&presign));
+    let r = send(router, Method::POST, "/sign-in", &[("vouch_presign", &presign)], Some(&body), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let (session, line) = cookie_set(&r, "vouch_session").expect("session cookie");
+    assert_eq!(session.len(), 43, "32 bytes, base64url: {line}");
+    session
+}
+
+fn location(r: &Reply) -> &str {
+    r.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+#[track_caller]
+fn assert_console_headers(r: &Reply, what: &str) {
+    let h = |name: &str| r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert_eq!(h("content-security-policy"), CSP, "{what}");
+    assert!(CSP.contains("default-src 'none'") && CSP.contains("frame-ancestors 'none'"));
+    assert_eq!(h("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(h("referrer-policy"), "no-referrer", "{what}");
+}
+
+#[track_caller]
+fn assert_html_page(r: &Reply, status: StatusCode, what: &str) {
+    assert_eq!(r.status, status, "{what}: {}", r.text());
+    assert_eq!(r.content_type(), "text/html; charset=utf-8", "{what}");
+    assert_eq!(
+        r.headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+        Some("no-store"),
+        "{what}"
+    );
+    assert_console_headers(r, what);
+}
+
+/// A router over a fresh fake with the given console options.
+fn with_options(options: ConsoleOptions) -> (axum::Router, Tokens, Arc<Fake>) {
+    let (fake, _) = Fake::build(None);
+    let fake = Arc::new(fake);
+    let tokens = Tokens::issue();
+    let router = vouch_api::router_with_console(fake.clone(), Arc::new(tokens.list.clone()), None, options);
+    (router, tokens, fake)
+}
+
+#[tokio::test]
+async fn signed_out_visitors_see_only_integrity_data() {
+    let h = Harness::new();
+    for path in ["/", "/integrity"] {
+        let r = get(&h.router, path, &[]).await;
+        assert_html_page(&r, StatusCode::OK, path);
+        let text = r.text();
+        assert!(text.contains("id=\"checkpoint-verified\""), "the checkpoint is checked: {text}");
+        assert!(text.contains(&h.genesis_hash.to_hex()), "{text}");
+        assert!(text.contains("id=\"validators\""));
+        assert!(!text.contains("AX-2026"), "no confirmation is shown signed out");
+    }
+    for path in
+        ["/dashboard", "/inbox", &format!("/confirmations/{}", h.facts.confirmation.request.id.to_hex())]
+    {
+        let r = get(&h.router, path, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(location(&r).starts_with("/sign-in?next=/"), "{path}: {}", location(&r));
+        assert_console_headers(&r, path);
+    }
+    let bundle = format!("/confirmations/{}/bundle", h.facts.confirmation.request.id.to_hex());
+    assert_eq!(get(&h.router, &bundle, &[]).await.status, StatusCode::SEE_OTHER);
+    let css = get(&h.router, "/assets/v1/console.css", &[]).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.content_type(), "text/css; charset=utf-8");
+    assert!(css.headers[header::CACHE_CONTROL].to_str().expect("ascii").contains("max-age=31536000"));
+    assert_console_headers(&css, "css");
+    let missing = get(&h.router, "/no-such-page", &[]).await;
+    assert_html_page(&missing, StatusCode::NOT_FOUND, "unknown page");
+    // The API keeps its paths and documents.
+    h.get("/v1/nothing", None).await.problem(404, "not-found");
+    assert_eq!(h.get("/openapi.json", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_in_opens_a_session_and_sign_out_ends_it() {
+    let h = Harness::new();
+    let session = sign_in(&h.router, &h.tokens.bank_a).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let home = get(&h.router, "/", &cookies).await;
+    assert_eq!(location(&home), "/inbox");
+    let inbox = get(&h.router, "/inbox", &cookies).await;
+    assert_html_page(&inbox, StatusCode::OK, "inbox");
+    assert!(inbox.text().contains("id=\"signed-in-as\""), "{}", inbox.text());
+    let csrf = csrf_field(&inbox.text());
+    let out = send(&h.router, Method::POST, "/sign-out", &cookies, Some(&format!("csrf={csrf}")), &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let (cleared, line) = cookie_set(&out, "vouch_session").expect("cleared");
+    assert!(cleared.is_empty() && line.contains("Max-Age=0"), "{line}");
+    // The old cookie no longer opens anything.
+    let after = get(&h.router, "/inbox", &cookies).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert!(location(&after).starts_with("/sign-in"));
+}
+
+#[tokio::test]
+async fn session_cookies_have_safe_attributes() {
+    let h = Harness::new();
+    let form = get(&h.router, "/sign-in", &[]).await;
+    let (presign, presign_line) = cookie_set(&form, "vouch_presign").expect("presign");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(presign_line.contains(part), "{presign_line}");
+    }
+    let body = format!("token={}&csrf={presign}", h.tokens.auditor);
+    let r = send(&h.router, Method::POST, "/sign-in", &[("vouch_presign", &presign)], Some(&body), &[]).await;
+    let (_, line) = cookie_set(&r, "vouch_session").expect("session");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(line.contains(part), "{line}");
+    }
+    assert!(!line.contains("Secure"), "not over TLS by default: {line}");
+    assert!(!line.contains(&h.tokens.auditor), "the cookie is not the token");
+
+    let (router, tokens, _) =
+        with_options(ConsoleOptions { secure_cookies: true, ..ConsoleOptions::default() });
+    let form = get(&router, "/sign-in", &[]).await;
+    let (presign, presign_line) = cookie_set(&form, "vouch_presign").expect("presign");
+    assert!(presign_line.ends_with("; Secure"), "{presign_line}");
+    let body = format!("token={}&csrf={presign}", tokens.auditor);
+    let r = send(&router, Method::POST, "/sign-in", &[("vouch_presign", &presign)], Some(&body), &[]).await;
+    let (_, line) = cookie_set(&r, "vouch_session").expect("session");
+    assert!(line.contains("; Secure"), "{line}");
+}
+
+#[tokio::test]
+async fn an_idle_session_ends() {
+    let idle = Duration::from_millis(300);
+    let (router, tokens, _) =
+        with_options(ConsoleOptions { idle_timeout: idle, ..ConsoleOptions::default() });
+    let session = sign_in(&router, &tokens.bank_a).await;
+    let cookies = [("vouch_session", session.as_str())];
+    assert_eq!(get(&router, "/inbox", &cookies).await.status, StatusCode::OK);
+    tokio::time::sleep(idle + Duration::from_millis(200)).await;
+    let r = get(&router, "/inbox", &cookies).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "idle past the timeout: signed out");
+    assert!(location(&r).starts_with("/sign-in"));
+}
+
+#[tokio::test]
+async fn bad_tokens_and_forged_sign_ins_open_nothing() {
+    let h = Harness::new();
+    let form = get(&h.router, "/sign-in", &[]).await;
+    let (presign, _) = cookie_set(&form, "vouch_presign").expect("presign");
+    let zeros = format!("vouch_{}", "0".repeat(64));
+    for token in ["nonsense", zeros.as_str(), h.tokens.revoked.as_str()] {
+        let body = format!("token={token}&csrf={presign}");
+        let r =
+            send(&h.router, Method::POST, "/sign-in", &[("vouch_presign", &presign)], Some(&body), &[]).await;
+        assert_html_page(&r, StatusCode::UNAUTHORIZED, token);
+        assert!(r.text().contains("id=\"sign-in-error\""));
+        assert!(cookie_set(&r, "vouch_session").is_none(), "{token}");
+    }
+    // Without the pre-session cookie, or with another value: a forged form.
+    let body = format!("token={}&csrf={presign}", h.tokens.bank_a);
+    let r = send(&h.router, Method::POST, "/sign-in", &[], Some(&body), &[]).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "no presign cookie");
+    assert!(cookie_set(&r, "vouch_session").is_none());
+    let r = send(&h.router, Method::POST, "/sign-in", &[("vouch_presign", "x")], Some(&body), &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(cookie_set(&r, "vouch_session").is_none());
+}
+
+#[tokio::test]
+async fn a_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothing() {
+    let h = Harness::new();
+    let session = sign_in(&h.router, &h.tokens.bank_a).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let other = sign_in(&h.router, &h.tokens.bank_a).await;
+    let other_csrf = csrf_field(&get(&h.router, "/inbox", &[("vouch_session", &other)]).await.text());
+    for body in ["", "csrf=", "csrf=wrong", &format!("csrf={other_csrf}")] {
+        let r = send(&h.router, Method::POST, "/sign-out", &cookies, Some(body), &[]).await;
+        assert_html_page(&r, StatusCode::FORBIDDEN, body);
+        assert!(r.text().contains("id=\"error\""), "{}", r.text());
+        assert!(cookie_set(&r, "vouch_session").is_none(), "{body}");
+        // Still signed in: nothing changed.
+        assert_eq!(get(&h.router, "/inbox", &cookies).await.status, StatusCode::OK, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_second_bank_gets_not_found_for_the_first_banks_confirmation() {
+    let h = Harness::new();
+    let id = h.facts.confirmation.request.id.to_hex();
+    let a = sign_in(&h.router, &h.tokens.bank_a).await;
+    let b = sign_in(&h.router, &h.tokens.bank_b).await;
+    let page = get(&h.router, &format!("/confirmations/{id}"), &[("vouch_session", &a)]).await;
+    assert_html_page(&page, StatusCode::OK, "bank-a's own");
+    let text = page.text();
+    assert!(text.contains("AX-2026-0001") && text.contains("id=\"timeline\""), "{text}");
+    // Five documents, each proven in the latest checkpoint.
+    assert_eq!(text.matches("✓").count(), 5, "{text}");
+    assert!(!text.contains("✗"));
+    let unknown = format!("/confirmations/{}", "ab".repeat(32));
+    let other = get(&h.router, &format!("/confirmations/{id}"), &[("vouch_session", &b)]).await;
+    let none = get(&h.router, &unknown, &[("vouch_session", &b)]).await;
+    let junk = get(&h.router, "/confirmations/not-an-id", &[("vouch_session", &b)]).await;
+    for (r, what) in [(&other, "another bank's"), (&none, "unknown"), (&junk, "malformed")] {
+        assert_html_page(r, StatusCode::NOT_FOUND, what);
+        assert!(!r.text().contains("AX-2026-0001"), "{what}");
+    }
+    // The same page but for the path itself (the language switch links back to it).
+    let unknown_id = "ab".repeat(32);
+    assert_eq!(
+        other.text().replace(&id, "ID"),
+        none.text().replace(&unknown_id, "ID"),
+        "hidden and unknown look alike"
+    );
+    // The bundle follows the same visibility as the API's.
+    let bundle = get(&h.router, &format!("/confirmations/{id}/bundle"), &[("vouch_session", &a)]).await;
+    assert_eq!(bundle.status, StatusCode::OK);
+    assert_eq!(bundle.content_type(), "application/json");
+    assert!(bundle.headers[header::CONTENT_DISPOSITION].to_str().expect("ascii").starts_with("attachment;"));
+    let api = h.get(&format!("/v1/confirmations/{id}/bundle"), Some(&h.tokens.bank_a)).await;
+    assert_eq!(bundle.body, api.body, "the same bundle as the API's");
+    let hidden = get(&h.router, &format!("/confirmations/{id}/bundle"), &[("vouch_session", &b)]).await;
+    assert_html_page(&hidden, StatusCode::NOT_FOUND, "another bank's bundle");
+}
+
+#[tokio::test]
+async fn markup_in_free_text_shows_as_text() {
+    const HOSTILE: &str = "<script>alert(\"x\")</script><b>&";
+    let h = Harness::extended(|l, b| {
+        let mallory =
+            l.enroll("audit-x", "mallory", HOSTILE, "<img src=x onerror=alert(1)>").expect("enroll");
+        l.commit().expect("commit");
+        let contents = vouch_core::testkit::demo_request_contents().expect("contents");
+        let as_of = vouch_core::date::Date::parse("2026-06-30").expect("date");
+        l.request(
+            &mallory,
+            &b.client,
+            HOSTILE,
+            vouch_core::documents::Form::Form1,
+            vouch_core::documents::Scope::WholeBank,
+            as_of,
+            &contents,
+        )
+        .expect("request");
+        l.commit().expect("commit");
+    });
+    let auditor = sign_in(&h.router, &h.tokens.auditor).await;
+    let cookies = [("vouch_session", auditor.as_str())];
+    let dashboard = get(&h.router, "/dashboard", &cookies).await;
+    assert_html_page(&dashboard, StatusCode::OK, "dashboard");
+    let text = dashboard.text();
+    assert!(text.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;&amp;"), "{text}");
+    assert!(!text.contains("<script>") && !text.contains("<b>&"), "{text}");
+    let at = text.find("\">&lt;script&gt;").expect("the hostile letter is listed");
+    let link = text.get(at - 64..at).expect("its id");
+    let page = get(&h.router, &format!("/confirmations/{link}"), &cookies).await;
+    let text = page.text();
+    assert!(text.contains("&lt;script&gt;"), "letter number and signer name escaped: {text}");
+    assert!(!text.contains("<script>") && !text.contains("<img"), "{text}");
+    // Query values echoed into the filter form are escaped too.
+    let echoed = get(&h.router, "/dashboard?client=%22%3E%3Cscript%3Ex%3C%2Fscript%3E", &cookies).await;
+    assert!(!echoed.text().contains("<script>x"), "{}", echoed.text());
+    assert!(echoed.text().contains("&quot;&gt;&lt;script&gt;x"), "{}", echoed.text());
+}
+
+#[tokio::test]
+async fn pages_render_in_both_languages() {
+    let h = Harness::extended(crate::worklists::scenario);
+    let id = h.facts.confirmation.request.id.to_hex();
+    let pages: Vec<(&str, String)> = vec![
+        ("", "/".into()),
+        ("", "/integrity".into()),
+        ("", "/sign-in".into()),
+        ("", "/no-such-page".into()),
+        ("auditor", "/dashboard".into()),
+        ("auditor", format!("/confirmations/{id}")),
+        ("bank_b", "/inbox".into()),
+        ("client_b", "/inbox".into()),
+    ];
+    let mut sessions = std::collections::BTreeMap::new();
+    sessions.insert("auditor", sign_in(&h.router, &h.tokens.auditor).await);
+    sessions.insert("bank_b", sign_in(&h.router, &h.tokens.bank_b).await);
+    sessions.insert("client_b", sign_in(&h.router, &h.tokens.client_b).await);
+    for (who, path) in &pages {
+        for (lang, marker, tag) in [("en", "Sign", "lang=\"en\""), ("zh", "账本", "lang=\"zh-Hans\"")] {
+            let mut cookies = vec![("vouch_lang", lang)];
+            if let Some(s) = sessions.get(who) {
+                cookies.push(("vouch_session", s.as_str()));
+            }
+            let r = get(&h.router, path, &cookies).await;
+            assert!(r.status.as_u16() < 500 && r.content_type().starts_with("text/html"), "{path} {lang}");
+            let text = r.text();
+            assert!(text.contains(tag), "{path} in {lang}: {text}");
+            assert!(text.contains(marker), "{path} in {lang}: {text}");
+        }
+    }
+    // Accept-Language is the default; the cookie wins over it.
+    let zh =
+        send(&h.router, Method::GET, "/", &[], None, &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")]).await;
+    assert!(zh.text().contains("账本完整性"), "{}", zh.text());
+    let en =
+        send(&h.router, Method::GET, "/", &[("vouch_lang", "en")], None, &[("accept-language", "zh-CN")])
+            .await;
+    assert!(en.text().contains("Ledger integrity"));
+}
+
+#[tokio::test]
+async fn the_language_switch_persists_and_redirects_only_locally() {
+    let h = Harness::new();
+    let r = get(&h.router, "/lang?set=zh&next=%2Finbox%3Fpage%3D2", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/inbox?page=2");
+    let (value, line) = cookie_set(&r, "vouch_lang").expect("language cookie");
+    assert_eq!(value, "zh");
+    assert!(line.contains("Max-Age="), "persists: {line}");
+    for next in
+        ["https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example", "%2F%5Cevil.example", "javascript%3Aalert(1)"]
+    {
+        let r = get(&h.router, &format!("/lang?set=en&next={next}"), &[]).await;
+        assert_eq!(location(&r), "/", "{next}");
+    }
+    let bad = get(&h.router, "/lang?set=fr", &[]).await;
+    assert_html_page(&bad, StatusCode::BAD_REQUEST, "unknown language");
+    // Sign-in sends back only to local paths too.
+    let form = get(&h.router, "/sign-in?next=%2F%2Fevil.example", &[]).await;
+    assert!(form.text().contains("name=\"next\" value=\"/\""), "{}", form.text());
+}
+
+#[tokio::test]
+async fn each_page_is_for_its_role() {
+    let h = Harness::extended(crate::worklists::scenario);
+    let auditor = sign_in(&h.router, &h.tokens.auditor).await;
+    let bank = sign_in(&h.router, &h.tokens.bank_b).await;
+    let client = sign_in(&h.router, &h.tokens.client_b).await;
+    let regulator = sign_in(&h.router, &h.tokens.regulator).await;
+    let s = |v: &str| vec![("vouch_session", v.to_string())];
+    let check = |who: &str, path: &str, status: StatusCode, r: &Reply| {
+        assert_eq!(r.status, status, "{who} {path}: {}", r.text());
+    };
+    for (who, session, path, status) in [
+        ("auditor", &auditor, "/dashboard", StatusCode::OK),
+        ("auditor", &auditor, "/inbox", StatusCode::FORBIDDEN),
+        ("bank", &bank, "/inbox", StatusCode::OK),
+        ("bank", &bank, "/dashboard", StatusCode::FORBIDDEN),
+        ("client", &client, "/inbox", StatusCode::OK),
+        ("client", &client, "/dashboard", StatusCode::FORBIDDEN),
+        ("regulator", &regulator, "/dashboard", StatusCode::FORBIDDEN),
+        ("regulator", &regulator, "/inbox", StatusCode::FORBIDDEN),
+        ("regulator", &regulator, "/", StatusCode::OK),
+    ] {
+        let cookies = s(session);
+        let refs: Vec<(&str, &str)> = cookies.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = get(&h.router, path, &refs).await;
+        check(who, path, status, &r);
+        assert_console_headers(&r, path);
+    }
+
+    // The auditor's dashboard: outstanding, exceptions and late answers, by client.
+    let d = get(&h.router, "/dashboard", &[("vouch_session", &auditor)]).await.text();
+    for letter in ["AX-2026-0100", "AX-2026-0101", "AX-2026-0102", "AX-2026-0104"] {
+        assert!(d.contains(letter), "{letter}: {d}");
+    }
+    assert!(!d.contains("AX-2026-0103"), "answered in agreement: nothing to do");
+    assert!(d.contains("class=\"flag exceptions\"") && d.contains("class=\"flag late_answer\""), "{d}");
+    assert!(d.contains("id=\"by-client\"") && d.contains("bank-b/b-000001"));
+    let late = get(&h.router, "/dashboard?status=late_answer", &[("vouch_session", &auditor)]).await.text();
+    assert!(late.contains("AX-2026-0104") && !late.contains("AX-2026-0101"), "{late}");
+    let by_client = get(&h.router, "/dashboard?client=c-000123", &[("vouch_session", &auditor)]).await.text();
+    assert!(!by_client.contains("AX-2026-0101"), "bank-b's client filtered out: {by_client}");
+    let bad = get(&h.router, "/dashboard?page=0", &[("vouch_session", &auditor)]).await;
+    assert_html_page(&bad, StatusCode::BAD_REQUEST, "page 0");
+    let beyond = get(&h.router, "/dashboard?page=99", &[("vouch_session", &auditor)]).await;
+    assert!(beyond.text().contains("id=\"empty\""));
+
+    // The bank's inbox: soonest deadline first, overdue marked, the authorization beside.
+    let inbox = get(&h.router, "/inbox", &[("vouch_session", &bank)]).await.text();
+    let at = |letter: &str| inbox.find(letter).unwrap_or_else(|| panic!("{letter} listed: {inbox}"));
+    assert!(at("AX-2026-0101") < at("AX-2026-0102"), "the earlier deadline first");
+    assert!(inbox.contains("class=\"authorization\""), "{inbox}");
+    assert!(inbox.contains("AX-2026-0100"), "awaiting the client, shown as such");
+    assert!(!inbox.contains("AX-2026-0103"), "answered: not in the inbox");
+    // The client's: requests awaiting its authorization only.
+    let mine = get(&h.router, "/inbox", &[("vouch_session", &client)]).await.text();
+    assert!(mine.contains("AX-2026-0100") && !mine.contains("AX-2026-0101"), "{mine}");
+}
