@@ -19,6 +19,8 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 class Failed(Exception):
@@ -54,6 +56,17 @@ class Browser:
     def open(self, url):
         self.driver.get(url)
 
+    def go(self, css):
+        """Click the link or button `css` and wait for the next page to load."""
+        element = self.find(css)
+        check(element is not None, f"no element {css} to click on {self.driver.current_url}")
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(page))
+
+    def lang(self):
+        return self.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") or ""
+
     def find(self, css):
         found = self.driver.find_elements(By.CSS_SELECTOR, css)
         return found[0] if found else None
@@ -74,7 +87,7 @@ class Browser:
         self.driver.delete_all_cookies()
         self.open(login["console"] + "sign-in")
         self.find("#token").send_keys(login["token"])
-        self.find("#sign-in").click()
+        self.go("#sign-in")
         check(
             self.has("#signed-in-as"),
             f"signing in as {login['name']} ({login['role']}) did not work: "
@@ -82,7 +95,7 @@ class Browser:
         )
 
     def sign_out(self):
-        self.find("#sign-out").click()
+        self.go("#sign-out")
         check(self.has("#sign-in-link"), "signing out did not work")
 
     def cookie(self, name):
@@ -139,7 +152,7 @@ class Suite:
         for n, (role, org, link, shot, content) in enumerate(pages, start=2):
             login = self.login(role, org)
             b.sign_in(login)
-            b.find(link).click()
+            b.go(link)
             check(b.has(content), f"{role}: {content} missing on {b.driver.current_url}")
             b.shot(f"0{n}-{shot}-{role.replace(' ', '-')}")
             b.sign_out()
@@ -148,13 +161,13 @@ class Suite:
         b = self.browser
         login = self.login("auditor", "audit-x")
         b.sign_in(login)
-        b.find("#lang-zh").click()
-        check(b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang").startswith("zh"), "no Chinese page")
+        b.go("#lang-zh")
+        check(b.lang().startswith("zh"), f"no Chinese page: lang={b.lang()!r}")
         b.open(login["console"] + "dashboard")
-        check(b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang").startswith("zh"), "Chinese did not persist")
+        check(b.lang().startswith("zh"), "Chinese did not persist to the next page")
         b.shot("06-dashboard-zh")
-        b.find("#lang-en").click()
-        check(b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang").startswith("en"), "no way back to English")
+        b.go("#lang-en")
+        check(b.lang().startswith("en"), "no way back to English")
         b.sign_out()
 
     def another_bank_cannot_open_a_request_by_url(self):
@@ -198,7 +211,7 @@ class Suite:
         b.open(login["console"] + "sign-in")
         hostile = "<script>document.title='pwned'</script><b id=injected>x</b>"
         b.find("#token").send_keys(hostile)
-        b.find("#sign-in").click()
+        b.go("#sign-in")
         check(b.driver.title != "pwned", "a script in the sign-in form ran")
         check(not b.has("#injected"), "markup in the sign-in form was rendered")
 
