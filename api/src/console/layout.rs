@@ -87,8 +87,10 @@ fn nav(chrome: &Chrome<'_>) -> Markup {
             @match p.role {
                 Role::AuditFirm => { a id="nav-dashboard" href="/dashboard" { (l.t("nav.dashboard")) } }
                 Role::Bank | Role::Client => { a id="nav-inbox" href="/inbox" { (l.t("nav.inbox")) } }
-                Role::Regulator => {}
+                Role::Regulator => { a id="nav-oversight" href="/oversight" { (l.t("nav.oversight")) } }
             }
+            @if p.may_self_audit() { a id="nav-self-audit" href="/self-audit" { (l.t("nav.self_audit")) } }
+            a id="nav-verify" href="/verify" { (l.t("nav.verify")) }
         }
     }
 }

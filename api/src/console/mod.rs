@@ -12,7 +12,9 @@
 //! - `public`: the integrity page anyone may see, sign-in and sign-out;
 //! - `worklists`: the auditor's dashboard, the bank's and the client's inbox;
 //! - `confirmation`: one confirmation's timeline, with each document's inclusion proof
-//!   checked here against the latest cosigned checkpoint, and its evidence bundle.
+//!   checked here against the latest cosigned checkpoint, and its evidence bundle;
+//! - `regulator`: per-bank statistics with SVG charts, the self-audit, and the
+//!   verification of an uploaded evidence bundle.
 //!
 //! Visibility is the API's: a session speaks for the token it was opened with, whose
 //! principal is looked up again at every request ([`crate::auth::Principal::sees`]); a
@@ -27,6 +29,7 @@ mod confirmation;
 pub mod i18n;
 pub mod layout;
 mod public;
+mod regulator;
 pub mod session;
 mod worklists;
 
@@ -84,6 +87,14 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/inbox", get(worklists::inbox))
         .route("/confirmations/{id}", get(confirmation::show))
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
+        .route("/oversight", get(regulator::oversight))
+        .route("/self-audit", get(regulator::self_audit_form).post(regulator::self_audit_run))
+        .route(
+            "/verify",
+            get(regulator::verify_form)
+                .post(regulator::verify_upload)
+                .layer(DefaultBodyLimit::max(vouch_core::limits::BUNDLE_BYTES_MAX + CONSOLE_FORM_BYTES_MAX)),
+        )
         .route("/assets/v1/{name}", get(asset))
         .layer(DefaultBodyLimit::max(CONSOLE_FORM_BYTES_MAX))
         .with_state(console)
