@@ -116,6 +116,14 @@ def post(url, fields, cookies):
         return e.code
 
 
+def fetch(url, cookies):
+    """GET outside the browser with the browser's cookies; the body."""
+    request = urllib.request.Request(url)
+    request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read()
+
+
 class Suite:
     def __init__(self, testnet: Path, artifacts: Path):
         self.logins = json.loads((testnet / "console.json").read_text(encoding="utf-8"))
@@ -204,6 +212,42 @@ class Suite:
         check(b.has("#signed-in-as"), "a refused forged sign-out still ended the session")
         b.sign_out()
 
+    def the_regulator_sees_statistics_audits_and_verifies_a_bundle(self):
+        b = self.browser
+        regulator = self.login("regulator", "regulator")
+        b.sign_in(regulator)
+        check(b.has("#bank-stats"), f"the regulator's home is not the statistics: {b.driver.current_url}")
+        for bank in ("bank-a", "bank-b"):
+            check(b.has(f"#bank-{bank}"), f"no statistics row for {bank}")
+            check(b.has(f"svg#days-{bank}") and b.has(f"svg#months-{bank}"), f"no charts for {bank}")
+        answered = int(b.find("#bank-bank-a td:nth-child(3)").text)
+        check(answered >= 2, f"bank-a shows {answered} answered requests; the demo answered two")
+        b.shot("09-oversight-regulator")
+        b.go("#nav-self-audit")
+        b.go("#run-self-audit")
+        check(b.has("#audit-ok"), "the self-audit found a fault: " + (b.find("#audit-fault").text if b.has("#audit-fault") else "?"))
+        b.shot("10-self-audit")
+        # A bundle, fetched as the auditor would download it, then uploaded.
+        auditor = self.login("auditor", "audit-x")
+        b.sign_out()
+        b.sign_in(auditor)
+        b.open(auditor["console"] + "dashboard")
+        rows = b.driver.find_elements(By.CSS_SELECTOR, "#items tr[id^='row-']")
+        check(rows, "the auditor's dashboard lists no confirmation")
+        rid = rows[0].get_attribute("id").removeprefix("row-")
+        bundle = fetch(auditor["console"] + f"confirmations/{rid}/bundle", {"vouch_session": b.cookie("vouch_session")})
+        path = self.browser.artifacts / "bundle.json"
+        path.write_bytes(bundle)
+        b.sign_out()
+        b.sign_in(regulator)
+        b.go("#nav-verify")
+        b.find("#bundle-file").send_keys(str(path.resolve()))
+        b.go("#verify-bundle")
+        check(b.has("#verify-ok"), "the bundle did not verify: " + (b.find("#verify-error").text if b.has("#verify-error") else "?"))
+        check(b.has("#verify-authority"), "the page does not say who checked the bundle")
+        b.shot("11-bundle-verified")
+        b.sign_out()
+
     def markup_in_input_is_shown_as_text(self):
         b = self.browser
         login = self.login("auditor", "audit-x")
@@ -229,6 +273,7 @@ def main():
         suite.language_switch_persists,
         suite.another_bank_cannot_open_a_request_by_url,
         suite.a_form_without_its_csrf_token_is_refused,
+        suite.the_regulator_sees_statistics_audits_and_verifies_a_bundle,
         suite.markup_in_input_is_shown_as_text,
     ]
     failures = 0

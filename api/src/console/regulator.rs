@@ -122,7 +122,7 @@ fn bar_height(value: f64, max: f64) -> u32 {
 /// A bar chart of response times: one bar per bucket, its count above it.
 pub(crate) fn response_chart(l: Lang, id: &str, counts: &[u64]) -> Markup {
     let max = counts.iter().copied().max().unwrap_or(0);
-    let slot = (CHART_W - 20) / u32::try_from(counts.len().max(1)).unwrap_or(1);
+    let slot = ((CHART_W - 20) / u32::try_from(counts.len().max(1)).unwrap_or(1)).min(60);
     html! {
         svg id=(id) class="chart" role="img" width=(CHART_W) height=(CHART_H)
             viewBox={ "0 0 " (CHART_W) " " (CHART_H) } xmlns="http://www.w3.org/2000/svg" {
@@ -167,7 +167,7 @@ pub(crate) fn monthly_chart(l: Lang, id: &str, months: &BTreeMap<String, Month>)
                 rect class="bar exceptions" x=(x + 3 + w) y=(PLOT_BOTTOM - h2) width=(w) height=(h2) fill=(ORANGE) {
                     title { (month) " " (l.t("oversight.exception_rate")) ": " (format!("{:.0}", exceptions * 100.0)) "%" }
                 }
-                text x=(x + slot / 2) y=(PLOT_BOTTOM + 14) text-anchor="middle" font-size="10" { (month.get(2..).unwrap_or(month)) }
+                text x=(x + slot / 2) y=(PLOT_BOTTOM + 14) text-anchor="middle" font-size="10" { (month) }
             }
             rect x="10" y="2" width="10" height="10" fill=(GREEN) {}
             text x="24" y="11" font-size="10" { (l.t("oversight.on_time")) }
