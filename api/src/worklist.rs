@@ -237,7 +237,22 @@ fn finish(mut rows: Vec<(Option<String>, u64, WorkItem)>, role: Role, today: Dat
 /// Soonest deadline first (none last), ledger order within a day.
 pub fn sort_rows(rows: &mut [(Option<String>, u64, WorkItem)]) {
     // Dates as `YYYY-MM-DD` sort as text; `None` sorts after every date via the flag.
-    rows.sort_by(|a, b| (a.0.is_none(), &a.0, a.1).cmp(&(b.0.is_none(), &b.0, b.1)));
+    // A work item is a few hundred bytes and a sort moves elements O(n log n) times, so
+    // sort a permutation of indices and apply it with n swaps.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    {
+        let key = |i: usize| rows.get(i).map(|r| (r.0.is_none(), r.0.as_deref(), r.1));
+        order.sort_unstable_by(|a, b| key(*a).cmp(&key(*b)));
+    }
+    // Position i takes the row first at `order[i]`; rows before i have already been
+    // swapped away, so follow the permutation to where that row is now.
+    for i in 0..order.len() {
+        let mut from = order.get(i).copied().unwrap_or(i);
+        while from < i {
+            from = order.get(from).copied().unwrap_or(i);
+        }
+        rows.swap(i, from);
+    }
 }
 
 /// The role as the API spells it.
@@ -609,5 +624,53 @@ pub(crate) fn reason_name(reason: vouch_core::documents::ReturnReason) -> String
     match serde_json::to_value(reason) {
         Ok(serde_json::Value::String(s)) => s,
         _ => format!("{reason:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: u64) -> WorkItem {
+        WorkItem {
+            id: id.to_string(),
+            letter_no: String::new(),
+            auditor: String::new(),
+            bank: String::new(),
+            client: String::new(),
+            status: String::new(),
+            as_of: String::new(),
+            requested_ms: 0,
+            deadline_kind: None,
+            deadline: None,
+            working_days_left: None,
+            overdue: false,
+            reasons: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rows_sort_by_deadline_then_ledger_order_with_none_last() {
+        // A small LCG: the same rows on every run, many shapes.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for n in [0usize, 1, 2, 3, 7, 50, 333] {
+            let mut rows: Vec<(Option<String>, u64, WorkItem)> = (0..n as u64)
+                .map(|leaf| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    let deadline = match (x >> 33) % 6 {
+                        0 => None,
+                        d => Some(format!("2026-0{d}-1{}", (x >> 40) % 3)),
+                    };
+                    (deadline, (x >> 20) % 1000 + leaf * 1000, item(leaf))
+                })
+                .collect();
+            let mut expected: Vec<(Option<String>, u64, String)> =
+                rows.iter().map(|(d, l, i)| (d.clone(), *l, i.id.clone())).collect();
+            expected.sort_by(|a, b| (a.0.is_none(), &a.0, a.1).cmp(&(b.0.is_none(), &b.0, b.1)));
+            sort_rows(&mut rows);
+            let got: Vec<(Option<String>, u64, String)> =
+                rows.iter().map(|(d, l, i)| (d.clone(), *l, i.id.clone())).collect();
+            assert_eq!(got, expected, "{n} rows");
+        }
     }
 }
