@@ -156,7 +156,7 @@ fn signing_hash(draft: &Draft) -> Hash {
 }
 
 /// The keystore, or 403 `keystore-off`: this node signs for no one (a setting, not an outage).
-fn keystore(ctx: &Ctx) -> Result<Arc<dyn Keystore>, Problem> {
+pub(crate) fn keystore(ctx: &Ctx) -> Result<Arc<dyn Keystore>, Problem> {
     ctx.custody.clone().ok_or_else(|| {
         Problem::new(
             Kind::KeystoreOff,
@@ -231,37 +231,49 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let keystore = keystore(&ctx)?;
     let c = ctx.clone();
-    let (id, waiting) = crate::blocking(move || {
+    let view = crate::blocking(move || {
         let action = parse_action(&body)?;
-        let (holder, keys) = signer_keys(keystore.as_ref(), &principal)?;
-        let view = c.ledger.view().map_err(crate::store)?;
-        let now_ms = c.ledger.now_ms();
-        let inputs = Inputs {
-            ledger: c.ledger.as_ref(),
-            view: &view,
-            principal: &principal,
-            holder: &holder,
-            keys: &keys,
-            keystore: keystore.as_ref(),
-            now_ms,
-        };
-        let name = action.name();
-        let prepared = prepare::prepare(&inputs, action, &mut rand_core::OsRng)?;
-        let waiting = Waiting {
-            org: principal.org.clone(),
-            action: name,
-            sha256: signing_hash(&prepared.draft),
-            prepared: Arc::new(prepared),
-            expires_ms: now_ms.saturating_add(DRAFT_TTL_MS),
-            author_sig: None,
-            batch: None,
-        };
-        let id = new_id("drf_");
-        c.drafts.insert(now_ms, vec![(id.clone(), waiting.clone())])?;
-        Ok((id, waiting))
+        prepare_waiting(&c, keystore.as_ref(), &principal, action)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(view_of(&id, &waiting))).into_response())
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// Prepare `action` as `principal`'s bound signer with `keystore`'s keys and keep the
+/// draft waiting for its signatures: what `POST /v1/drafts` does, and the console's
+/// forms. Blocks (keystore, ledger): call it off the async threads.
+pub(crate) fn prepare_waiting(
+    ctx: &Ctx,
+    keystore: &dyn Keystore,
+    principal: &crate::Principal,
+    action: Action,
+) -> Result<DraftView, Problem> {
+    let (holder, keys) = signer_keys(keystore, principal)?;
+    let view = ctx.ledger.view().map_err(crate::store)?;
+    let now_ms = ctx.ledger.now_ms();
+    let inputs = Inputs {
+        ledger: ctx.ledger.as_ref(),
+        view: &view,
+        principal,
+        holder: &holder,
+        keys: &keys,
+        keystore,
+        now_ms,
+    };
+    let name = action.name();
+    let prepared = prepare::prepare(&inputs, action, &mut rand_core::OsRng)?;
+    let waiting = Waiting {
+        org: principal.org.clone(),
+        action: name,
+        sha256: signing_hash(&prepared.draft),
+        prepared: Arc::new(prepared),
+        expires_ms: now_ms.saturating_add(DRAFT_TTL_MS),
+        author_sig: None,
+        batch: None,
+    };
+    let id = new_id("drf_");
+    ctx.drafts.insert(now_ms, vec![(id.clone(), waiting.clone())])?;
+    Ok(view_of(&id, &waiting))
 }
 
 /// The draft `id` if the caller is one of its signers; otherwise, or once expired, 404
@@ -304,10 +316,15 @@ pub async fn show(
     Caller(principal): Caller,
     PathParam(id): PathParam<String>,
 ) -> Result<Json<DraftView>, Problem> {
-    keystore(&ctx)?;
-    let holder = holder_of(&principal)?;
-    let w = find(&ctx, &id, &holder, &principal.org)?;
-    Ok(Json(view_of(&id, &w)))
+    draft_view(&ctx, &principal, &id).map(Json)
+}
+
+/// Draft `id` as shown to `principal`, one of its signers (else `no-draft`).
+pub(crate) fn draft_view(ctx: &Ctx, principal: &crate::Principal, id: &str) -> Result<DraftView, Problem> {
+    keystore(ctx)?;
+    let holder = holder_of(principal)?;
+    let w = find(ctx, id, &holder, &principal.org)?;
+    Ok(view_of(id, &w))
 }
 
 /// What a signer sends: the hash they were shown.
@@ -364,16 +381,41 @@ pub async fn sign(
     let body: SignBody = serde_json::from_slice(&body).map_err(|e| {
         Problem::new(Kind::InvalidParameter, format!("the body is not {{\"sha256\": \"<hex>\"}}: {e}"))
     })?;
+    match sign_as(&ctx, keystore, &principal, &id, &body.sha256, q.options()).await? {
+        SignOutcome::AwaitingChecker(view) => Ok((StatusCode::ACCEPTED, Json(view)).into_response()),
+        SignOutcome::Submitted(id, result) => submission(id, result),
+    }
+}
+
+/// What one signature did.
+pub(crate) enum SignOutcome {
+    /// The maker signed; the draft waits for its checker.
+    AwaitingChecker(DraftView),
+    /// The last signature: the document (its id) was submitted, with this result.
+    Submitted(Hash, Result<crate::Submitted, crate::SubmitError>),
+}
+
+/// Sign draft `id` as `principal`'s bound signer, after checking that `sha256` is the
+/// hash the draft showed; the last signature submits it with `options`. What
+/// `POST /v1/drafts/{id}/sign` does, and the console's "Sign" button.
+pub(crate) async fn sign_as(
+    ctx: &Ctx,
+    keystore: Arc<dyn Keystore>,
+    principal: &crate::Principal,
+    id: &str,
+    sha256: &str,
+    options: crate::SubmitOptions,
+) -> Result<SignOutcome, Problem> {
     // The node's keystore reads a file and decrypts: off the async threads.
     let caller = principal.clone();
     let (holder, keys) = crate::blocking(move || signer_keys(keystore.as_ref(), &caller)).await?;
-    let w = find(&ctx, &id, &holder, &principal.org)?;
-    check_hash(&w.sha256, &body.sha256, &format!("draft {id}"))?;
-    match signature_step(&ctx, &id, &w, &holder, &keys)? {
-        Step::AwaitingChecker(w) => Ok((StatusCode::ACCEPTED, Json(view_of(&id, &w))).into_response()),
+    let w = find(ctx, id, &holder, &principal.org)?;
+    check_hash(&w.sha256, sha256, &format!("draft {id}"))?;
+    match signature_step(ctx, id, &w, &holder, &keys)? {
+        Step::AwaitingChecker(w) => Ok(SignOutcome::AwaitingChecker(view_of(id, &w))),
         Step::Complete(bytes) => {
-            let id = Hash::sha256(&bytes);
-            submission(id, ctx.ledger.submit(bytes.into(), q.options()).await)
+            let doc = Hash::sha256(&bytes);
+            Ok(SignOutcome::Submitted(doc, ctx.ledger.submit(bytes.into(), options).await))
         }
     }
 }
