@@ -176,6 +176,7 @@ mod tests {
         ("public.rs", include_str!("public.rs")),
         ("worklists.rs", include_str!("worklists.rs")),
         ("confirmation.rs", include_str!("confirmation.rs")),
+        ("signing.rs", include_str!("signing.rs")),
     ];
 
     /// Every `.t("key")` in the sources, and every `"error.…"` literal (error pages take

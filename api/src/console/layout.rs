@@ -143,10 +143,15 @@ pub fn error_page(
     let l = chrome.lang;
     let body = html! {
         div id="error" class="notice error" {
-            p { (match status {
-                StatusCode::NOT_FOUND => l.t("error.not_found_text"),
-                StatusCode::FORBIDDEN => l.t("error.forbidden_text"),
-                StatusCode::BAD_REQUEST => l.t("error.bad_request_text"),
+            p { (match (title_key, status) {
+                ("error.keystore_off", _) => l.t("error.keystore_off_text"),
+                ("error.no_signer", _) => l.t("error.no_signer_text"),
+                ("error.csrf", _) => l.t("error.csrf_text"),
+                ("error.refused", _) => l.t("error.refused_text"),
+                ("error.draft_mismatch", _) => l.t("error.draft_mismatch_text"),
+                (_, StatusCode::NOT_FOUND) => l.t("error.not_found_text"),
+                (_, StatusCode::FORBIDDEN) => l.t("error.forbidden_text"),
+                (_, StatusCode::BAD_REQUEST) => l.t("error.bad_request_text"),
                 _ => l.t("error.unavailable_text"),
             }) }
             @if let Some(d) = detail { p class="detail" { code { (d) } } }

@@ -12,7 +12,9 @@
 //! - `public`: the integrity page anyone may see, sign-in and sign-out;
 //! - `worklists`: the auditor's dashboard, the bank's and the client's inbox;
 //! - `confirmation`: one confirmation's timeline, with each document's inclusion proof
-//!   checked here against the latest cosigned checkpoint, and its evidence bundle.
+//!   checked here against the latest cosigned checkpoint, and its evidence bundle;
+//! - `signing`: custodial signing in the browser: form, then the exact document and its
+//!   hash, then "Sign" (the API's drafts).
 //!
 //! Visibility is the API's: a session speaks for the token it was opened with, whose
 //! principal is looked up again at every request ([`crate::auth::Principal::sees`]); a
@@ -28,6 +30,7 @@ pub mod i18n;
 pub mod layout;
 mod public;
 pub mod session;
+mod signing;
 mod worklists;
 
 use crate::auth::{AuthError, Principal};
@@ -84,6 +87,9 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/inbox", get(worklists::inbox))
         .route("/confirmations/{id}", get(confirmation::show))
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
+        .route("/confirmations/{id}/draft", post(signing::draft))
+        .route("/drafts/{id}", get(signing::show))
+        .route("/drafts/{id}/sign", post(signing::sign))
         .route("/assets/v1/{name}", get(asset))
         .layer(DefaultBodyLimit::max(CONSOLE_FORM_BYTES_MAX))
         .with_state(console)
@@ -148,14 +154,22 @@ impl Visitor {
 
     /// The page for a problem met while answering.
     fn problem(&self, p: &Problem) -> Response {
+        let detail = Some(p.detail.as_str());
         match p.kind {
             // Not visible and unknown look the same, as in the API.
             Kind::NoConfirmation => self.refuse(StatusCode::NOT_FOUND, "error.not_found", None),
-            Kind::InvalidParameter => {
-                self.refuse(StatusCode::BAD_REQUEST, "error.bad_request", Some(&p.detail))
+            Kind::NoDraft => self.refuse(StatusCode::NOT_FOUND, "error.not_found", detail),
+            Kind::InvalidParameter | Kind::InvalidDraft => {
+                self.refuse(StatusCode::BAD_REQUEST, "error.bad_request", detail)
             }
-            Kind::Forbidden => self.refuse(StatusCode::FORBIDDEN, "error.forbidden", Some(&p.detail)),
-            _ => self.refuse(StatusCode::SERVICE_UNAVAILABLE, "error.unavailable", Some(&p.detail)),
+            Kind::Forbidden => self.refuse(StatusCode::FORBIDDEN, "error.forbidden", detail),
+            Kind::KeystoreOff => self.refuse(StatusCode::FORBIDDEN, "error.keystore_off", None),
+            Kind::NoSigner => self.refuse(StatusCode::FORBIDDEN, "error.no_signer", detail),
+            Kind::DraftMismatch => self.refuse(StatusCode::CONFLICT, "error.draft_mismatch", detail),
+            Kind::Refused | Kind::InvalidEnvelope => {
+                self.refuse(StatusCode::UNPROCESSABLE_ENTITY, "error.refused", detail)
+            }
+            _ => self.refuse(StatusCode::SERVICE_UNAVAILABLE, "error.unavailable", detail),
         }
     }
 

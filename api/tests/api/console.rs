@@ -449,3 +449,169 @@ async fn each_page_is_for_its_role() {
     let mine = get(&h.router, "/inbox", &[("vouch_session", &client)]).await.text();
     assert!(mine.contains("AX-2026-0100") && !mine.contains("AX-2026-0101"), "{mine}");
 }
+
+/// The draft page's id and hash, after posting an action form.
+async fn draft_via_form(
+    router: &axum::Router,
+    session: &str,
+    request: &str,
+    fields: &str,
+) -> (String, String, Reply) {
+    let cookies = [("vouch_session", session)];
+    let page = get(router, &format!("/confirmations/{request}"), &cookies).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let csrf = csrf_field(&page.text());
+    let body = format!("csrf={csrf}&{fields}");
+    let r =
+        send(router, Method::POST, &format!("/confirmations/{request}/draft"), &cookies, Some(&body), &[])
+            .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let at = location(&r).to_string();
+    assert!(at.starts_with("/drafts/drf_"), "{at}");
+    let shown = get(router, &at, &cookies).await;
+    assert_html_page(&shown, StatusCode::OK, "draft");
+    let text = shown.text();
+    let hash =
+        text.split("id=\"signing-hash\" class=\"hash\">").nth(1).expect("hash shown").get(..64).expect("hex");
+    let id = at.trim_start_matches("/drafts/").split('?').next().expect("id").to_string();
+    (id, hash.to_string(), shown)
+}
+
+#[tokio::test]
+async fn a_client_authorizes_through_form_check_and_sign() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let request = c.awaiting.id.to_hex();
+    let session = sign_in(router, &c.client).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let page = get(router, &format!("/confirmations/{request}"), &cookies).await.text();
+    assert!(page.contains("id=\"action-authorize\"") && page.contains("id=\"action-refuse\""), "{page}");
+    let (draft, hash, shown) =
+        draft_via_form(router, &session, &request, "action=authorize&valid_until=2026-12-31").await;
+    let text = shown.text();
+    assert!(
+        text.contains("id=\"draft-document\"") && text.contains("2026-12-31"),
+        "the document is shown: {text}"
+    );
+    // The hash shown is the API's for the same draft.
+    let api = c.h.get(&format!("/v1/drafts/{draft}"), Some(&c.client)).await.json();
+    assert_eq!(api["signing_bytes_sha256"], hash.as_str());
+    assert_eq!(c.submitted(), 0, "nothing is signed before Sign");
+
+    let csrf = csrf_field(&text);
+    let sign = format!("/drafts/{draft}/sign");
+    // Without the CSRF token, or with another hash: refused, nothing signed.
+    let r = send(router, Method::POST, &sign, &cookies, Some(&format!("sha256={hash}")), &[]).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "sign without csrf");
+    let wrong = "0".repeat(64);
+    let r =
+        send(router, Method::POST, &sign, &cookies, Some(&format!("csrf={csrf}&sha256={wrong}")), &[]).await;
+    assert_html_page(&r, StatusCode::CONFLICT, "sign another hash");
+    assert_eq!(c.submitted(), 0);
+    // Another org's person cannot open or sign it.
+    let other = sign_in(router, &c.other_org).await;
+    let r = get(router, &format!("/drafts/{draft}"), &[("vouch_session", &other)]).await;
+    assert_html_page(&r, StatusCode::NOT_FOUND, "someone else's draft");
+
+    let body = format!("csrf={csrf}&sha256={hash}&back={request}");
+    let r = send(router, Method::POST, &sign, &cookies, Some(&body), &[]).await;
+    assert_html_page(&r, StatusCode::OK, "signed");
+    assert!(r.text().contains("id=\"sign-result\""), "{}", r.text());
+    assert_eq!(c.submitted(), 1, "signed and submitted once");
+    // Signed drafts are gone: signing twice does nothing more.
+    let again = send(router, Method::POST, &sign, &cookies, Some(&body), &[]).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(c.submitted(), 1);
+}
+
+#[tokio::test]
+async fn the_bank_declines_and_the_auditor_accepts_and_withdraws() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let cases = [
+        (
+            &c.maker,
+            c.authorized.id.to_hex(),
+            "action=decline&reason=%3Cscript%3Eno%3C%2Fscript%3E",
+            "decline",
+        ),
+        (&c.auditor, c.answered.id.to_hex(), "action=accept&note=ok", "accept"),
+        (&c.auditor, c.awaiting.id.to_hex(), "action=withdraw&reason=engagement+ended", "withdraw"),
+    ];
+    for (i, (token, request, fields, what)) in cases.into_iter().enumerate() {
+        let session = sign_in(router, token).await;
+        let (draft, hash, shown) = draft_via_form(router, &session, &request, fields).await;
+        assert!(!shown.text().contains("<script>no"), "free text shown as text: {}", shown.text());
+        let csrf = csrf_field(&shown.text());
+        let body = format!("csrf={csrf}&sha256={hash}");
+        let r = send(
+            router,
+            Method::POST,
+            &format!("/drafts/{draft}/sign"),
+            &[("vouch_session", &session)],
+            Some(&body),
+            &[],
+        )
+        .await;
+        assert_html_page(&r, StatusCode::OK, what);
+        assert_eq!(c.submitted(), i + 1, "{what}");
+    }
+    // A reason is required; a missing one is refused before anything is drafted.
+    let session = sign_in(router, &c.maker).await;
+    let page =
+        get(router, &format!("/confirmations/{}", c.authorized.id.to_hex()), &[("vouch_session", &session)])
+            .await;
+    let csrf = csrf_field(&page.text());
+    let r = send(
+        router,
+        Method::POST,
+        &format!("/confirmations/{}/draft", c.authorized.id.to_hex()),
+        &[("vouch_session", &session)],
+        Some(&format!("csrf={csrf}&action=decline&reason=")),
+        &[],
+    )
+    .await;
+    assert_html_page(&r, StatusCode::BAD_REQUEST, "no reason");
+}
+
+#[tokio::test]
+async fn without_a_keystore_or_a_signer_the_console_says_so() {
+    let off = crate::drafts::custodial(false);
+    let request = off.awaiting.id.to_hex();
+    let session = sign_in(&off.h.router, &off.client).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let page = get(&off.h.router, &format!("/confirmations/{request}"), &cookies).await;
+    let csrf = csrf_field(&page.text());
+    let body = format!("csrf={csrf}&action=authorize&valid_until=2026-12-31");
+    let r = send(
+        &off.h.router,
+        Method::POST,
+        &format!("/confirmations/{request}/draft"),
+        &cookies,
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "keystore off");
+    assert!(r.text().contains("This node holds no keystore"), "{}", r.text());
+
+    let on = crate::drafts::custodial(true);
+    let request = on.authorized.id.to_hex();
+    let session = sign_in(&on.h.router, &on.unbound).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let page = get(&on.h.router, &format!("/confirmations/{request}"), &cookies).await;
+    let csrf = csrf_field(&page.text());
+    let body = format!("csrf={csrf}&action=decline&reason=no");
+    let r = send(
+        &on.h.router,
+        Method::POST,
+        &format!("/confirmations/{request}/draft"),
+        &cookies,
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "unbound token");
+    assert!(r.text().contains("not bound to a person"), "{}", r.text());
+    assert_eq!(on.submitted(), 0);
+}
