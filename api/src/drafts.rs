@@ -276,6 +276,29 @@ pub(crate) fn prepare_waiting(
     Ok(view_of(&id, &waiting))
 }
 
+/// The letter of request `request` opened with `principal`'s bound keys (a bank person's
+/// org key), as the answer will be checked against it; `None` when the authorization gave
+/// the bank no letter. Blocks: call it off the async threads.
+pub(crate) fn open_letter_as(
+    ctx: &Ctx,
+    keystore: &dyn Keystore,
+    principal: &crate::Principal,
+    request: &Hash,
+) -> Result<Option<vouch_core::items::RequestContents>, Problem> {
+    let (holder, keys) = signer_keys(keystore, principal)?;
+    let view = ctx.ledger.view().map_err(crate::store)?;
+    let inputs = Inputs {
+        ledger: ctx.ledger.as_ref(),
+        view: &view,
+        principal,
+        holder: &holder,
+        keys: &keys,
+        keystore,
+        now_ms: ctx.ledger.now_ms(),
+    };
+    prepare::open_request_letter(&inputs, request)
+}
+
 /// The draft `id` if the caller is one of its signers; otherwise, or once expired, 404
 /// `no-draft` (a draft of someone else answers as one that does not exist).
 fn find(ctx: &Ctx, id: &str, holder: &Holder, org: &OrgId) -> Result<Waiting, Problem> {

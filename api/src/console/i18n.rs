@@ -177,6 +177,7 @@ mod tests {
         ("worklists.rs", include_str!("worklists.rs")),
         ("confirmation.rs", include_str!("confirmation.rs")),
         ("signing.rs", include_str!("signing.rs")),
+        ("respond.rs", include_str!("respond.rs")),
     ];
 
     /// Every `.t("key")` in the sources, and every `"error.…"` literal (error pages take

@@ -14,7 +14,8 @@
 //! - `confirmation`: one confirmation's timeline, with each document's inclusion proof
 //!   checked here against the latest cosigned checkpoint, and its evidence bundle;
 //! - `signing`: custodial signing in the browser: form, then the exact document and its
-//!   hash, then "Sign" (the API's drafts).
+//!   hash, then "Sign" (the API's drafts); `respond`: the bank's item-by-item answer
+//!   and its correction, into the same flow.
 //!
 //! Visibility is the API's: a session speaks for the token it was opened with, whose
 //! principal is looked up again at every request ([`crate::auth::Principal::sees`]); a
@@ -29,6 +30,7 @@ mod confirmation;
 pub mod i18n;
 pub mod layout;
 mod public;
+mod respond;
 pub mod session;
 mod signing;
 mod worklists;
@@ -88,6 +90,7 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/confirmations/{id}", get(confirmation::show))
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
         .route("/confirmations/{id}/draft", post(signing::draft))
+        .route("/confirmations/{id}/respond", get(respond::form).post(respond::submit))
         .route("/drafts/{id}", get(signing::show))
         .route("/drafts/{id}/sign", post(signing::sign))
         .route("/assets/v1/{name}", get(asset))

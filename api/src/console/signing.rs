@@ -5,8 +5,9 @@
 //! `POST /v1/drafts` and `POST /v1/drafts/{id}/sign`, so the console signs nothing the API
 //! would not.
 //!
-//! Actions offered here: the client authorizes or refuses; the bank declines with a
-//! reason; the auditor accepts an answer or withdraws a request. A node without a
+//! Actions offered here: the client authorizes or refuses; the bank answers item by item
+//! or corrects (`respond`), or declines with a reason; the auditor accepts an answer or
+//! withdraws a request. A node without a
 //! keystore, or a token bound to no signer, is said so plainly.
 
 use super::i18n::{Lang, date_time};
@@ -49,7 +50,13 @@ pub(crate) fn action_forms(l: Lang, caller: &Principal, id: &str, status: &str, 
             ),
             form("refuse", l.t("signing.refuse"), reason("reason")),
         ],
-        (Role::Bank, "authorized") => vec![form("decline", l.t("signing.decline"), reason("reason"))],
+        (Role::Bank, "authorized") => vec![
+            html! { p { a id="answer-link" class="button" href={ "/confirmations/" (id) "/respond" } { (l.t("respond.title")) } } },
+            form("decline", l.t("signing.decline"), reason("reason")),
+        ],
+        (Role::Bank, "answered") => vec![html! {
+            p { a id="correct-link" class="button" href={ "/confirmations/" (id) "/respond?correct=1" } { (l.t("respond.title_correct")) } }
+        }],
         (Role::AuditFirm, "answered") => vec![form(
             "accept",
             l.t("signing.accept"),

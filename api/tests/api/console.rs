@@ -615,3 +615,109 @@ async fn without_a_keystore_or_a_signer_the_console_says_so() {
     assert!(r.text().contains("not bound to a person"), "{}", r.text());
     assert_eq!(on.submitted(), 0);
 }
+
+/// Every distinct `a:<item>:<row>` radio group of an answer form.
+fn answer_groups(form: &str) -> Vec<String> {
+    let mut groups: Vec<String> = form
+        .split("name=\"a:")
+        .skip(1)
+        .filter_map(|p| p.split('"').next())
+        .map(|g| format!("a:{g}"))
+        .collect();
+    groups.dedup();
+    groups
+}
+
+const OFFICERS: &str = "maker_name=%E9%99%88&maker_position=desk&maker_phone=1&checker_name=%E5%AD%99&checker_position=desk&checker_phone=2";
+
+/// Post an answer form for `request` as `session` with the exception on deposits row 0,
+/// sign it as maker, then as checker: the number of documents submitted after.
+async fn answer_and_sign(c: &crate::drafts::Custodial, request: &str, correct: bool) -> crate::Reply {
+    let router = &c.h.router;
+    let maker = sign_in(router, &c.maker).await;
+    let query = if correct { "?correct=1" } else { "" };
+    let form =
+        get(router, &format!("/confirmations/{request}/respond{query}"), &[("vouch_session", &maker)]).await;
+    assert_html_page(&form, StatusCode::OK, "answer form");
+    let text = form.text();
+    assert!(text.contains("1,234,567.89 CNY"), "stated amounts formatted: {text}");
+    let csrf = csrf_field(&text);
+    let mut body = format!("csrf={csrf}&checker=sun-fuhe&{OFFICERS}");
+    for group in answer_groups(&text) {
+        let choice = if group == "a:deposits:0" { "exception" } else { "agreed" };
+        body.push_str(&format!("&{}={choice}", form_value(&group)));
+    }
+    body.push_str(&format!("&{}=1234000.00", form_value("b:deposits:0:balance")));
+    body.push_str(&format!("&{}=%3Cscript%3Ebad%3C%2Fscript%3E", form_value("e:deposits:0")));
+    if correct {
+        body.push_str("&mode=correct&reason=balance+rechecked");
+    }
+    let r = send(
+        router,
+        Method::POST,
+        &format!("/confirmations/{request}/respond"),
+        &[("vouch_session", &maker)],
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let draft_page = location(&r).to_string();
+    let shown = get(router, &draft_page, &[("vouch_session", &maker)]).await;
+    let shown_text = shown.text();
+    assert!(shown_text.contains("1234000.00") && shown_text.contains("&lt;script&gt;bad"), "{shown_text}");
+    assert!(!shown_text.contains("<script>bad"));
+    let hash =
+        shown_text.split("id=\"signing-hash\" class=\"hash\">").nth(1).expect("hash").get(..64).expect("hex");
+    let draft = draft_page.trim_start_matches("/drafts/").split('?').next().expect("id").to_string();
+    let sign = format!("/drafts/{draft}/sign");
+    let r = send(
+        router,
+        Method::POST,
+        &sign,
+        &[("vouch_session", &maker)],
+        Some(&format!("csrf={}&sha256={hash}", csrf_field(&shown_text))),
+        &[],
+    )
+    .await;
+    assert_html_page(&r, StatusCode::OK, "maker signs");
+    assert!(r.text().contains(&format!("/drafts/{draft}")), "the checker is told where: {}", r.text());
+    // The checker opens the same draft and signs it.
+    let checker = sign_in(router, &c.checker).await;
+    let seen = get(router, &format!("/drafts/{draft}"), &[("vouch_session", &checker)]).await;
+    assert!(seen.text().contains("id=\"awaiting-checker\"") && seen.text().contains(hash), "{}", seen.text());
+    let body = format!("csrf={}&sha256={hash}", csrf_field(&seen.text()));
+    send(router, Method::POST, &sign, &[("vouch_session", &checker)], Some(&body), &[]).await
+}
+
+#[tokio::test]
+async fn a_bank_answers_item_by_item_and_corrects_with_maker_and_checker() {
+    let c = crate::drafts::custodial(true);
+    let authorized = c.authorized.id.to_hex();
+    let page = get(
+        &c.h.router,
+        &format!("/confirmations/{authorized}"),
+        &[("vouch_session", &sign_in(&c.h.router, &c.maker).await)],
+    )
+    .await;
+    assert!(page.text().contains("id=\"answer-link\""), "{}", page.text());
+    let r = answer_and_sign(&c, &authorized, false).await;
+    assert_html_page(&r, StatusCode::OK, "checker signs the answer");
+    assert_eq!(c.submitted(), 1, "the answer, with both signatures, submitted");
+
+    let answered = c.answered.id.to_hex();
+    let r = answer_and_sign(&c, &answered, true).await;
+    assert_html_page(&r, StatusCode::OK, "checker signs the correction");
+    assert_eq!(c.submitted(), 2);
+
+    // Another bank's person does not get the letter: not found.
+    let other = sign_in(&c.h.router, &c.other_org).await;
+    let r =
+        get(&c.h.router, &format!("/confirmations/{authorized}/respond"), &[("vouch_session", &other)]).await;
+    assert_html_page(&r, StatusCode::NOT_FOUND, "another bank's letter");
+    // A client cannot answer.
+    let client = sign_in(&c.h.router, &c.client).await;
+    let r = get(&c.h.router, &format!("/confirmations/{authorized}/respond"), &[("vouch_session", &client)])
+        .await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "a client");
+}
