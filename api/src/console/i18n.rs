@@ -178,6 +178,7 @@ mod tests {
         ("confirmation.rs", include_str!("confirmation.rs")),
         ("signing.rs", include_str!("signing.rs")),
         ("respond.rs", include_str!("respond.rs")),
+        ("request.rs", include_str!("request.rs")),
     ];
 
     /// Every `.t("key")` in the sources, and every `"error.…"` literal (error pages take

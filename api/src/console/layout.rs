@@ -85,7 +85,10 @@ fn nav(chrome: &Chrome<'_>) -> Markup {
         a id="nav-integrity" href="/integrity" { (l.t("nav.integrity")) }
         @if let Some((p, _)) = chrome.signed {
             @match p.role {
-                Role::AuditFirm => { a id="nav-dashboard" href="/dashboard" { (l.t("nav.dashboard")) } }
+                Role::AuditFirm => {
+                    a id="nav-dashboard" href="/dashboard" { (l.t("nav.dashboard")) }
+                    a id="nav-new-request" href="/requests/new" { (l.t("nav.new_request")) }
+                }
                 Role::Bank | Role::Client => { a id="nav-inbox" href="/inbox" { (l.t("nav.inbox")) } }
                 Role::Regulator => {}
             }

@@ -15,7 +15,8 @@
 //!   checked here against the latest cosigned checkpoint, and its evidence bundle;
 //! - `signing`: custodial signing in the browser: form, then the exact document and its
 //!   hash, then "Sign" (the API's drafts); `respond`: the bank's item-by-item answer
-//!   and its correction, into the same flow.
+//!   and its correction, into the same flow; `request`: the auditor's letter, every
+//!   item of the standard form, rows added and removed without JavaScript.
 //!
 //! Visibility is the API's: a session speaks for the token it was opened with, whose
 //! principal is looked up again at every request ([`crate::auth::Principal::sees`]); a
@@ -30,6 +31,7 @@ mod confirmation;
 pub mod i18n;
 pub mod layout;
 mod public;
+mod request;
 mod respond;
 pub mod session;
 mod signing;
@@ -91,6 +93,7 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
         .route("/confirmations/{id}/draft", post(signing::draft))
         .route("/confirmations/{id}/respond", get(respond::form).post(respond::submit))
+        .route("/requests/new", get(request::new).post(request::post))
         .route("/drafts/{id}", get(signing::show))
         .route("/drafts/{id}/sign", post(signing::sign))
         .route("/assets/v1/{name}", get(asset))

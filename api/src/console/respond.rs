@@ -28,7 +28,7 @@ use vouch_core::ids::PersonId;
 use vouch_core::items::ResponseContents;
 
 /// An item's name, translated.
-fn item_label(l: Lang, item: &str) -> &'static str {
+pub(crate) fn item_label(l: Lang, item: &str) -> &'static str {
     match item {
         "deposits" => l.t("item.deposits"),
         "loans" => l.t("item.loans"),

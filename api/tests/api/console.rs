@@ -721,3 +721,126 @@ async fn a_bank_answers_item_by_item_and_corrects_with_maker_and_checker() {
         .await;
     assert_html_page(&r, StatusCode::FORBIDDEN, "a client");
 }
+
+/// The demo letter as the request form's fields, URL-encoded.
+fn demo_request_form(letter_no: &str) -> String {
+    let demo =
+        serde_json::to_value(vouch_core::testkit::demo_request_contents().expect("demo")).expect("json");
+    let mut f: Vec<(String, String)> = [
+        ("form", "form1"),
+        ("bank", "bank-b"),
+        ("client", "b-000001"),
+        ("as_of", "2026-06-30"),
+        ("letter_no", letter_no),
+        ("closed_from", "2025-01-01"),
+        ("closed_to", "2025-12-31"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let letter = &demo["letter"];
+    for k in [
+        "client_name",
+        "client_credit_code",
+        "audit_firm_name",
+        "period_audited",
+        "auditing_standard",
+        "fee_account",
+    ] {
+        f.push((k.into(), letter[k].as_str().unwrap_or("").into()));
+    }
+    for k in ["name", "address", "phone", "postcode"] {
+        f.push((format!("reply_{k}"), letter["reply_to"][k].as_str().unwrap_or("").into()));
+    }
+    for (name, item) in demo["items"].as_object().expect("items") {
+        f.push((format!("s:{name}"), item["state"].as_str().expect("state").into()));
+        if name == "other" {
+            f.push(("other_text".into(), item["text"].as_str().unwrap_or("").into()));
+        }
+        for (i, row) in item.get("rows").and_then(|r| r.as_array()).into_iter().flatten().enumerate() {
+            for (c, v) in row.as_object().expect("row") {
+                f.push((
+                    format!("r:{name}:{i}:{c}"),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                ));
+            }
+        }
+    }
+    serde_urlencoded::to_string(&f).expect("encodes")
+}
+
+#[tokio::test]
+async fn an_auditor_writes_a_request_adding_and_removing_rows_then_signs_it() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let auditor = sign_in(router, &c.auditor).await;
+    let cookies = [("vouch_session", auditor.as_str())];
+    let blank = get(router, "/requests/new", &cookies).await;
+    assert_html_page(&blank, StatusCode::OK, "request form");
+    let text = blank.text();
+    for item in ["deposits", "loans", "guarantees_given", "wealth_management", "cash_pooling", "other"] {
+        assert!(text.contains(&format!("id=\"item-{item}\"")), "{item}: {text}");
+    }
+    let csrf = csrf_field(&text);
+    // "Add a row" posts the form and gets it back with one more row, no script needed.
+    let added = send(
+        router,
+        Method::POST,
+        "/requests/new",
+        &cookies,
+        Some(&format!("csrf={csrf}&op=add%3Aloans&letter_no=X-1")),
+        &[],
+    )
+    .await;
+    assert_html_page(&added, StatusCode::OK, "row added");
+    assert!(
+        added.text().contains("id=\"row-loans-0\"") && added.text().contains("value=\"X-1\""),
+        "{}",
+        added.text()
+    );
+    let removed = send(
+        router,
+        Method::POST,
+        "/requests/new",
+        &cookies,
+        Some(&format!("csrf={csrf}&op=remove%3Aloans%3A0&s%3Aloans=rows&r%3Aloans%3A0%3Acurrency=CNY")),
+        &[],
+    )
+    .await;
+    assert!(!removed.text().contains("id=\"row-loans-0\""), "{}", removed.text());
+    // An incomplete letter comes back with its problems, nothing drafted or signed.
+    let bad = send(
+        router,
+        Method::POST,
+        "/requests/new",
+        &cookies,
+        Some(&format!("csrf={csrf}&op=prepare&bank=bank-b")),
+        &[],
+    )
+    .await;
+    assert_html_page(&bad, StatusCode::BAD_REQUEST, "incomplete");
+    assert!(bad.text().contains("id=\"request-errors\""), "{}", bad.text());
+    // Without the CSRF token: refused.
+    let body = format!("{}&op=prepare", demo_request_form("AX-2026-0300"));
+    let r = send(router, Method::POST, "/requests/new", &cookies, Some(&body), &[]).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "no csrf");
+    // The whole demo letter: drafted, shown, signed.
+    let r = send(router, Method::POST, "/requests/new", &cookies, Some(&format!("csrf={csrf}&{body}")), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let shown = get(router, location(&r), &cookies).await;
+    let text = shown.text();
+    assert!(text.contains("AX-2026-0300") && text.contains("1234567.89"), "{text}");
+    let hash =
+        text.split("id=\"signing-hash\" class=\"hash\">").nth(1).expect("hash").get(..64).expect("hex");
+    let draft = location(&r).trim_start_matches("/drafts/").to_string();
+    let body = format!("csrf={csrf}&sha256={hash}");
+    let signed =
+        send(router, Method::POST, &format!("/drafts/{draft}/sign"), &cookies, Some(&body), &[]).await;
+    assert_html_page(&signed, StatusCode::OK, "request signed");
+    assert_eq!(c.submitted(), 1);
+    // A bank does not write requests.
+    let bank = sign_in(router, &c.maker).await;
+    let r = get(router, "/requests/new", &[("vouch_session", &bank)]).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "bank");
+}
