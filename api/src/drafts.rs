@@ -557,28 +557,31 @@ pub async fn create_batch(
         let body: BatchBody = serde_json::from_slice(&body).map_err(|e| {
             Problem::new(Kind::InvalidDraft, format!("the body is not {{\"rows\": [...]}}: {e}"))
         })?;
-        if body.rows.is_empty() || body.rows.len() > BATCH_ROWS_MAX {
-            return Err(Problem::new(
-                Kind::InvalidDraft,
-                format!("{} rows; a batch holds 1 to {BATCH_ROWS_MAX}", body.rows.len()),
-            ));
-        }
-        let (holder, keys) = signer_keys(keystore.as_ref(), &principal)?;
-        let view = c.ledger.view().map_err(crate::store)?;
-        let now_ms = c.ledger.now_ms();
-        crate::batch::prepare_rows(
-            &c,
-            &body.rows,
-            &view,
-            &principal,
-            &holder,
-            &keys,
-            keystore.as_ref(),
-            now_ms,
-        )
+        prepare_batch(&c, keystore.as_ref(), &principal, &body.rows)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// Check every row of a batch of requests and prepare a draft for each, or report every
+/// row's problems (nothing kept): what `POST /v1/drafts/batch` does, and the console's
+/// CSV preview. Blocks: call it off the async threads.
+pub(crate) fn prepare_batch(
+    ctx: &Ctx,
+    keystore: &dyn Keystore,
+    principal: &crate::Principal,
+    rows: &[serde_json::Value],
+) -> Result<BatchView, Problem> {
+    if rows.is_empty() || rows.len() > BATCH_ROWS_MAX {
+        return Err(Problem::new(
+            Kind::InvalidDraft,
+            format!("{} rows; a batch holds 1 to {BATCH_ROWS_MAX}", rows.len()),
+        ));
+    }
+    let (holder, keys) = signer_keys(keystore, principal)?;
+    let view = ctx.ledger.view().map_err(crate::store)?;
+    let now_ms = ctx.ledger.now_ms();
+    crate::batch::prepare_rows(ctx, rows, &view, principal, &holder, &keys, keystore, now_ms)
 }
 
 /// Keep a prepared batch's drafts; returns what the caller is shown.
@@ -667,26 +670,39 @@ pub async fn sign_batch(
     let body: SignBody = serde_json::from_slice(&body).map_err(|e| {
         Problem::new(Kind::InvalidParameter, format!("the body is not {{\"sha256\": \"<hex>\"}}: {e}"))
     })?;
+    sign_batch_as(&ctx, keystore, &principal, &id, &body.sha256).await.map(Json)
+}
+
+/// Sign every draft of batch `id` as `principal`'s bound signer, after checking `sha256`
+/// is the batch's hash, and submit each: what `POST /v1/drafts/batch/{id}/sign` does, and
+/// the console's "Sign all".
+pub(crate) async fn sign_batch_as(
+    ctx: &Ctx,
+    keystore: Arc<dyn Keystore>,
+    principal: &crate::Principal,
+    id: &str,
+    sha256: &str,
+) -> Result<BatchSigned, Problem> {
     // The node's keystore reads a file and decrypts: off the async threads.
     let caller = principal.clone();
     let (holder, keys) = crate::blocking(move || signer_keys(keystore.as_ref(), &caller)).await?;
     let none =
         || Problem::new(Kind::NoDraft, format!("no batch {id} for this token, or all its drafts expired"));
-    let ids = match ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+    let ids = match ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
         Some((org, ids)) if org == &principal.org => ids.clone(),
         _ => return Err(none()),
     };
     let mut rows = Vec::new();
     let mut digest = Vec::new();
     for draft_id in &ids {
-        let w = find(&ctx, draft_id, &holder, &principal.org).map_err(|_| none())?;
+        let w = find(ctx, draft_id, &holder, &principal.org).map_err(|_| none())?;
         digest.extend_from_slice(w.sha256.as_bytes());
         rows.push((draft_id.clone(), w));
     }
-    check_hash(&Hash::sha256(&digest), &body.sha256, &format!("batch {id}"))?;
+    check_hash(&Hash::sha256(&digest), sha256, &format!("batch {id}"))?;
     let mut results = Vec::with_capacity(rows.len());
     for (draft_id, w) in rows {
-        let result = match signature_step(&ctx, &draft_id, &w, &holder, &keys)? {
+        let result = match signature_step(ctx, &draft_id, &w, &holder, &keys)? {
             Step::AwaitingChecker(_) => {
                 return Err(Problem::new(Kind::Internal, "a request never needs a checker"));
             }
@@ -712,6 +728,6 @@ pub async fn sign_batch(
             detail: result.3,
         });
     }
-    ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-    Ok(Json(BatchSigned { rows: results }))
+    ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    Ok(BatchSigned { rows: results })
 }

@@ -91,6 +91,32 @@ pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
     ("request.remove_row", "Remove", "删除"),
     ("request.other_text", "Matters to confirm", "函证事项"),
     ("request.prepare", "Prepare the request…", "生成询证函…"),
+    // Batch issuing.
+    ("nav.batch", "Batch from CSV", "批量发函"),
+    ("batch.title", "Requests from CSV", "CSV 批量询证函"),
+    (
+        "batch.lead",
+        "Paste one form-2 letter per row (the bank fills the figures). Every row is checked before anything is signed; a row with a problem stops the whole batch.",
+        "每行粘贴一份格式二询证函（由银行填列数据）。签署前逐行检查；任一行有问题则整批不予生成。",
+    ),
+    (
+        "batch.columns",
+        "Columns (header row first; items separated by ;):",
+        "列（首行为表头；项目以 ; 分隔）：",
+    ),
+    ("batch.preview", "Check and preview…", "检查并预览…"),
+    (
+        "batch.errors",
+        "Nothing was prepared or signed. Fix every row listed:",
+        "未生成也未签署任何内容。请修正下列各行：",
+    ),
+    ("batch.row", "Row", "行"),
+    ("batch.field", "Field", "字段"),
+    ("batch.problem", "Problem", "问题"),
+    ("batch.ready", "letters checked and ready to sign:", "份询证函已检查，可签署："),
+    ("batch.hash", "SHA-256 over every row's hash, in row order:", "按行序计算的各行哈希的 SHA-256："),
+    ("batch.sign_all", "Sign all", "全部签署"),
+    ("batch.signed_title", "Batch signed", "批量已签署"),
     // The bank's answer.
     ("respond.title", "Answer item by item", "逐项回函"),
     ("respond.title_correct", "Correct the answer", "更正回函"),

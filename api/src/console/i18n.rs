@@ -179,6 +179,7 @@ mod tests {
         ("signing.rs", include_str!("signing.rs")),
         ("respond.rs", include_str!("respond.rs")),
         ("request.rs", include_str!("request.rs")),
+        ("batch.rs", include_str!("batch.rs")),
     ];
 
     /// Every `.t("key")` in the sources, and every `"error.…"` literal (error pages take

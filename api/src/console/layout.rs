@@ -88,6 +88,7 @@ fn nav(chrome: &Chrome<'_>) -> Markup {
                 Role::AuditFirm => {
                     a id="nav-dashboard" href="/dashboard" { (l.t("nav.dashboard")) }
                     a id="nav-new-request" href="/requests/new" { (l.t("nav.new_request")) }
+                    a id="nav-batch" href="/requests/batch" { (l.t("nav.batch")) }
                 }
                 Role::Bank | Role::Client => { a id="nav-inbox" href="/inbox" { (l.t("nav.inbox")) } }
                 Role::Regulator => {}

@@ -16,7 +16,8 @@
 //! - `signing`: custodial signing in the browser: form, then the exact document and its
 //!   hash, then "Sign" (the API's drafts); `respond`: the bank's item-by-item answer
 //!   and its correction, into the same flow; `request`: the auditor's letter, every
-//!   item of the standard form, rows added and removed without JavaScript.
+//!   item of the standard form, rows added and removed without JavaScript; `batch`: many
+//!   requests from pasted CSV, every row's problems shown before anything is signed.
 //!
 //! Visibility is the API's: a session speaks for the token it was opened with, whose
 //! principal is looked up again at every request ([`crate::auth::Principal::sees`]); a
@@ -26,6 +27,7 @@
 //! document's free text shows as text. The one stylesheet is embedded in the binary;
 //! nothing is loaded from elsewhere, and the Content-Security-Policy says so.
 
+mod batch;
 mod catalogue;
 mod confirmation;
 pub mod i18n;
@@ -94,6 +96,8 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/confirmations/{id}/draft", post(signing::draft))
         .route("/confirmations/{id}/respond", get(respond::form).post(respond::submit))
         .route("/requests/new", get(request::new).post(request::post))
+        .route("/requests/batch", get(batch::form).post(batch::preview))
+        .route("/requests/batch/{id}/sign", post(batch::sign_all))
         .route("/drafts/{id}", get(signing::show))
         .route("/drafts/{id}/sign", post(signing::sign))
         .route("/assets/v1/{name}", get(asset))

@@ -30,11 +30,11 @@ use vouch_core::items::ItemKind;
 const FORM_ROWS_MAX: usize = 50;
 
 /// A column: its name in the protocol, and whether it is a yes/no column.
-type Column = (&'static str, bool);
+pub(super) type Column = (&'static str, bool);
 
 /// Every item of a form-1/form-2 letter with rows, its kind and columns (as
 /// `vouch_core::items` spells them), in letter order.
-const ITEMS: &[(&str, ItemKind, &[Column])] = &[
+pub(super) const ITEMS: &[(&str, ItemKind, &[Column])] = &[
     (
         "deposits",
         ItemKind::Deposits,
@@ -231,7 +231,7 @@ const ITEMS: &[(&str, ItemKind, &[Column])] = &[
 ];
 
 /// The letter's own fields, in form order.
-const LETTER_FIELDS: &[&str] = &[
+pub(super) const LETTER_FIELDS: &[&str] = &[
     "bank",
     "client",
     "as_of",
@@ -253,7 +253,7 @@ const LETTER_FIELDS: &[&str] = &[
 ];
 
 /// The form as posted (or empty): field name to value.
-type Fields = BTreeMap<String, String>;
+pub(super) type Fields = BTreeMap<String, String>;
 
 fn get<'f>(f: &'f Fields, k: &str) -> Option<&'f str> {
     f.get(k).map(|v| v.trim()).filter(|v| !v.is_empty())
@@ -310,7 +310,7 @@ fn apply_op(f: &mut Fields, op: &str) {
 
 /// The `Action::Request` the fields describe, as JSON (refused later, with every
 /// problem, by the same checks as `POST /v1/drafts`).
-fn letter_json(f: &Fields) -> Result<Value, String> {
+pub(super) fn letter_json(f: &Fields) -> Result<Value, String> {
     let form = get(f, "form").unwrap_or("form1");
     if form != "form1" && form != "form2" {
         return Err(format!("form: {form:?} is not form1 or form2"));

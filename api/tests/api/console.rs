@@ -844,3 +844,79 @@ async fn an_auditor_writes_a_request_adding_and_removing_rows_then_signs_it() {
     let r = get(router, "/requests/new", &[("vouch_session", &bank)]).await;
     assert_html_page(&r, StatusCode::FORBIDDEN, "bank");
 }
+
+const CSV_HEADER: &str = "bank,client,as_of,letter_no,client_name,client_credit_code,audit_firm_name,period_audited,auditing_standard,reply_name,reply_address,reply_phone,items";
+
+fn csv_row(client: &str, letter_no: &str, items: &str) -> String {
+    format!(
+        "bank-b,{client},2026-06-30,{letter_no},\"乙示例有限公司\",9144030071526726XG,示例会计师事务所,2025年度,中国注册会计师审计准则,王审计,\"杭州市, 西湖区\",0571-1,{items}"
+    )
+}
+
+#[tokio::test]
+async fn a_batch_from_csv_is_previewed_row_by_row_before_anything_is_signed() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let auditor = sign_in(router, &c.auditor).await;
+    let cookies = [("vouch_session", auditor.as_str())];
+    let form = get(router, "/requests/batch", &cookies).await;
+    assert_html_page(&form, StatusCode::OK, "batch form");
+    let csrf = csrf_field(&form.text());
+    let post = |csv: String| {
+        let body =
+            serde_urlencoded::to_string([("csrf", csrf.as_str()), ("csv", csv.as_str())]).expect("encodes");
+        async move { send(router, Method::POST, "/requests/batch", &cookies, Some(&body), &[]).await }
+    };
+    // Malformed rows: each named, nothing prepared.
+    let bad = format!(
+        "{CSV_HEADER}\n{}\nbank-b,b-000001\n{}\n",
+        csv_row("b-000001", "B-1", "deposits;<script>x</script>"),
+        csv_row("b-000001", "B-3", "loans")
+    );
+    let r = post(bad).await;
+    assert_html_page(&r, StatusCode::BAD_REQUEST, "malformed csv");
+    let text = r.text();
+    assert_eq!(text.matches("class=\"batch-error\"").count(), 2, "{text}");
+    assert!(text.contains("&lt;script&gt;") && !text.contains("<script>x"), "{text}");
+    // Well-formed but refused against the ledger (an unknown client): named too.
+    let r = post(format!(
+        "{CSV_HEADER}\n{}\n{}\n",
+        csv_row("b-000001", "B-1", "deposits"),
+        csv_row("b-404", "B-2", "loans")
+    ))
+    .await;
+    assert_html_page(&r, StatusCode::BAD_REQUEST, "unknown client");
+    assert!(r.text().contains("b-404"), "{}", r.text());
+    assert_eq!(c.submitted(), 0, "nothing signed");
+    // Good rows: previewed with their hashes, then signed all at once.
+    let r = post(format!(
+        "{CSV_HEADER}\n{}\n{}\n",
+        csv_row("b-000001", "B-10", "deposits;loans;other"),
+        csv_row("b-000001", "B-11", "deposits")
+    ))
+    .await;
+    assert_html_page(&r, StatusCode::OK, "preview");
+    let text = r.text();
+    assert!(text.contains("id=\"batch-ok\"") && text.contains("B-10") && text.contains("B-11"), "{text}");
+    assert_eq!(c.submitted(), 0, "previewing signs nothing");
+    let hash = text.split("id=\"batch-hash\" class=\"hash\">").nth(1).expect("hash").get(..64).expect("hex");
+    let action =
+        text.split("action=\"/requests/batch/").nth(1).expect("sign form").split('"').next().expect("path");
+    let sign = format!("/requests/batch/{action}");
+    let wrong = send(
+        router,
+        Method::POST,
+        &sign,
+        &cookies,
+        Some(&format!("csrf={csrf}&sha256={}", "0".repeat(64))),
+        &[],
+    )
+    .await;
+    assert_html_page(&wrong, StatusCode::CONFLICT, "another hash");
+    assert_eq!(c.submitted(), 0);
+    let r =
+        send(router, Method::POST, &sign, &cookies, Some(&format!("csrf={csrf}&sha256={hash}")), &[]).await;
+    assert_html_page(&r, StatusCode::OK, "signed all");
+    assert_eq!(r.text().matches("class=\"batch-pending\"").count(), 2, "{}", r.text());
+    assert_eq!(c.submitted(), 2);
+}
