@@ -10,7 +10,7 @@
 //! withdraws a request. A node without a
 //! keystore, or a token bound to no signer, is said so plainly.
 
-use super::i18n::{Lang, date_time};
+use super::i18n::{Lang, amount, date_time};
 use super::layout::{self, see_other};
 use super::{Console, Visitor, read_form};
 use crate::auth::{Principal, Role};
@@ -23,6 +23,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maud::{Markup, html};
+use serde_json::{Map, Value};
 use vouch_core::date::Date;
 use vouch_core::encoding::Hash;
 
@@ -163,6 +164,89 @@ fn back_of(back: Option<&str>) -> Option<String> {
     back.and_then(|b| Hash::from_hex(b).ok()).map(|h| h.to_hex())
 }
 
+/// Whether `key` names a money column, shown with its row's currency.
+fn is_amount(key: &str) -> bool {
+    key == "balance" || key.ends_with("amount") || key == "net_value"
+}
+
+/// A JSON value for reading: objects as definition lists, lists of objects as tables,
+/// amounts grouped and with their currency, yes/no for booleans. Every string is text
+/// (escaped), whatever it holds.
+fn readable(l: Lang, value: &Value) -> Markup {
+    html! {
+        @match value {
+            Value::Object(map) => {
+                dl class="facts" {
+                    @for (k, v) in map {
+                        dt { code { (k) } }
+                        dd {
+                            @if let (Some(text), true) = (v.as_str(), is_amount(k) && !currency_of(map).is_empty()) {
+                                (amount(text, currency_of(map)))
+                            } @else {
+                                (readable(l, v))
+                            }
+                        }
+                    }
+                }
+            }
+            Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => {
+                @let columns = columns_of(items);
+                table class="readable" {
+                    thead { tr { th { "#" } @for c in &columns { th { code { (c) } } } } }
+                    tbody {
+                        @for (i, item) in items.iter().enumerate() {
+                            @let map = item.as_object();
+                            tr {
+                                td class="num" { (i + 1) }
+                                @for c in &columns {
+                                    td {
+                                        @match map.and_then(|m| m.get(c.as_str())) {
+                                            Some(Value::String(text)) if is_amount(c) && map.is_some_and(|m| !currency_of(m).is_empty()) => {
+                                                (amount(text, map.map_or("", currency_of)))
+                                            }
+                                            Some(v) => { (readable(l, v)) }
+                                            None => {}
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                @for (i, item) in items.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    (readable(l, item))
+                }
+            }
+            Value::String(text) => { (text) }
+            Value::Bool(true) => { (l.t("request.yes")) }
+            Value::Bool(false) => { (l.t("request.no")) }
+            Value::Number(n) => { (n) }
+            Value::Null => { "—" }
+        }
+    }
+}
+
+/// A row's currency, if it has one.
+fn currency_of(map: &Map<String, Value>) -> &str {
+    map.get("currency").and_then(Value::as_str).unwrap_or("")
+}
+
+/// Every key of a list of objects, in first-seen order.
+fn columns_of(items: &[Value]) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for item in items {
+        for k in item.as_object().into_iter().flat_map(|m| m.keys()) {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    columns
+}
+
 fn document_markup(l: Lang, d: &DraftView, offset: i16) -> Markup {
     let doc = &d.document;
     let field = |k: &str| doc.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
@@ -178,7 +262,18 @@ fn document_markup(l: Lang, d: &DraftView, offset: i16) -> Markup {
             dt { (l.t("signing.expires")) } dd { (date_time(d.expires_ms, offset)) }
         }
         h2 { (l.t("signing.document")) }
-        pre id="draft-document" class="document" { (pretty) }
+        @for (part, title) in [("body", l.t("signing.part_body")), ("contents", l.t("signing.part_contents")), ("letter", l.t("signing.part_letter"))] {
+            @if let Some(value) = doc.get(part) {
+                section id={ "draft-" (part) } class="readable" {
+                    h3 { (title) }
+                    (readable(l, value))
+                }
+            }
+        }
+        details {
+            summary { (l.t("signing.exact_json")) }
+            pre id="draft-document" class="document" { (pretty) }
+        }
         h2 { (l.t("signing.hash")) }
         p { code id="signing-hash" class="hash" { (d.signing_bytes_sha256) } }
     }

@@ -197,13 +197,14 @@ async fn session_cookies_have_safe_attributes() {
 
 #[tokio::test]
 async fn an_idle_session_ends() {
-    let idle = Duration::from_millis(300);
+    // Long enough that signing in and the first page fit in it on a loaded machine.
+    let idle = Duration::from_millis(1500);
     let (router, tokens, _) =
         with_options(ConsoleOptions { idle_timeout: idle, ..ConsoleOptions::default() });
     let session = sign_in(&router, &tokens.bank_a).await;
     let cookies = [("vouch_session", session.as_str())];
     assert_eq!(get(&router, "/inbox", &cookies).await.status, StatusCode::OK);
-    tokio::time::sleep(idle + Duration::from_millis(200)).await;
+    tokio::time::sleep(idle + Duration::from_millis(500)).await;
     let r = get(&router, "/inbox", &cookies).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "idle past the timeout: signed out");
     assert!(location(&r).starts_with("/sign-in"));
@@ -493,6 +494,11 @@ async fn a_client_authorizes_through_form_check_and_sign() {
         text.contains("id=\"draft-document\"") && text.contains("2026-12-31"),
         "the document is shown: {text}"
     );
+    assert!(
+        text.contains("id=\"draft-body\"") && text.contains("id=\"draft-letter\""),
+        "readable parts: {text}"
+    );
+    assert!(text.contains("1,234,567.89 CNY"), "the letter's amounts, formatted: {text}");
     // The hash shown is the API's for the same draft.
     let api = c.h.get(&format!("/v1/drafts/{draft}"), Some(&c.client)).await.json();
     assert_eq!(api["signing_bytes_sha256"], hash.as_str());
@@ -666,6 +672,7 @@ async fn answer_and_sign(c: &crate::drafts::Custodial, request: &str, correct: b
     let shown = get(router, &draft_page, &[("vouch_session", &maker)]).await;
     let shown_text = shown.text();
     assert!(shown_text.contains("1234000.00") && shown_text.contains("&lt;script&gt;bad"), "{shown_text}");
+    assert!(shown_text.contains("1,234,000.00 CNY"), "the bank's figure, readable: {shown_text}");
     assert!(!shown_text.contains("<script>bad"));
     let hash =
         shown_text.split("id=\"signing-hash\" class=\"hash\">").nth(1).expect("hash").get(..64).expect("hex");
