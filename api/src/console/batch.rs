@@ -1,6 +1,6 @@
 //! Issue many requests at once from CSV, for an engagement's many clients: one letter per
 //! row, form 2 (the bank fills the figures), each row naming the items it requests. The
-//! CSV is pasted into the form (no JavaScript, no upload step); the preview lists every
+//! CSV is a file chosen in the form, or pasted (no JavaScript either way); the preview lists every
 //! row's problems, from the CSV itself and from the same checks as
 //! `POST /v1/drafts/batch` ([`crate::drafts::prepare_batch`]), before anything is signed;
 //! "Sign all" then posts the batch's hash back with the CSRF token.
@@ -23,14 +23,14 @@ use crate::blocking;
 use crate::drafts::{BatchSigned, BatchView, keystore, prepare_batch, sign_batch_as};
 use crate::problem::{FieldProblem, Kind};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequest as _, Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::Value;
 
 /// Most bytes of CSV read: 500 rows (the batch limit) of a few hundred bytes each.
-const CSV_BYTES_MAX: usize = 256 * 1024;
+pub(crate) const CSV_BYTES_MAX: usize = 256 * 1024;
 
 /// Parse RFC 4180 CSV into records of fields; `Err` names the line of a quote left open.
 pub(crate) fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
@@ -137,9 +137,11 @@ fn form_markup(l: Lang, csrf: &str, csv: &str) -> Markup {
     html! {
         p class="lead" { (l.t("batch.lead")) }
         p class="muted" { (l.t("batch.columns")) " " code { (LETTER_FIELDS.join(",")) ",items" } }
-        form id="batch-form" method="post" action="/requests/batch" {
+        form id="batch-form" method="post" action="/requests/batch" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(csrf);
-            textarea id="csv" name="csv" rows="12" cols="100" required { (csv) }
+            label { (l.t("batch.file")) " " input id="csv-file" type="file" name="csv_file" accept=".csv,text/csv"; }
+            p class="muted" { (l.t("batch.or_paste")) }
+            textarea id="csv" name="csv" rows="12" cols="100" { (csv) }
             p { button id="preview" type="submit" { (l.t("batch.preview")) } }
         }
     }
@@ -216,12 +218,45 @@ pub(crate) async fn form(v: Visitor) -> Response {
 }
 
 /// The CSV form as posted.
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 struct BatchForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     csv: String,
+}
+
+/// The form as `multipart/form-data` (a file chosen: `csv_file` wins over the text area)
+/// or as an urlencoded form (the text area only).
+async fn read_batch_form(v: &Visitor, headers: &HeaderMap, body: Bytes) -> Result<BatchForm, Response> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|c| c.to_str().ok()).unwrap_or("");
+    if !ct.to_ascii_lowercase().starts_with("multipart/form-data") {
+        return super::read_form(v, headers, &body).map_err(|r| *r);
+    }
+    let bad = |detail: String| v.refuse(StatusCode::BAD_REQUEST, "error.bad_request", Some(&detail));
+    let request = axum::http::Request::builder()
+        .header(header::CONTENT_TYPE, ct)
+        .body(axum::body::Body::from(body))
+        .map_err(|e| bad(e.to_string()))?;
+    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| bad(e.body_text()))?;
+    let mut form = BatchForm::default();
+    let mut file = String::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad(e.body_text()))? {
+        let name = field.name().unwrap_or("").to_string();
+        let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| bad(format!("{name}: not UTF-8 text")))?;
+        match name.as_str() {
+            "csrf" => form.csrf = text,
+            "csv" => form.csv = text,
+            "csv_file" => file = text,
+            _ => {}
+        }
+    }
+    if !file.trim().is_empty() {
+        // A spreadsheet's UTF-8 export may start with a byte-order mark.
+        form.csv = file.trim_start_matches('\u{feff}').to_string();
+    }
+    Ok(form)
 }
 
 /// `POST /requests/batch`: check every row; preview the drafts, or list every problem.
@@ -235,9 +270,9 @@ pub(crate) async fn preview(
         Ok(c) => c,
         Err(resp) => return *resp,
     };
-    let form: BatchForm = match super::read_form(&v, &headers, &body) {
+    let form = match read_batch_form(&v, &headers, body).await {
         Ok(f) => f,
-        Err(resp) => return *resp,
+        Err(resp) => return resp,
     };
     let principal = match v.check_csrf(&form.csrf) {
         Ok(s) => s.principal.clone(),

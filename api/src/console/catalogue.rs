@@ -96,14 +96,16 @@ pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
     ("batch.title", "Requests from CSV", "CSV 批量询证函"),
     (
         "batch.lead",
-        "Paste one form-2 letter per row (the bank fills the figures). Every row is checked before anything is signed; a row with a problem stops the whole batch.",
-        "每行粘贴一份格式二询证函（由银行填列数据）。签署前逐行检查；任一行有问题则整批不予生成。",
+        "One form-2 letter per CSV row (the bank fills the figures). Every row is checked before anything is signed; a row with a problem stops the whole batch.",
+        "CSV 每行一份格式二询证函（由银行填列数据）。签署前逐行检查；任一行有问题则整批不予生成。",
     ),
     (
         "batch.columns",
         "Columns (header row first; items separated by ;):",
         "列（首行为表头；项目以 ; 分隔）：",
     ),
+    ("batch.file", "CSV file", "CSV 文件"),
+    ("batch.or_paste", "or paste the CSV here:", "或在此粘贴 CSV："),
     ("batch.preview", "Check and preview…", "检查并预览…"),
     (
         "batch.errors",

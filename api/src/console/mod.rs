@@ -17,7 +17,7 @@
 //!   hash, then "Sign" (the API's drafts); `respond`: the bank's item-by-item answer
 //!   and its correction, into the same flow; `request`: the auditor's letter, every
 //!   item of the standard form, rows added and removed without JavaScript; `batch`: many
-//!   requests from pasted CSV, every row's problems shown before anything is signed.
+//!   requests from a CSV file (or pasted), every row's problems shown before anything is signed.
 //!
 //! Visibility is the API's: a session speaks for the token it was opened with, whose
 //! principal is looked up again at every request ([`crate::auth::Principal::sees`]); a
@@ -96,7 +96,13 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/confirmations/{id}/draft", post(signing::draft))
         .route("/confirmations/{id}/respond", get(respond::form).post(respond::submit))
         .route("/requests/new", get(request::new).post(request::post))
-        .route("/requests/batch", get(batch::form).post(batch::preview))
+        .route(
+            "/requests/batch",
+            get(batch::form)
+                .post(batch::preview)
+                // The CSV and the multipart framing around it.
+                .layer(DefaultBodyLimit::max(batch::CSV_BYTES_MAX + 16 * 1024)),
+        )
         .route("/requests/batch/{id}/sign", post(batch::sign_all))
         .route("/drafts/{id}", get(signing::show))
         .route("/drafts/{id}/sign", post(signing::sign))

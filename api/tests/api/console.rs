@@ -927,3 +927,37 @@ async fn a_batch_from_csv_is_previewed_row_by_row_before_anything_is_signed() {
     assert_eq!(r.text().matches("class=\"batch-pending\"").count(), 2, "{}", r.text());
     assert_eq!(c.submitted(), 2);
 }
+
+#[tokio::test]
+async fn a_csv_file_is_uploaded_as_multipart() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let auditor = sign_in(router, &c.auditor).await;
+    let cookies = [("vouch_session", auditor.as_str())];
+    let csrf = csrf_field(&get(router, "/requests/batch", &cookies).await.text());
+    let csv = format!("\u{feff}{CSV_HEADER}\r\n{}\r\n", csv_row("b-000001", "F-1", "deposits;loans"));
+    let boundary = "vouchtestboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"csv_file\"; filename=\"letters.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\n\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/requests/batch")
+        .header(header::COOKIE, format!("vouch_session={auditor}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body.clone()))
+        .expect("request");
+    let r = Reply::read(router.clone().oneshot(req).await.expect("infallible")).await;
+    assert_html_page(&r, StatusCode::OK, "uploaded csv");
+    assert!(r.text().contains("id=\"batch-ok\"") && r.text().contains("F-1"), "{}", r.text());
+    // The same upload without the CSRF field is refused.
+    let forged = body.replace(&csrf, "");
+    let req = Request::post("/requests/batch")
+        .header(header::COOKIE, format!("vouch_session={auditor}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(forged))
+        .expect("request");
+    let r = Reply::read(router.clone().oneshot(req).await.expect("infallible")).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "upload without csrf");
+    assert_eq!(c.submitted(), 0);
+}
