@@ -93,6 +93,7 @@ fn nav(chrome: &Chrome<'_>) -> Markup {
                 Role::Bank | Role::Client => { a id="nav-inbox" href="/inbox" { (l.t("nav.inbox")) } }
                 Role::Regulator => {}
             }
+            a id="nav-reminders" href="/reminders" { (l.t("nav.reminders")) }
         }
     }
 }

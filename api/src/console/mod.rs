@@ -10,7 +10,7 @@
 //! - [`layout`]: the page shell, the security headers every answer carries, error pages,
 //!   the local-path check that keeps redirects on this site;
 //! - `public`: the integrity page anyone may see, sign-in and sign-out;
-//! - `worklists`: the auditor's dashboard, the bank's and the client's inbox;
+//! - `worklists`: the auditor's dashboard, the bank's and the client's inbox, reminders;
 //! - `confirmation`: one confirmation's timeline, with each document's inclusion proof
 //!   checked here against the latest cosigned checkpoint, and its evidence bundle;
 //! - `signing`: custodial signing in the browser: form, then the exact document and its
@@ -91,6 +91,7 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/lang", get(switch_language))
         .route("/dashboard", get(worklists::dashboard))
         .route("/inbox", get(worklists::inbox))
+        .route("/reminders", get(worklists::reminders))
         .route("/confirmations/{id}", get(confirmation::show))
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
         .route("/confirmations/{id}/draft", post(signing::draft))

@@ -343,6 +343,7 @@ async fn pages_render_in_both_languages() {
         ("auditor", format!("/confirmations/{id}")),
         ("bank_b", "/inbox".into()),
         ("client_b", "/inbox".into()),
+        ("bank_b", "/reminders".into()),
     ];
     let mut sessions = std::collections::BTreeMap::new();
     sessions.insert("auditor", sign_in(&h.router, &h.tokens.auditor).await);
@@ -960,4 +961,29 @@ async fn a_csv_file_is_uploaded_as_multipart() {
     let r = Reply::read(router.clone().oneshot(req).await.expect("infallible")).await;
     assert_html_page(&r, StatusCode::FORBIDDEN, "upload without csrf");
     assert_eq!(c.submitted(), 0);
+}
+
+#[tokio::test]
+async fn reminders_list_what_the_api_lists() {
+    let h = Harness::extended(crate::worklists::scenario);
+    for token in [&h.tokens.bank_b, &h.tokens.auditor, &h.tokens.regulator] {
+        let session = sign_in(&h.router, token).await;
+        let page = get(&h.router, "/reminders?within_days=10", &[("vouch_session", &session)]).await;
+        assert_html_page(&page, StatusCode::OK, "reminders");
+        let text = page.text();
+        let api = h.get("/v1/reminders?within_days=10", Some(token)).await.json();
+        let letters: Vec<&str> = api["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["letter_no"].as_str().expect("no"))
+            .collect();
+        assert!(!letters.is_empty());
+        for letter in &letters {
+            assert!(text.contains(letter), "{letter}: {text}");
+        }
+        assert_eq!(text.matches("class=\"open\"").count(), letters.len(), "{text}");
+        let bad = get(&h.router, "/reminders?within_days=999", &[("vouch_session", &session)]).await;
+        assert_html_page(&bad, StatusCode::BAD_REQUEST, "out of range");
+    }
 }
