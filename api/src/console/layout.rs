@@ -91,7 +91,7 @@ fn nav(chrome: &Chrome<'_>) -> Markup {
                     a id="nav-batch" href="/requests/batch" { (l.t("nav.batch")) }
                 }
                 Role::Bank | Role::Client => { a id="nav-inbox" href="/inbox" { (l.t("nav.inbox")) } }
-                Role::Regulator => {}
+                Role::Regulator => { a id="nav-oversight" href="/oversight" { (l.t("nav.oversight")) } }
             }
             a id="nav-reminders" href="/reminders" { (l.t("nav.reminders")) }
         }

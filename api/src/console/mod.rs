@@ -10,6 +10,7 @@
 //! - [`layout`]: the page shell, the security headers every answer carries, error pages,
 //!   the local-path check that keeps redirects on this site;
 //! - `public`: the integrity page anyone may see, sign-in and sign-out;
+//! - `oversight`: per-bank statistics and SVG charts, for regulators;
 //! - `worklists`: the auditor's dashboard, the bank's and the client's inbox, reminders;
 //! - `confirmation`: one confirmation's timeline, with each document's inclusion proof
 //!   checked here against the latest cosigned checkpoint, and its evidence bundle;
@@ -32,6 +33,7 @@ mod catalogue;
 mod confirmation;
 pub mod i18n;
 pub mod layout;
+mod oversight;
 mod public;
 mod request;
 mod respond;
@@ -92,6 +94,7 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/dashboard", get(worklists::dashboard))
         .route("/inbox", get(worklists::inbox))
         .route("/reminders", get(worklists::reminders))
+        .route("/oversight", get(oversight::page_of))
         .route("/confirmations/{id}", get(confirmation::show))
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
         .route("/confirmations/{id}/draft", post(signing::draft))

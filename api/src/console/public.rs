@@ -20,7 +20,8 @@ pub(crate) async fn home(State(console): State<Console>, v: Visitor) -> Response
     match v.signed.as_ref().map(|s| s.principal.role) {
         Some(Role::AuditFirm) => see_other("/dashboard"),
         Some(Role::Bank | Role::Client) => see_other("/inbox"),
-        Some(Role::Regulator) | None => integrity(State(console), v).await,
+        Some(Role::Regulator) => see_other("/oversight"),
+        None => integrity(State(console), v).await,
     }
 }
 

@@ -344,11 +344,13 @@ async fn pages_render_in_both_languages() {
         ("bank_b", "/inbox".into()),
         ("client_b", "/inbox".into()),
         ("bank_b", "/reminders".into()),
+        ("regulator", "/oversight".into()),
     ];
     let mut sessions = std::collections::BTreeMap::new();
     sessions.insert("auditor", sign_in(&h.router, &h.tokens.auditor).await);
     sessions.insert("bank_b", sign_in(&h.router, &h.tokens.bank_b).await);
     sessions.insert("client_b", sign_in(&h.router, &h.tokens.client_b).await);
+    sessions.insert("regulator", sign_in(&h.router, &h.tokens.regulator).await);
     for (who, path) in &pages {
         for (lang, marker, tag) in [("en", "Sign", "lang=\"en\""), ("zh", "账本", "lang=\"zh-Hans\"")] {
             let mut cookies = vec![("vouch_lang", lang)];
@@ -414,7 +416,11 @@ async fn each_page_is_for_its_role() {
         ("client", &client, "/dashboard", StatusCode::FORBIDDEN),
         ("regulator", &regulator, "/dashboard", StatusCode::FORBIDDEN),
         ("regulator", &regulator, "/inbox", StatusCode::FORBIDDEN),
-        ("regulator", &regulator, "/", StatusCode::OK),
+        ("regulator", &regulator, "/", StatusCode::SEE_OTHER),
+        ("regulator", &regulator, "/oversight", StatusCode::OK),
+        ("regulator", &regulator, "/integrity", StatusCode::OK),
+        ("bank", &bank, "/oversight", StatusCode::FORBIDDEN),
+        ("auditor", &auditor, "/oversight", StatusCode::FORBIDDEN),
     ] {
         let cookies = s(session);
         let refs: Vec<(&str, &str)> = cookies.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -986,4 +992,28 @@ async fn reminders_list_what_the_api_lists() {
         let bad = get(&h.router, "/reminders?within_days=999", &[("vouch_session", &session)]).await;
         assert_html_page(&bad, StatusCode::BAD_REQUEST, "out of range");
     }
+}
+
+#[tokio::test]
+async fn a_regulator_sees_each_banks_timeliness_with_charts() {
+    let h = Harness::extended(crate::worklists::scenario);
+    let session = sign_in(&h.router, &h.tokens.regulator).await;
+    let page = get(&h.router, "/oversight", &[("vouch_session", &session)]).await;
+    assert_html_page(&page, StatusCode::OK, "oversight");
+    let text = page.text();
+    let api = h.get("/v1/oversight/banks", Some(&h.tokens.regulator)).await.json();
+    for bank in api["orgs"].as_array().expect("orgs") {
+        let org = bank["org"].as_str().expect("org");
+        let row = text.split(&format!("id=\"bank-{org}\"")).nth(1).expect("a row per bank");
+        let requests = format!("<td class=\"num\">{}</td>", bank["requests"]);
+        assert!(row.split("</tr>").next().expect("row").contains(&requests), "{org}: {row}");
+    }
+    for chart in ["chart-on-time", "chart-exceptions", "chart-months"] {
+        assert!(text.contains(&format!("<svg id=\"{chart}\"")), "{chart}: {text}");
+    }
+    assert!(text.contains("class=\"bar\""), "some bar is drawn: {text}");
+    assert!(!text.contains("style="), "no inline style: the CSP forbids it");
+    let bad =
+        get(&h.router, "/oversight?from=2026-12-31&to=2026-01-01", &[("vouch_session", &session)]).await;
+    assert_html_page(&bad, StatusCode::BAD_REQUEST, "from after to");
 }
