@@ -296,6 +296,11 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
             r = app.run(channels) => r.map_err(|e| anyhow!("stopping: {e}")),
             _ = shutdown_signal() => { info!("shutting down on signal"); Err(anyhow!("signal")) }
         };
+        // Stopping the node actor alone leaves its children running: the old network
+        // actor would keep its connections open, peers would count the new engine's
+        // connections as second ones and not send it their validator proofs again, and
+        // this node could then not publish a single vote.
+        let _ = engine.actor.get_cell().stop_children_and_wait(None, Some(Duration::from_secs(5))).await;
         let _ = engine.actor.stop_and_wait(None, Some(Duration::from_secs(5))).await;
         engine.handle.abort();
         match outcome {

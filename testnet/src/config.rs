@@ -26,6 +26,10 @@ pub struct NodeToml {
     pub genesis_hash: Option<String>,
     /// Key file (PKCS#8 PEM).
     pub key: String,
+    /// File whose first line is the keystore passphrase (custodial signing on); left out
+    /// to keep it off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keystore_passphrase_file: Option<String>,
     /// Peer-to-peer settings.
     pub p2p: P2p,
     /// HTTP settings.
@@ -97,6 +101,7 @@ mod tests {
             genesis: "../../genesis.json".into(),
             genesis_hash: Some("ab".repeat(32)),
             key: "key.pem".into(),
+            keystore_passphrase_file: Some("keystore.pass".into()),
             p2p: P2p { listen: p2p_addr(27000), peers: vec![p2p_peer(27001, "12D3KooWabc")] },
             http: Http {
                 listen: "127.0.0.1:8080".into(),
@@ -111,10 +116,19 @@ mod tests {
         let text = sample().to_toml().expect("toml");
         let table: toml::Table = text.parse().expect("parses");
         let keys: Vec<&str> = table.keys().map(String::as_str).collect();
-        for k in ["moniker", "data_dir", "genesis", "genesis_hash", "key", "p2p", "http"] {
+        for k in [
+            "moniker",
+            "data_dir",
+            "genesis",
+            "genesis_hash",
+            "key",
+            "keystore_passphrase_file",
+            "p2p",
+            "http",
+        ] {
             assert!(keys.contains(&k), "missing {k} in {text}");
         }
-        assert_eq!(table.len(), 7, "no other keys: {text}");
+        assert_eq!(table.len(), 8, "no other keys: {text}");
         let p2p = table.get("p2p").and_then(|v| v.as_table()).expect("p2p table");
         assert_eq!(p2p.get("listen").and_then(|v| v.as_str()), Some("/ip4/127.0.0.1/tcp/27000"));
         let peers = p2p.get("peers").and_then(|v| v.as_array()).expect("peers");

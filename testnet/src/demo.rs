@@ -11,13 +11,16 @@
 
 use crate::client::{Client, Committed};
 use crate::layout::now_ms;
+use crate::logins::{Login, Seat};
 use crate::net::{Testnet, TestnetError};
 use crate::wave::{Fate, submit_wave};
 use std::io::Write;
 use std::time::Duration;
+use vouch_api::Holder;
 use vouch_core::date::Date;
 use vouch_core::documents::{Accept, Conclusion, Document, Form, Scope};
 use vouch_core::envelope::Envelope;
+use vouch_core::ids::OrgId;
 use vouch_core::items::{Answer, ClientIdentity, RowAnswer};
 use vouch_core::testkit::{Ledger, TestkitError, demo_request_contents, demo_response_contents};
 
@@ -30,6 +33,9 @@ pub const CHECKPOINT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Why the demo stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
+    /// The console sign-ins could not be set up.
+    #[error("cannot set up the web console's demo sign-ins: {0}")]
+    Logins(#[from] crate::logins::LoginError),
     /// The testkit could not build a document (a bug in the script).
     #[error("cannot build a document: {0}")]
     Testkit(#[from] TestkitError),
@@ -177,7 +183,7 @@ pub fn run(net: &Testnet, out: &mut dyn Write) -> Result<(), DemoError> {
     let checker_a = l.enroll("bank-a", &format!("zhang-{tag}"), "张复核", "函证中心复核")?;
     let maker_b = l.enroll("bank-b", &format!("chen-{tag}"), "陈经办", "函证中心经办")?;
     let checker_b = l.enroll("bank-b", &format!("liu-{tag}"), "刘复核", "函证中心复核")?;
-    let _inspector = l.enroll("regulator", &format!("sun-{tag}"), "孙监管", "Inspector 检查员")?;
+    let inspector = l.enroll("regulator", &format!("sun-{tag}"), "孙监管", "Inspector 检查员")?;
     run.commit(
         "each organization enrolls its people (signed by the org's admin key)",
         vec![
@@ -209,6 +215,44 @@ pub fn run(net: &Testnet, out: &mut dyn Write) -> Result<(), DemoError> {
             format!("bank-a publishes its rules, signed by li-{tag}"),
         ],
     )?;
+
+    // Console sign-ins: the nodes sign for these people (custodial signing).
+    let demo = net.demo_network();
+    let org_key = |org: &OrgId| demo.orgs.get(org).map(|o| &o.decryption);
+    let people: [(&'static str, &'static str, &vouch_core::testkit::Person, bool); 7] = [
+        ("auditor", "王审计", &auditor_x, false),
+        ("auditor", "赵审计", &auditor_y, false),
+        ("bank maker", "李经办", &maker_a, false),
+        ("bank checker", "张复核", &checker_a, false),
+        ("bank maker", "陈经办", &maker_b, false),
+        ("bank checker", "刘复核", &checker_b, false),
+        ("regulator", "孙监管", &inspector, true),
+    ];
+    let mut seats: Vec<Seat<'_>> = people
+        .iter()
+        .map(|(role, name, p, operator)| Seat {
+            role,
+            org: &p.org,
+            holder: Holder::Person(p.id.clone()),
+            name,
+            signing: &p.key,
+            decryption: org_key(&p.org),
+            operator: *operator,
+        })
+        .collect();
+    for (c, name) in [(&client_a, "杭州示例科技有限公司"), (&client_b, "宁波示例贸易有限公司")]
+    {
+        seats.push(Seat {
+            role: "client",
+            org: &c.bank,
+            holder: Holder::Client(c.client.clone()),
+            name,
+            signing: &c.key,
+            decryption: Some(&c.decryption),
+            operator: false,
+        });
+    }
+    let logins = crate::logins::set_up(net, &seats)?;
 
     // Requests.
     let l = &mut run.ledger;
@@ -312,7 +356,25 @@ pub fn run(net: &Testnet, out: &mut dyn Write) -> Result<(), DemoError> {
 
     let size = run.ledger.verifier.tree().size();
     let Run { out, .. } = run;
-    report_agreement(net, out, size)
+    report_agreement(net, out, size)?;
+    print_logins(net, &logins, out)
+}
+
+/// The web console's sign-ins, as `up` prints them.
+pub fn print_logins(net: &Testnet, logins: &[Login], out: &mut dyn Write) -> Result<(), DemoError> {
+    writeln!(
+        out,
+        "\nweb console: open the address in a browser and sign in with the token ({} has them too)",
+        net.dir().join(crate::logins::CONSOLE_FILE).display()
+    )?;
+    for l in logins {
+        writeln!(
+            out,
+            "  {:<13} {:<8} {:<22} {}\n  {:<13} {}",
+            l.role, l.org, l.console, l.name, "", l.token
+        )?;
+    }
+    Ok(())
 }
 
 /// Wait until every member node agrees on one tree of at least `size` leaves, print the

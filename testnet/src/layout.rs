@@ -328,6 +328,7 @@ pub fn node_toml(
         genesis: genesis.into(),
         genesis_hash: genesis_hash.map(str::to_string),
         key: "key.pem".into(),
+        keystore_passphrase_file: Some(KEYSTORE_PASSPHRASE_FILE.into()),
         p2p: config::P2p {
             listen: config::p2p_addr(node.p2p_port),
             peers: others.iter().map(|o| o.p2p_peer()).collect(),
@@ -352,11 +353,22 @@ pub fn issue_token(node_dir: &Path, genesis: &Genesis, org: &str) -> Result<Stri
     Ok(secret.token().to_string())
 }
 
-/// Create a node directory: `key.pem`, `node.toml`, `data/`.
+/// The keystore passphrase file of a node directory (custodial signing for the web
+/// console's demo logins).
+pub const KEYSTORE_PASSPHRASE_FILE: &str = "keystore.pass";
+
+/// Create a node directory: `key.pem`, `node.toml`, `data/`, and when the config names
+/// one, a keystore passphrase file with a fresh random passphrase.
 pub fn write_node_dir(node_dir: &Path, key: &SigningKey, toml: &NodeToml) -> Result<(), LayoutError> {
     let data = node_dir.join("data");
     std::fs::create_dir_all(&data).map_err(io("cannot create", &data))?;
     write_private(&node_dir.join("key.pem"), key.to_pkcs8_pem().as_bytes())?;
+    if let Some(file) = &toml.keystore_passphrase_file {
+        let mut bytes = [0u8; 24];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        let passphrase: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        write_private(&node_dir.join(file), format!("{passphrase}\n").as_bytes())?;
+    }
     let config_path = node_dir.join("node.toml");
     std::fs::write(&config_path, toml.to_toml()?).map_err(io("cannot write", &config_path))
 }

@@ -28,6 +28,7 @@ pub mod config;
 pub mod demo;
 pub mod layout;
 pub mod load;
+pub mod logins;
 pub mod net;
 pub mod peer;
 pub mod ports;

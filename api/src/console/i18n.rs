@@ -180,7 +180,7 @@ mod tests {
         ("respond.rs", include_str!("respond.rs")),
         ("request.rs", include_str!("request.rs")),
         ("batch.rs", include_str!("batch.rs")),
-        ("oversight.rs", include_str!("oversight.rs")),
+        ("regulator.rs", include_str!("regulator.rs")),
     ];
 
     /// Every `.t("key")` in the sources, and every `"error.…"` literal (error pages take

@@ -93,6 +93,8 @@ fn nav(chrome: &Chrome<'_>) -> Markup {
                 Role::Bank | Role::Client => { a id="nav-inbox" href="/inbox" { (l.t("nav.inbox")) } }
                 Role::Regulator => { a id="nav-oversight" href="/oversight" { (l.t("nav.oversight")) } }
             }
+            @if p.may_self_audit() { a id="nav-self-audit" href="/self-audit" { (l.t("nav.self_audit")) } }
+            a id="nav-verify" href="/verify" { (l.t("nav.verify")) }
             a id="nav-reminders" href="/reminders" { (l.t("nav.reminders")) }
         }
     }

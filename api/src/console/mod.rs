@@ -10,7 +10,6 @@
 //! - [`layout`]: the page shell, the security headers every answer carries, error pages,
 //!   the local-path check that keeps redirects on this site;
 //! - `public`: the integrity page anyone may see, sign-in and sign-out;
-//! - `oversight`: per-bank statistics and SVG charts, for regulators;
 //! - `worklists`: the auditor's dashboard, the bank's and the client's inbox, reminders;
 //! - `confirmation`: one confirmation's timeline, with each document's inclusion proof
 //!   checked here against the latest cosigned checkpoint, and its evidence bundle;
@@ -19,6 +18,8 @@
 //!   and its correction, into the same flow; `request`: the auditor's letter, every
 //!   item of the standard form, rows added and removed without JavaScript; `batch`: many
 //!   requests from a CSV file (or pasted), every row's problems shown before anything is signed.
+//! - `regulator`: per-bank statistics with SVG charts, the self-audit, and the
+//!   verification of an uploaded evidence bundle.
 //!
 //! Visibility is the API's: a session speaks for the token it was opened with, whose
 //! principal is looked up again at every request ([`crate::auth::Principal::sees`]); a
@@ -33,8 +34,8 @@ mod catalogue;
 mod confirmation;
 pub mod i18n;
 pub mod layout;
-mod oversight;
 mod public;
+mod regulator;
 mod request;
 mod respond;
 pub mod session;
@@ -94,7 +95,6 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/dashboard", get(worklists::dashboard))
         .route("/inbox", get(worklists::inbox))
         .route("/reminders", get(worklists::reminders))
-        .route("/oversight", get(oversight::page_of))
         .route("/confirmations/{id}", get(confirmation::show))
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
         .route("/confirmations/{id}/draft", post(signing::draft))
@@ -110,6 +110,14 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/requests/batch/{id}/sign", post(batch::sign_all))
         .route("/drafts/{id}", get(signing::show))
         .route("/drafts/{id}/sign", post(signing::sign))
+        .route("/oversight", get(regulator::oversight))
+        .route("/self-audit", get(regulator::self_audit_form).post(regulator::self_audit_run))
+        .route(
+            "/verify",
+            get(regulator::verify_form)
+                .post(regulator::verify_upload)
+                .layer(DefaultBodyLimit::max(vouch_core::limits::BUNDLE_BYTES_MAX + CONSOLE_FORM_BYTES_MAX)),
+        )
         .route("/assets/v1/{name}", get(asset))
         .layer(DefaultBodyLimit::max(CONSOLE_FORM_BYTES_MAX))
         .with_state(console)

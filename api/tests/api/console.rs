@@ -418,9 +418,12 @@ async fn each_page_is_for_its_role() {
         ("regulator", &regulator, "/inbox", StatusCode::FORBIDDEN),
         ("regulator", &regulator, "/", StatusCode::SEE_OTHER),
         ("regulator", &regulator, "/oversight", StatusCode::OK),
-        ("regulator", &regulator, "/integrity", StatusCode::OK),
-        ("bank", &bank, "/oversight", StatusCode::FORBIDDEN),
+        ("regulator", &regulator, "/self-audit", StatusCode::OK),
+        ("regulator", &regulator, "/verify", StatusCode::OK),
         ("auditor", &auditor, "/oversight", StatusCode::FORBIDDEN),
+        ("bank", &bank, "/oversight", StatusCode::FORBIDDEN),
+        ("client", &client, "/self-audit", StatusCode::FORBIDDEN),
+        ("regulator", &regulator, "/integrity", StatusCode::OK),
     ] {
         let cookies = s(session);
         let refs: Vec<(&str, &str)> = cookies.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -994,26 +997,90 @@ async fn reminders_list_what_the_api_lists() {
     }
 }
 
+/// A multipart form of `fields` (name, value): its content type and body.
+fn multipart(fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "vouch-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{name}.json\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_multipart(router: &axum::Router, uri: &str, session: &str, fields: &[(&str, &[u8])]) -> Reply {
+    let (content_type, body) = multipart(fields);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::COOKIE, format!("vouch_session={session}"))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .expect("request");
+    Reply::read(router.clone().oneshot(req).await.expect("infallible")).await
+}
+
 #[tokio::test]
-async fn a_regulator_sees_each_banks_timeliness_with_charts() {
+async fn the_regulator_sees_statistics_runs_the_self_audit_and_verifies_a_bundle() {
     let h = Harness::extended(crate::worklists::scenario);
-    let session = sign_in(&h.router, &h.tokens.regulator).await;
-    let page = get(&h.router, "/oversight", &[("vouch_session", &session)]).await;
+    let regulator = sign_in(&h.router, &h.tokens.regulator).await;
+    let cookies = [("vouch_session", regulator.as_str())];
+
+    // Statistics: one row and two charts per bank of genesis, drawn as SVG here.
+    let page = get(&h.router, "/oversight", &cookies).await;
     assert_html_page(&page, StatusCode::OK, "oversight");
     let text = page.text();
-    let api = h.get("/v1/oversight/banks", Some(&h.tokens.regulator)).await.json();
-    for bank in api["orgs"].as_array().expect("orgs") {
-        let org = bank["org"].as_str().expect("org");
-        let row = text.split(&format!("id=\"bank-{org}\"")).nth(1).expect("a row per bank");
-        let requests = format!("<td class=\"num\">{}</td>", bank["requests"]);
-        assert!(row.split("</tr>").next().expect("row").contains(&requests), "{org}: {row}");
+    for bank in ["bank-a", "bank-b"] {
+        assert!(text.contains(&format!("id=\"bank-{bank}\"")), "{bank}: {text}");
+        assert!(text.contains(&format!("<svg id=\"days-{bank}\"")), "{bank}: {text}");
+        assert!(text.contains(&format!("<svg id=\"months-{bank}\"")), "{bank}: {text}");
     }
-    for chart in ["chart-on-time", "chart-exceptions", "chart-months"] {
-        assert!(text.contains(&format!("<svg id=\"{chart}\"")), "{chart}: {text}");
-    }
-    assert!(text.contains("class=\"bar\""), "some bar is drawn: {text}");
-    assert!(!text.contains("style="), "no inline style: the CSP forbids it");
-    let bad =
-        get(&h.router, "/oversight?from=2026-12-31&to=2026-01-01", &[("vouch_session", &session)]).await;
+    let bad = get(&h.router, "/oversight?from=2026-02-01&to=2026-01-01", &cookies).await;
     assert_html_page(&bad, StatusCode::BAD_REQUEST, "from after to");
+    let zh =
+        get(&h.router, "/oversight", &[("vouch_session", regulator.as_str()), ("vouch_lang", "zh")]).await;
+    assert!(zh.text().contains("按时回函率"), "{}", zh.text());
+
+    // The self-audit runs only from its form.
+    let form = get(&h.router, "/self-audit", &cookies).await.text();
+    let csrf = csrf_field(&form);
+    let refused = send(&h.router, Method::POST, "/self-audit", &cookies, Some("csrf=forged"), &[]).await;
+    assert_html_page(&refused, StatusCode::FORBIDDEN, "self-audit without its CSRF token");
+    let ran =
+        send(&h.router, Method::POST, "/self-audit", &cookies, Some(&format!("csrf={csrf}")), &[]).await;
+    assert_html_page(&ran, StatusCode::OK, "self-audit");
+    assert!(ran.text().contains("id=\"audit-ok\""), "{}", ran.text());
+
+    // A bundle downloaded from the console verifies; one byte changed does not.
+    let id = h.facts.confirmation.request.id.to_hex();
+    let bundle = get(&h.router, &format!("/confirmations/{id}/bundle"), &cookies).await;
+    assert_eq!(bundle.status, StatusCode::OK, "{}", bundle.text());
+    let ok = post_multipart(
+        &h.router,
+        "/verify",
+        &regulator,
+        &[("csrf", csrf.as_bytes()), ("bundle", &bundle.body)],
+    )
+    .await;
+    assert_html_page(&ok, StatusCode::OK, "verify");
+    assert!(
+        ok.text().contains("id=\"verify-ok\"") && ok.text().contains("id=\"verify-authority\""),
+        "{}",
+        ok.text()
+    );
+    let mut forged = bundle.body.to_vec();
+    let at = forged.iter().position(|b| b.is_ascii_digit()).expect("a digit");
+    forged[at] = if forged[at] == b'9' { b'8' } else { forged[at] + 1 };
+    let bad =
+        post_multipart(&h.router, "/verify", &regulator, &[("csrf", csrf.as_bytes()), ("bundle", &forged)])
+            .await;
+    assert!(bad.text().contains("id=\"verify-failed\""), "{}", bad.text());
+    let no_csrf = post_multipart(&h.router, "/verify", &regulator, &[("bundle", &bundle.body)]).await;
+    assert_html_page(&no_csrf, StatusCode::FORBIDDEN, "verify without its CSRF token");
 }

@@ -278,6 +278,7 @@ fn prepare(dir: &Path, options: &BenchOptions, out: &mut dyn Write) -> Result<Sp
         genesis: "../genesis.json".into(),
         genesis_hash: Some(net.genesis.hash().to_hex()),
         key: "key.pem".into(),
+        keystore_passphrase_file: None,
         p2p: config::P2p { listen: config::p2p_addr(p2p_port), peers: Vec::new() },
         http: config::Http {
             listen: format!("127.0.0.1:{http_port}"),

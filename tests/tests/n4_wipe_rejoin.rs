@@ -1,0 +1,98 @@
+//! A validator's data directory is wiped (ledger, consensus write-ahead log; the API tokens
+//! are put back) while it is down; its key and signing guard, kept outside that directory, survive. Restarted,
+//! it fetches the whole chain from peers and verifies it, follows without signing until it
+//! is past the last height its key signed, and then votes again: with another validator
+//! stopped, the network can only commit if it does. No node records equivocation evidence.
+//!
+//! Regression: the switch from following to voting restarted the engine in-process, but
+//! stopping Malachite's node actor left its network actor running with the old
+//! connections; peers then treated the new connections as second ones, never sent their
+//! validator proofs again, and the rejoined validator could publish no vote
+//! (`NoPeersSubscribedToTopic channel=Consensus`). This test failed that way before the
+//! fix in `node::run` (stop the engine's children first).
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+use vouch_node::guard::Guard;
+
+/// Until the wiped node logs that it follows without signing.
+const FOLLOW_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[test]
+fn n4_wiped_validator_rejoins_from_peers_without_signing_twice() {
+    let _serial = serial();
+    let (_tmp, net) = start(113);
+    let mut cast = Cast::enroll(&net);
+    let victim = 1;
+    let validators = net.validators();
+    let acks = commit_all(&net, &validators, &cast.requests(20));
+    let size = cast.ledger.verifier.tree().size() + 20;
+    roots_agree(&net, &net.members(), size);
+
+    let node_dir = net.node_dir(victim).unwrap_or_else(|e| panic!("{e}"));
+    let guard_path = node_dir.join("key.pem.guard");
+    net.kill(victim).unwrap_or_else(|e| panic!("{e}"));
+    let signed_before = Guard::open(&guard_path)
+        .unwrap_or_else(|e| panic!("{e}: the guard must sit beside the key"))
+        .last_height();
+    assert!(signed_before >= 1, "the victim never signed before the wipe");
+    let data = node_dir.join("data");
+    assert!(data.join("ledger.redb").exists(), "no ledger at {}", data.display());
+    // Everything goes but the API tokens, which are credentials, not ledger state.
+    for entry in std::fs::read_dir(&data).unwrap_or_else(|e| panic!("{}: {e}", data.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.file_name().is_some_and(|n| n == "tokens.json") {
+            continue;
+        }
+        let wiped = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        wiped.unwrap_or_else(|e| panic!("wipe {}: {e}", path.display()));
+    }
+
+    // The others go on without it, well past the height it last signed.
+    let live: Vec<usize> = net.members().into_iter().filter(|i| *i != victim).collect();
+    let live_validators: Vec<usize> = validators.iter().copied().filter(|i| *i != victim).collect();
+    let acks2 = commit_all(&net, &live_validators, &cast.requests(40));
+    let size = cast.ledger.verifier.tree().size() + 40;
+    roots_agree(&net, &live, size);
+
+    net.start(victim).unwrap_or_else(|e| panic!("{e}"));
+    let members = net.members();
+    roots_agree(&net, &members, size);
+    let log = net.log_path(victim).unwrap_or_else(|e| panic!("{e}"));
+    let followed = vouch_testnet::wait_until(FOLLOW_TIMEOUT, Duration::from_millis(200), || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("following the chain without signing"))
+    });
+    assert!(
+        followed,
+        "the wiped validator did not say it follows without signing\n{}",
+        net.log_tail(victim, 40)
+    );
+
+    // With validator 0 stopped, the three left (the wiped one among them) hold exactly
+    // the 3/4 needed: a block commits only if the wiped validator votes.
+    let other = 0;
+    net.kill(other).unwrap_or_else(|e| panic!("{e}"));
+    let voters: Vec<usize> = validators.iter().copied().filter(|i| *i != other).collect();
+    let acks3 = commit_all(&net, &voters, &cast.requests(12));
+    let size = cast.ledger.verifier.tree().size() + 12;
+    let remaining: Vec<usize> = members.iter().copied().filter(|i| *i != other).collect();
+    roots_agree(&net, &remaining, size);
+    let signed_after = Guard::open(&guard_path).unwrap_or_else(|e| panic!("{e}")).last_height();
+    assert!(
+        signed_after > signed_before,
+        "the wiped validator signed nothing new (guard at {signed_after}, was {signed_before})"
+    );
+
+    net.start(other).unwrap_or_else(|e| panic!("{e}"));
+    roots_agree(&net, &members, size);
+    one_block_per_height(&net, &members);
+    for acks in [&acks, &acks2, &acks3] {
+        acknowledged_present(&net, &members, acks);
+    }
+    for i in &members {
+        let evidence = net.status(*i).unwrap_or_else(|e| panic!("{e}")).evidence.unwrap_or(0);
+        assert_eq!(evidence, 0, "node {i} recorded equivocation evidence\n{}", net.logs(20));
+    }
+}
