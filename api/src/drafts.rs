@@ -156,7 +156,7 @@ fn signing_hash(draft: &Draft) -> Hash {
 }
 
 /// The keystore, or 403 `keystore-off`: this node signs for no one (a setting, not an outage).
-fn keystore(ctx: &Ctx) -> Result<Arc<dyn Keystore>, Problem> {
+pub(crate) fn keystore(ctx: &Ctx) -> Result<Arc<dyn Keystore>, Problem> {
     ctx.custody.clone().ok_or_else(|| {
         Problem::new(
             Kind::KeystoreOff,
@@ -231,37 +231,72 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let keystore = keystore(&ctx)?;
     let c = ctx.clone();
-    let (id, waiting) = crate::blocking(move || {
+    let view = crate::blocking(move || {
         let action = parse_action(&body)?;
-        let (holder, keys) = signer_keys(keystore.as_ref(), &principal)?;
-        let view = c.ledger.view().map_err(crate::store)?;
-        let now_ms = c.ledger.now_ms();
-        let inputs = Inputs {
-            ledger: c.ledger.as_ref(),
-            view: &view,
-            principal: &principal,
-            holder: &holder,
-            keys: &keys,
-            keystore: keystore.as_ref(),
-            now_ms,
-        };
-        let name = action.name();
-        let prepared = prepare::prepare(&inputs, action, &mut rand_core::OsRng)?;
-        let waiting = Waiting {
-            org: principal.org.clone(),
-            action: name,
-            sha256: signing_hash(&prepared.draft),
-            prepared: Arc::new(prepared),
-            expires_ms: now_ms.saturating_add(DRAFT_TTL_MS),
-            author_sig: None,
-            batch: None,
-        };
-        let id = new_id("drf_");
-        c.drafts.insert(now_ms, vec![(id.clone(), waiting.clone())])?;
-        Ok((id, waiting))
+        prepare_waiting(&c, keystore.as_ref(), &principal, action)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(view_of(&id, &waiting))).into_response())
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// Prepare `action` as `principal`'s bound signer with `keystore`'s keys and keep the
+/// draft waiting for its signatures: what `POST /v1/drafts` does, and the console's
+/// forms. Blocks (keystore, ledger): call it off the async threads.
+pub(crate) fn prepare_waiting(
+    ctx: &Ctx,
+    keystore: &dyn Keystore,
+    principal: &crate::Principal,
+    action: Action,
+) -> Result<DraftView, Problem> {
+    let (holder, keys) = signer_keys(keystore, principal)?;
+    let view = ctx.ledger.view().map_err(crate::store)?;
+    let now_ms = ctx.ledger.now_ms();
+    let inputs = Inputs {
+        ledger: ctx.ledger.as_ref(),
+        view: &view,
+        principal,
+        holder: &holder,
+        keys: &keys,
+        keystore,
+        now_ms,
+    };
+    let name = action.name();
+    let prepared = prepare::prepare(&inputs, action, &mut rand_core::OsRng)?;
+    let waiting = Waiting {
+        org: principal.org.clone(),
+        action: name,
+        sha256: signing_hash(&prepared.draft),
+        prepared: Arc::new(prepared),
+        expires_ms: now_ms.saturating_add(DRAFT_TTL_MS),
+        author_sig: None,
+        batch: None,
+    };
+    let id = new_id("drf_");
+    ctx.drafts.insert(now_ms, vec![(id.clone(), waiting.clone())])?;
+    Ok(view_of(&id, &waiting))
+}
+
+/// The letter of request `request` opened with `principal`'s bound keys (a bank person's
+/// org key), as the answer will be checked against it; `None` when the authorization gave
+/// the bank no letter. Blocks: call it off the async threads.
+pub(crate) fn open_letter_as(
+    ctx: &Ctx,
+    keystore: &dyn Keystore,
+    principal: &crate::Principal,
+    request: &Hash,
+) -> Result<Option<vouch_core::items::RequestContents>, Problem> {
+    let (holder, keys) = signer_keys(keystore, principal)?;
+    let view = ctx.ledger.view().map_err(crate::store)?;
+    let inputs = Inputs {
+        ledger: ctx.ledger.as_ref(),
+        view: &view,
+        principal,
+        holder: &holder,
+        keys: &keys,
+        keystore,
+        now_ms: ctx.ledger.now_ms(),
+    };
+    prepare::open_request_letter(&inputs, request)
 }
 
 /// The draft `id` if the caller is one of its signers; otherwise, or once expired, 404
@@ -304,10 +339,15 @@ pub async fn show(
     Caller(principal): Caller,
     PathParam(id): PathParam<String>,
 ) -> Result<Json<DraftView>, Problem> {
-    keystore(&ctx)?;
-    let holder = holder_of(&principal)?;
-    let w = find(&ctx, &id, &holder, &principal.org)?;
-    Ok(Json(view_of(&id, &w)))
+    draft_view(&ctx, &principal, &id).map(Json)
+}
+
+/// Draft `id` as shown to `principal`, one of its signers (else `no-draft`).
+pub(crate) fn draft_view(ctx: &Ctx, principal: &crate::Principal, id: &str) -> Result<DraftView, Problem> {
+    keystore(ctx)?;
+    let holder = holder_of(principal)?;
+    let w = find(ctx, id, &holder, &principal.org)?;
+    Ok(view_of(id, &w))
 }
 
 /// What a signer sends: the hash they were shown.
@@ -364,16 +404,41 @@ pub async fn sign(
     let body: SignBody = serde_json::from_slice(&body).map_err(|e| {
         Problem::new(Kind::InvalidParameter, format!("the body is not {{\"sha256\": \"<hex>\"}}: {e}"))
     })?;
+    match sign_as(&ctx, keystore, &principal, &id, &body.sha256, q.options()).await? {
+        SignOutcome::AwaitingChecker(view) => Ok((StatusCode::ACCEPTED, Json(view)).into_response()),
+        SignOutcome::Submitted(id, result) => submission(id, result),
+    }
+}
+
+/// What one signature did.
+pub(crate) enum SignOutcome {
+    /// The maker signed; the draft waits for its checker.
+    AwaitingChecker(DraftView),
+    /// The last signature: the document (its id) was submitted, with this result.
+    Submitted(Hash, Result<crate::Submitted, crate::SubmitError>),
+}
+
+/// Sign draft `id` as `principal`'s bound signer, after checking that `sha256` is the
+/// hash the draft showed; the last signature submits it with `options`. What
+/// `POST /v1/drafts/{id}/sign` does, and the console's "Sign" button.
+pub(crate) async fn sign_as(
+    ctx: &Ctx,
+    keystore: Arc<dyn Keystore>,
+    principal: &crate::Principal,
+    id: &str,
+    sha256: &str,
+    options: crate::SubmitOptions,
+) -> Result<SignOutcome, Problem> {
     // The node's keystore reads a file and decrypts: off the async threads.
     let caller = principal.clone();
     let (holder, keys) = crate::blocking(move || signer_keys(keystore.as_ref(), &caller)).await?;
-    let w = find(&ctx, &id, &holder, &principal.org)?;
-    check_hash(&w.sha256, &body.sha256, &format!("draft {id}"))?;
-    match signature_step(&ctx, &id, &w, &holder, &keys)? {
-        Step::AwaitingChecker(w) => Ok((StatusCode::ACCEPTED, Json(view_of(&id, &w))).into_response()),
+    let w = find(ctx, id, &holder, &principal.org)?;
+    check_hash(&w.sha256, sha256, &format!("draft {id}"))?;
+    match signature_step(ctx, id, &w, &holder, &keys)? {
+        Step::AwaitingChecker(w) => Ok(SignOutcome::AwaitingChecker(view_of(id, &w))),
         Step::Complete(bytes) => {
-            let id = Hash::sha256(&bytes);
-            submission(id, ctx.ledger.submit(bytes.into(), q.options()).await)
+            let doc = Hash::sha256(&bytes);
+            Ok(SignOutcome::Submitted(doc, ctx.ledger.submit(bytes.into(), options).await))
         }
     }
 }
@@ -492,28 +557,31 @@ pub async fn create_batch(
         let body: BatchBody = serde_json::from_slice(&body).map_err(|e| {
             Problem::new(Kind::InvalidDraft, format!("the body is not {{\"rows\": [...]}}: {e}"))
         })?;
-        if body.rows.is_empty() || body.rows.len() > BATCH_ROWS_MAX {
-            return Err(Problem::new(
-                Kind::InvalidDraft,
-                format!("{} rows; a batch holds 1 to {BATCH_ROWS_MAX}", body.rows.len()),
-            ));
-        }
-        let (holder, keys) = signer_keys(keystore.as_ref(), &principal)?;
-        let view = c.ledger.view().map_err(crate::store)?;
-        let now_ms = c.ledger.now_ms();
-        crate::batch::prepare_rows(
-            &c,
-            &body.rows,
-            &view,
-            &principal,
-            &holder,
-            &keys,
-            keystore.as_ref(),
-            now_ms,
-        )
+        prepare_batch(&c, keystore.as_ref(), &principal, &body.rows)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// Check every row of a batch of requests and prepare a draft for each, or report every
+/// row's problems (nothing kept): what `POST /v1/drafts/batch` does, and the console's
+/// CSV preview. Blocks: call it off the async threads.
+pub(crate) fn prepare_batch(
+    ctx: &Ctx,
+    keystore: &dyn Keystore,
+    principal: &crate::Principal,
+    rows: &[serde_json::Value],
+) -> Result<BatchView, Problem> {
+    if rows.is_empty() || rows.len() > BATCH_ROWS_MAX {
+        return Err(Problem::new(
+            Kind::InvalidDraft,
+            format!("{} rows; a batch holds 1 to {BATCH_ROWS_MAX}", rows.len()),
+        ));
+    }
+    let (holder, keys) = signer_keys(keystore, principal)?;
+    let view = ctx.ledger.view().map_err(crate::store)?;
+    let now_ms = ctx.ledger.now_ms();
+    crate::batch::prepare_rows(ctx, rows, &view, principal, &holder, &keys, keystore, now_ms)
 }
 
 /// Keep a prepared batch's drafts; returns what the caller is shown.
@@ -602,26 +670,39 @@ pub async fn sign_batch(
     let body: SignBody = serde_json::from_slice(&body).map_err(|e| {
         Problem::new(Kind::InvalidParameter, format!("the body is not {{\"sha256\": \"<hex>\"}}: {e}"))
     })?;
+    sign_batch_as(&ctx, keystore, &principal, &id, &body.sha256).await.map(Json)
+}
+
+/// Sign every draft of batch `id` as `principal`'s bound signer, after checking `sha256`
+/// is the batch's hash, and submit each: what `POST /v1/drafts/batch/{id}/sign` does, and
+/// the console's "Sign all".
+pub(crate) async fn sign_batch_as(
+    ctx: &Ctx,
+    keystore: Arc<dyn Keystore>,
+    principal: &crate::Principal,
+    id: &str,
+    sha256: &str,
+) -> Result<BatchSigned, Problem> {
     // The node's keystore reads a file and decrypts: off the async threads.
     let caller = principal.clone();
     let (holder, keys) = crate::blocking(move || signer_keys(keystore.as_ref(), &caller)).await?;
     let none =
         || Problem::new(Kind::NoDraft, format!("no batch {id} for this token, or all its drafts expired"));
-    let ids = match ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+    let ids = match ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
         Some((org, ids)) if org == &principal.org => ids.clone(),
         _ => return Err(none()),
     };
     let mut rows = Vec::new();
     let mut digest = Vec::new();
     for draft_id in &ids {
-        let w = find(&ctx, draft_id, &holder, &principal.org).map_err(|_| none())?;
+        let w = find(ctx, draft_id, &holder, &principal.org).map_err(|_| none())?;
         digest.extend_from_slice(w.sha256.as_bytes());
         rows.push((draft_id.clone(), w));
     }
-    check_hash(&Hash::sha256(&digest), &body.sha256, &format!("batch {id}"))?;
+    check_hash(&Hash::sha256(&digest), sha256, &format!("batch {id}"))?;
     let mut results = Vec::with_capacity(rows.len());
     for (draft_id, w) in rows {
-        let result = match signature_step(&ctx, &draft_id, &w, &holder, &keys)? {
+        let result = match signature_step(ctx, &draft_id, &w, &holder, &keys)? {
             Step::AwaitingChecker(_) => {
                 return Err(Problem::new(Kind::Internal, "a request never needs a checker"));
             }
@@ -647,6 +728,6 @@ pub async fn sign_batch(
             detail: result.3,
         });
     }
-    ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-    Ok(Json(BatchSigned { rows: results }))
+    ctx.drafts.batches.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    Ok(BatchSigned { rows: results })
 }

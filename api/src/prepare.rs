@@ -350,6 +350,16 @@ fn checker_of(inputs: &Inputs<'_>, person: PersonId) -> Result<(Holder, HeldKeys
     Ok((holder, keys))
 }
 
+/// The letter of request `id` as the bank opens it (to answer it item by item), if the
+/// client's authorization passed it one.
+pub(crate) fn open_request_letter(
+    inputs: &Inputs<'_>,
+    id: &Hash,
+) -> Result<Option<vouch_core::items::RequestContents>, Problem> {
+    let (record, env) = request_of(inputs, id)?;
+    open_letter(inputs, record, &env)
+}
+
 /// The letter, opened with the bank's key, when the client's authorization passed it one
 /// (to check the answer item by item); none when the policy lets a bank answer unauthorized.
 fn open_letter(

@@ -81,6 +81,9 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: Log,
+    /// The web console served at `/`.
+    #[serde(default)]
+    pub console: Console,
 }
 
 /// Peer-to-peer settings.
@@ -189,6 +192,34 @@ impl Default for Log {
     }
 }
 
+/// The web console's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Console {
+    /// Mark the console's cookies `Secure`: set it when browsers reach the node over TLS
+    /// (directly or through a terminating proxy); a browser then never sends the session
+    /// cookie in clear.
+    pub secure_cookies: bool,
+    /// Seconds a console session may stay unused before it is signed out.
+    pub idle_timeout_s: u64,
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Console { secure_cookies: false, idle_timeout_s: 30 * 60 }
+    }
+}
+
+impl Console {
+    /// The options the API crate serves the console with.
+    pub fn options(&self) -> vouch_api::console::ConsoleOptions {
+        vouch_api::console::ConsoleOptions {
+            secure_cookies: self.secure_cookies,
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_s),
+        }
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -279,6 +310,9 @@ impl Config {
         range("mempool.max_documents", self.mempool.max_documents as u64, 1, 10_000_000)?;
         range("mempool.max_bytes", self.mempool.max_bytes as u64, 1024, 1 << 40)?;
         range("http.commit_wait_ms", self.http.commit_wait_ms, 0, 600_000)?;
+        // A minute to a day: shorter signs people out mid-form, longer leaves an
+        // unattended browser signed in overnight.
+        range("console.idle_timeout_s", self.console.idle_timeout_s, 60, 86_400)?;
         if self.moniker.is_empty() {
             return Err(ConfigError::Range {
                 key: "moniker",
@@ -316,6 +350,12 @@ mod tests {
         assert_eq!(c.consensus.timeout_propose_ms, Consensus::default().timeout_propose_ms);
         assert_eq!(c.data_dir, dir.path().join("data"));
         assert_eq!(c.guard_path(), dir.path().join("k.pem.guard"));
+        assert!(!c.console.secure_cookies);
+        assert_eq!(c.console.options().idle_timeout, std::time::Duration::from_secs(30 * 60));
+        let p = write(dir.path(), &format!("{BASE}[console]\nsecure_cookies = true\nidle_timeout_s = 600\n"));
+        let c = Config::load(&p).unwrap();
+        assert!(c.console.options().secure_cookies);
+        assert_eq!(c.console.options().idle_timeout, std::time::Duration::from_secs(600));
     }
 
     #[test]
@@ -326,6 +366,9 @@ mod tests {
         let range = write(dir.path(), &format!("{BASE}[consensus]\nblock_interval_ms = 5000\n"));
         let e = Config::load(&range).unwrap_err().to_string();
         assert!(e.contains("consensus.timeout_propose_ms"), "{e}");
+        let idle = write(dir.path(), &format!("{BASE}[console]\nidle_timeout_s = 5\n"));
+        let e = Config::load(&idle).unwrap_err().to_string();
+        assert!(e.contains("console.idle_timeout_s"), "{e}");
         let missing = Config::load(&dir.path().join("absent.toml")).unwrap_err().to_string();
         assert!(missing.contains("cannot read config file"), "{missing}");
     }

@@ -72,7 +72,8 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: 
         warn!(error = %e, "opening the keystore failed; custodial signing is off");
         None
     });
-    let app = node.merge(vouch_api::router_with_custody(ledger, tokens, custody));
+    let console = cfg.console.options();
+    let app = node.merge(vouch_api::router_with_console(ledger, tokens, custody, console));
     if let Err(e) = axum::serve(listener, app).await {
         warn!(error = %e, "HTTP server stopped");
     }

@@ -157,6 +157,9 @@ pub(crate) async fn show(State(console): State<Console>, v: Visitor, Path(id): P
             dt { (l.t("confirmation.id")) } dd { code id="confirmation-id" class="hash" { (s.id) } }
         }
         p { a id="download-bundle" class="button" href={ "/confirmations/" (s.id) "/bundle" } { (l.t("confirmation.bundle")) } }
+        @if let Some(signed) = &v.signed {
+            (super::signing::action_forms(l, &signed.principal, &s.id, &s.status, &signed.live.csrf))
+        }
         h2 { (l.t("confirmation.timeline")) }
         @match &against {
             Some(a) => { p id="checked-against" class="muted" {

@@ -176,6 +176,10 @@ mod tests {
         ("public.rs", include_str!("public.rs")),
         ("worklists.rs", include_str!("worklists.rs")),
         ("confirmation.rs", include_str!("confirmation.rs")),
+        ("signing.rs", include_str!("signing.rs")),
+        ("respond.rs", include_str!("respond.rs")),
+        ("request.rs", include_str!("request.rs")),
+        ("batch.rs", include_str!("batch.rs")),
         ("regulator.rs", include_str!("regulator.rs")),
     ];
 

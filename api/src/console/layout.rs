@@ -85,12 +85,17 @@ fn nav(chrome: &Chrome<'_>) -> Markup {
         a id="nav-integrity" href="/integrity" { (l.t("nav.integrity")) }
         @if let Some((p, _)) = chrome.signed {
             @match p.role {
-                Role::AuditFirm => { a id="nav-dashboard" href="/dashboard" { (l.t("nav.dashboard")) } }
+                Role::AuditFirm => {
+                    a id="nav-dashboard" href="/dashboard" { (l.t("nav.dashboard")) }
+                    a id="nav-new-request" href="/requests/new" { (l.t("nav.new_request")) }
+                    a id="nav-batch" href="/requests/batch" { (l.t("nav.batch")) }
+                }
                 Role::Bank | Role::Client => { a id="nav-inbox" href="/inbox" { (l.t("nav.inbox")) } }
                 Role::Regulator => { a id="nav-oversight" href="/oversight" { (l.t("nav.oversight")) } }
             }
             @if p.may_self_audit() { a id="nav-self-audit" href="/self-audit" { (l.t("nav.self_audit")) } }
             a id="nav-verify" href="/verify" { (l.t("nav.verify")) }
+            a id="nav-reminders" href="/reminders" { (l.t("nav.reminders")) }
         }
     }
 }
@@ -145,10 +150,15 @@ pub fn error_page(
     let l = chrome.lang;
     let body = html! {
         div id="error" class="notice error" {
-            p { (match status {
-                StatusCode::NOT_FOUND => l.t("error.not_found_text"),
-                StatusCode::FORBIDDEN => l.t("error.forbidden_text"),
-                StatusCode::BAD_REQUEST => l.t("error.bad_request_text"),
+            p { (match (title_key, status) {
+                ("error.keystore_off", _) => l.t("error.keystore_off_text"),
+                ("error.no_signer", _) => l.t("error.no_signer_text"),
+                ("error.csrf", _) => l.t("error.csrf_text"),
+                ("error.refused", _) => l.t("error.refused_text"),
+                ("error.draft_mismatch", _) => l.t("error.draft_mismatch_text"),
+                (_, StatusCode::NOT_FOUND) => l.t("error.not_found_text"),
+                (_, StatusCode::FORBIDDEN) => l.t("error.forbidden_text"),
+                (_, StatusCode::BAD_REQUEST) => l.t("error.bad_request_text"),
                 _ => l.t("error.unavailable_text"),
             }) }
             @if let Some(d) = detail { p class="detail" { code { (d) } } }

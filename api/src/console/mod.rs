@@ -10,9 +10,14 @@
 //! - [`layout`]: the page shell, the security headers every answer carries, error pages,
 //!   the local-path check that keeps redirects on this site;
 //! - `public`: the integrity page anyone may see, sign-in and sign-out;
-//! - `worklists`: the auditor's dashboard, the bank's and the client's inbox;
+//! - `worklists`: the auditor's dashboard, the bank's and the client's inbox, reminders;
 //! - `confirmation`: one confirmation's timeline, with each document's inclusion proof
 //!   checked here against the latest cosigned checkpoint, and its evidence bundle;
+//! - `signing`: custodial signing in the browser: form, then the exact document and its
+//!   hash, then "Sign" (the API's drafts); `respond`: the bank's item-by-item answer
+//!   and its correction, into the same flow; `request`: the auditor's letter, every
+//!   item of the standard form, rows added and removed without JavaScript; `batch`: many
+//!   requests from a CSV file (or pasted), every row's problems shown before anything is signed.
 //! - `regulator`: per-bank statistics with SVG charts, the self-audit, and the
 //!   verification of an uploaded evidence bundle.
 //!
@@ -24,13 +29,17 @@
 //! document's free text shows as text. The one stylesheet is embedded in the binary;
 //! nothing is loaded from elsewhere, and the Content-Security-Policy says so.
 
+mod batch;
 mod catalogue;
 mod confirmation;
 pub mod i18n;
 pub mod layout;
 mod public;
 mod regulator;
+mod request;
+mod respond;
 pub mod session;
+mod signing;
 mod worklists;
 
 use crate::auth::{AuthError, Principal};
@@ -85,8 +94,22 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/lang", get(switch_language))
         .route("/dashboard", get(worklists::dashboard))
         .route("/inbox", get(worklists::inbox))
+        .route("/reminders", get(worklists::reminders))
         .route("/confirmations/{id}", get(confirmation::show))
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
+        .route("/confirmations/{id}/draft", post(signing::draft))
+        .route("/confirmations/{id}/respond", get(respond::form).post(respond::submit))
+        .route("/requests/new", get(request::new).post(request::post))
+        .route(
+            "/requests/batch",
+            get(batch::form)
+                .post(batch::preview)
+                // The CSV and the multipart framing around it.
+                .layer(DefaultBodyLimit::max(batch::CSV_BYTES_MAX + 16 * 1024)),
+        )
+        .route("/requests/batch/{id}/sign", post(batch::sign_all))
+        .route("/drafts/{id}", get(signing::show))
+        .route("/drafts/{id}/sign", post(signing::sign))
         .route("/oversight", get(regulator::oversight))
         .route("/self-audit", get(regulator::self_audit_form).post(regulator::self_audit_run))
         .route(
@@ -159,14 +182,22 @@ impl Visitor {
 
     /// The page for a problem met while answering.
     fn problem(&self, p: &Problem) -> Response {
+        let detail = Some(p.detail.as_str());
         match p.kind {
             // Not visible and unknown look the same, as in the API.
             Kind::NoConfirmation => self.refuse(StatusCode::NOT_FOUND, "error.not_found", None),
-            Kind::InvalidParameter => {
-                self.refuse(StatusCode::BAD_REQUEST, "error.bad_request", Some(&p.detail))
+            Kind::NoDraft => self.refuse(StatusCode::NOT_FOUND, "error.not_found", detail),
+            Kind::InvalidParameter | Kind::InvalidDraft => {
+                self.refuse(StatusCode::BAD_REQUEST, "error.bad_request", detail)
             }
-            Kind::Forbidden => self.refuse(StatusCode::FORBIDDEN, "error.forbidden", Some(&p.detail)),
-            _ => self.refuse(StatusCode::SERVICE_UNAVAILABLE, "error.unavailable", Some(&p.detail)),
+            Kind::Forbidden => self.refuse(StatusCode::FORBIDDEN, "error.forbidden", detail),
+            Kind::KeystoreOff => self.refuse(StatusCode::FORBIDDEN, "error.keystore_off", None),
+            Kind::NoSigner => self.refuse(StatusCode::FORBIDDEN, "error.no_signer", detail),
+            Kind::DraftMismatch => self.refuse(StatusCode::CONFLICT, "error.draft_mismatch", detail),
+            Kind::Refused | Kind::InvalidEnvelope => {
+                self.refuse(StatusCode::UNPROCESSABLE_ENTITY, "error.refused", detail)
+            }
+            _ => self.refuse(StatusCode::SERVICE_UNAVAILABLE, "error.unavailable", detail),
         }
     }
 

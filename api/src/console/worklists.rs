@@ -375,3 +375,70 @@ pub(crate) async fn inbox(State(console): State<Console>, v: Visitor, uri: Uri) 
     let title = if role == Role::Bank { l.t("inbox.title_bank") } else { l.t("inbox.title_client") };
     page(StatusCode::OK, &v.chrome(), title, body)
 }
+
+/// Parameters of the reminders page.
+#[derive(serde::Deserialize)]
+struct RemindersQuery {
+    within_days: Option<String>,
+    page: Option<String>,
+}
+
+/// `GET /reminders`: the visible confirmations whose deadline is within `within_days`
+/// working days, or passed ([`crate::worklist::reminders_of`], as `GET /v1/reminders`).
+pub(crate) async fn reminders(State(console): State<Console>, v: Visitor, uri: Uri) -> Response {
+    use crate::limits::{REMINDER_DAYS_DEFAULT, REMINDER_DAYS_MAX};
+    let caller = match v.require() {
+        Ok(p) => p.clone(),
+        Err(resp) => return *resp,
+    };
+    let q: RemindersQuery = match read_query(&v, uri.query()) {
+        Ok(q) => q,
+        Err(resp) => return *resp,
+    };
+    let within = match q.within_days.as_deref().filter(|s| !s.is_empty()) {
+        None => REMINDER_DAYS_DEFAULT,
+        Some(t) => match t.parse::<u32>().ok().filter(|d| *d <= REMINDER_DAYS_MAX) {
+            Some(d) => d,
+            None => {
+                let p = Problem::new(
+                    Kind::InvalidParameter,
+                    format!("within_days: {t:?} is not 0 to {REMINDER_DAYS_MAX}"),
+                );
+                return v.problem(&p);
+            }
+        },
+    };
+    let page_no = match page_number(q.page.as_deref()) {
+        Ok(n) => n,
+        Err(p) => return v.problem(&p),
+    };
+    let ledger = console.ctx.ledger.clone();
+    let role = caller.role;
+    let found = blocking(move || {
+        let view = ledger.view().map_err(store)?;
+        let today = latest_date(&view);
+        let list = crate::worklist::reminders_of(&view, &caller, today, within);
+        let count = list.items.len();
+        let (rows, pages) = paginate(list.items, page_no);
+        Ok((today, rows, pages, count, list.truncated))
+    })
+    .await;
+    let (today, rows, pages, count, truncated) = match found {
+        Ok(f) => f,
+        Err(p) => return v.problem(&p),
+    };
+    let l = v.lang;
+    let body = html! {
+        p class="lead" { (l.t("reminders.lead")) " " span id="today" class="date" { (today) } }
+        form id="reminders-form" class="filters" method="get" action="/reminders" {
+            label { (l.t("reminders.within")) " "
+                input id="within-days" name="within_days" type="number" min="0" max=(REMINDER_DAYS_MAX) value=(within);
+            }
+            button type="submit" { (l.t("filter.apply")) }
+        }
+        p id="matched" class="muted" { (count) " " (l.t("list.matched")) @if truncated { " +" } }
+        (item_table(l, &rows, role != Role::Bank && role != Role::Client))
+        (pager(l, &format!("/reminders?within_days={within}&"), page_no, pages))
+    };
+    page(StatusCode::OK, &v.chrome(), l.t("reminders.title"), body)
+}

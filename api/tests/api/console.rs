@@ -197,13 +197,14 @@ async fn session_cookies_have_safe_attributes() {
 
 #[tokio::test]
 async fn an_idle_session_ends() {
-    let idle = Duration::from_millis(300);
+    // Long enough that signing in and the first page fit in it on a loaded machine.
+    let idle = Duration::from_millis(1500);
     let (router, tokens, _) =
         with_options(ConsoleOptions { idle_timeout: idle, ..ConsoleOptions::default() });
     let session = sign_in(&router, &tokens.bank_a).await;
     let cookies = [("vouch_session", session.as_str())];
     assert_eq!(get(&router, "/inbox", &cookies).await.status, StatusCode::OK);
-    tokio::time::sleep(idle + Duration::from_millis(200)).await;
+    tokio::time::sleep(idle + Duration::from_millis(500)).await;
     let r = get(&router, "/inbox", &cookies).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "idle past the timeout: signed out");
     assert!(location(&r).starts_with("/sign-in"));
@@ -342,11 +343,14 @@ async fn pages_render_in_both_languages() {
         ("auditor", format!("/confirmations/{id}")),
         ("bank_b", "/inbox".into()),
         ("client_b", "/inbox".into()),
+        ("bank_b", "/reminders".into()),
+        ("regulator", "/oversight".into()),
     ];
     let mut sessions = std::collections::BTreeMap::new();
     sessions.insert("auditor", sign_in(&h.router, &h.tokens.auditor).await);
     sessions.insert("bank_b", sign_in(&h.router, &h.tokens.bank_b).await);
     sessions.insert("client_b", sign_in(&h.router, &h.tokens.client_b).await);
+    sessions.insert("regulator", sign_in(&h.router, &h.tokens.regulator).await);
     for (who, path) in &pages {
         for (lang, marker, tag) in [("en", "Sign", "lang=\"en\""), ("zh", "账本", "lang=\"zh-Hans\"")] {
             let mut cookies = vec![("vouch_lang", lang)];
@@ -419,6 +423,7 @@ async fn each_page_is_for_its_role() {
         ("auditor", &auditor, "/oversight", StatusCode::FORBIDDEN),
         ("bank", &bank, "/oversight", StatusCode::FORBIDDEN),
         ("client", &client, "/self-audit", StatusCode::FORBIDDEN),
+        ("regulator", &regulator, "/integrity", StatusCode::OK),
     ] {
         let cookies = s(session);
         let refs: Vec<(&str, &str)> = cookies.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -454,6 +459,542 @@ async fn each_page_is_for_its_role() {
     // The client's: requests awaiting its authorization only.
     let mine = get(&h.router, "/inbox", &[("vouch_session", &client)]).await.text();
     assert!(mine.contains("AX-2026-0100") && !mine.contains("AX-2026-0101"), "{mine}");
+}
+
+/// The draft page's id and hash, after posting an action form.
+async fn draft_via_form(
+    router: &axum::Router,
+    session: &str,
+    request: &str,
+    fields: &str,
+) -> (String, String, Reply) {
+    let cookies = [("vouch_session", session)];
+    let page = get(router, &format!("/confirmations/{request}"), &cookies).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let csrf = csrf_field(&page.text());
+    let body = format!("csrf={csrf}&{fields}");
+    let r =
+        send(router, Method::POST, &format!("/confirmations/{request}/draft"), &cookies, Some(&body), &[])
+            .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let at = location(&r).to_string();
+    assert!(at.starts_with("/drafts/drf_"), "{at}");
+    let shown = get(router, &at, &cookies).await;
+    assert_html_page(&shown, StatusCode::OK, "draft");
+    let text = shown.text();
+    let hash =
+        text.split("id=\"signing-hash\" class=\"hash\">").nth(1).expect("hash shown").get(..64).expect("hex");
+    let id = at.trim_start_matches("/drafts/").split('?').next().expect("id").to_string();
+    (id, hash.to_string(), shown)
+}
+
+#[tokio::test]
+async fn a_client_authorizes_through_form_check_and_sign() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let request = c.awaiting.id.to_hex();
+    let session = sign_in(router, &c.client).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let page = get(router, &format!("/confirmations/{request}"), &cookies).await.text();
+    assert!(page.contains("id=\"action-authorize\"") && page.contains("id=\"action-refuse\""), "{page}");
+    let (draft, hash, shown) =
+        draft_via_form(router, &session, &request, "action=authorize&valid_until=2026-12-31").await;
+    let text = shown.text();
+    assert!(
+        text.contains("id=\"draft-document\"") && text.contains("2026-12-31"),
+        "the document is shown: {text}"
+    );
+    assert!(
+        text.contains("id=\"draft-body\"") && text.contains("id=\"draft-letter\""),
+        "readable parts: {text}"
+    );
+    assert!(text.contains("1,234,567.89 CNY"), "the letter's amounts, formatted: {text}");
+    // The hash shown is the API's for the same draft.
+    let api = c.h.get(&format!("/v1/drafts/{draft}"), Some(&c.client)).await.json();
+    assert_eq!(api["signing_bytes_sha256"], hash.as_str());
+    assert_eq!(c.submitted(), 0, "nothing is signed before Sign");
+
+    let csrf = csrf_field(&text);
+    let sign = format!("/drafts/{draft}/sign");
+    // Without the CSRF token, or with another hash: refused, nothing signed.
+    let r = send(router, Method::POST, &sign, &cookies, Some(&format!("sha256={hash}")), &[]).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "sign without csrf");
+    let wrong = "0".repeat(64);
+    let r =
+        send(router, Method::POST, &sign, &cookies, Some(&format!("csrf={csrf}&sha256={wrong}")), &[]).await;
+    assert_html_page(&r, StatusCode::CONFLICT, "sign another hash");
+    assert_eq!(c.submitted(), 0);
+    // Another org's person cannot open or sign it.
+    let other = sign_in(router, &c.other_org).await;
+    let r = get(router, &format!("/drafts/{draft}"), &[("vouch_session", &other)]).await;
+    assert_html_page(&r, StatusCode::NOT_FOUND, "someone else's draft");
+
+    let body = format!("csrf={csrf}&sha256={hash}&back={request}");
+    let r = send(router, Method::POST, &sign, &cookies, Some(&body), &[]).await;
+    assert_html_page(&r, StatusCode::OK, "signed");
+    assert!(r.text().contains("id=\"sign-result\""), "{}", r.text());
+    assert_eq!(c.submitted(), 1, "signed and submitted once");
+    // Signed drafts are gone: signing twice does nothing more.
+    let again = send(router, Method::POST, &sign, &cookies, Some(&body), &[]).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(c.submitted(), 1);
+}
+
+#[tokio::test]
+async fn the_bank_declines_and_the_auditor_accepts_and_withdraws() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let cases = [
+        (
+            &c.maker,
+            c.authorized.id.to_hex(),
+            "action=decline&reason=%3Cscript%3Eno%3C%2Fscript%3E",
+            "decline",
+        ),
+        (&c.auditor, c.answered.id.to_hex(), "action=accept&note=ok", "accept"),
+        (&c.auditor, c.awaiting.id.to_hex(), "action=withdraw&reason=engagement+ended", "withdraw"),
+    ];
+    for (i, (token, request, fields, what)) in cases.into_iter().enumerate() {
+        let session = sign_in(router, token).await;
+        let (draft, hash, shown) = draft_via_form(router, &session, &request, fields).await;
+        assert!(!shown.text().contains("<script>no"), "free text shown as text: {}", shown.text());
+        let csrf = csrf_field(&shown.text());
+        let body = format!("csrf={csrf}&sha256={hash}");
+        let r = send(
+            router,
+            Method::POST,
+            &format!("/drafts/{draft}/sign"),
+            &[("vouch_session", &session)],
+            Some(&body),
+            &[],
+        )
+        .await;
+        assert_html_page(&r, StatusCode::OK, what);
+        assert_eq!(c.submitted(), i + 1, "{what}");
+    }
+    // A reason is required; a missing one is refused before anything is drafted.
+    let session = sign_in(router, &c.maker).await;
+    let page =
+        get(router, &format!("/confirmations/{}", c.authorized.id.to_hex()), &[("vouch_session", &session)])
+            .await;
+    let csrf = csrf_field(&page.text());
+    let r = send(
+        router,
+        Method::POST,
+        &format!("/confirmations/{}/draft", c.authorized.id.to_hex()),
+        &[("vouch_session", &session)],
+        Some(&format!("csrf={csrf}&action=decline&reason=")),
+        &[],
+    )
+    .await;
+    assert_html_page(&r, StatusCode::BAD_REQUEST, "no reason");
+}
+
+#[tokio::test]
+async fn without_a_keystore_or_a_signer_the_console_says_so() {
+    let off = crate::drafts::custodial(false);
+    let request = off.awaiting.id.to_hex();
+    let session = sign_in(&off.h.router, &off.client).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let page = get(&off.h.router, &format!("/confirmations/{request}"), &cookies).await;
+    let csrf = csrf_field(&page.text());
+    let body = format!("csrf={csrf}&action=authorize&valid_until=2026-12-31");
+    let r = send(
+        &off.h.router,
+        Method::POST,
+        &format!("/confirmations/{request}/draft"),
+        &cookies,
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "keystore off");
+    assert!(r.text().contains("This node holds no keystore"), "{}", r.text());
+
+    let on = crate::drafts::custodial(true);
+    let request = on.authorized.id.to_hex();
+    let session = sign_in(&on.h.router, &on.unbound).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let page = get(&on.h.router, &format!("/confirmations/{request}"), &cookies).await;
+    let csrf = csrf_field(&page.text());
+    let body = format!("csrf={csrf}&action=decline&reason=no");
+    let r = send(
+        &on.h.router,
+        Method::POST,
+        &format!("/confirmations/{request}/draft"),
+        &cookies,
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "unbound token");
+    assert!(r.text().contains("not bound to a person"), "{}", r.text());
+    assert_eq!(on.submitted(), 0);
+}
+
+/// Every distinct `a:<item>:<row>` radio group of an answer form.
+fn answer_groups(form: &str) -> Vec<String> {
+    let mut groups: Vec<String> = form
+        .split("name=\"a:")
+        .skip(1)
+        .filter_map(|p| p.split('"').next())
+        .map(|g| format!("a:{g}"))
+        .collect();
+    groups.dedup();
+    groups
+}
+
+const OFFICERS: &str = "maker_name=%E9%99%88&maker_position=desk&maker_phone=1&checker_name=%E5%AD%99&checker_position=desk&checker_phone=2";
+
+/// Post an answer form for `request` as `session` with the exception on deposits row 0,
+/// sign it as maker, then as checker: the number of documents submitted after.
+async fn answer_and_sign(c: &crate::drafts::Custodial, request: &str, correct: bool) -> crate::Reply {
+    let router = &c.h.router;
+    let maker = sign_in(router, &c.maker).await;
+    let query = if correct { "?correct=1" } else { "" };
+    let form =
+        get(router, &format!("/confirmations/{request}/respond{query}"), &[("vouch_session", &maker)]).await;
+    assert_html_page(&form, StatusCode::OK, "answer form");
+    let text = form.text();
+    assert!(text.contains("1,234,567.89 CNY"), "stated amounts formatted: {text}");
+    let csrf = csrf_field(&text);
+    let mut body = format!("csrf={csrf}&checker=sun-fuhe&{OFFICERS}");
+    for group in answer_groups(&text) {
+        let choice = if group == "a:deposits:0" { "exception" } else { "agreed" };
+        body.push_str(&format!("&{}={choice}", form_value(&group)));
+    }
+    body.push_str(&format!("&{}=1234000.00", form_value("b:deposits:0:balance")));
+    body.push_str(&format!("&{}=%3Cscript%3Ebad%3C%2Fscript%3E", form_value("e:deposits:0")));
+    if correct {
+        body.push_str("&mode=correct&reason=balance+rechecked");
+    }
+    let r = send(
+        router,
+        Method::POST,
+        &format!("/confirmations/{request}/respond"),
+        &[("vouch_session", &maker)],
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let draft_page = location(&r).to_string();
+    let shown = get(router, &draft_page, &[("vouch_session", &maker)]).await;
+    let shown_text = shown.text();
+    assert!(shown_text.contains("1234000.00") && shown_text.contains("&lt;script&gt;bad"), "{shown_text}");
+    assert!(shown_text.contains("1,234,000.00 CNY"), "the bank's figure, readable: {shown_text}");
+    assert!(!shown_text.contains("<script>bad"));
+    let hash =
+        shown_text.split("id=\"signing-hash\" class=\"hash\">").nth(1).expect("hash").get(..64).expect("hex");
+    let draft = draft_page.trim_start_matches("/drafts/").split('?').next().expect("id").to_string();
+    let sign = format!("/drafts/{draft}/sign");
+    let r = send(
+        router,
+        Method::POST,
+        &sign,
+        &[("vouch_session", &maker)],
+        Some(&format!("csrf={}&sha256={hash}", csrf_field(&shown_text))),
+        &[],
+    )
+    .await;
+    assert_html_page(&r, StatusCode::OK, "maker signs");
+    assert!(r.text().contains(&format!("/drafts/{draft}")), "the checker is told where: {}", r.text());
+    // The checker opens the same draft and signs it.
+    let checker = sign_in(router, &c.checker).await;
+    let seen = get(router, &format!("/drafts/{draft}"), &[("vouch_session", &checker)]).await;
+    assert!(seen.text().contains("id=\"awaiting-checker\"") && seen.text().contains(hash), "{}", seen.text());
+    let body = format!("csrf={}&sha256={hash}", csrf_field(&seen.text()));
+    send(router, Method::POST, &sign, &[("vouch_session", &checker)], Some(&body), &[]).await
+}
+
+#[tokio::test]
+async fn a_bank_answers_item_by_item_and_corrects_with_maker_and_checker() {
+    let c = crate::drafts::custodial(true);
+    let authorized = c.authorized.id.to_hex();
+    let page = get(
+        &c.h.router,
+        &format!("/confirmations/{authorized}"),
+        &[("vouch_session", &sign_in(&c.h.router, &c.maker).await)],
+    )
+    .await;
+    assert!(page.text().contains("id=\"answer-link\""), "{}", page.text());
+    let r = answer_and_sign(&c, &authorized, false).await;
+    assert_html_page(&r, StatusCode::OK, "checker signs the answer");
+    assert_eq!(c.submitted(), 1, "the answer, with both signatures, submitted");
+
+    let answered = c.answered.id.to_hex();
+    let r = answer_and_sign(&c, &answered, true).await;
+    assert_html_page(&r, StatusCode::OK, "checker signs the correction");
+    assert_eq!(c.submitted(), 2);
+
+    // Another bank's person does not get the letter: not found.
+    let other = sign_in(&c.h.router, &c.other_org).await;
+    let r =
+        get(&c.h.router, &format!("/confirmations/{authorized}/respond"), &[("vouch_session", &other)]).await;
+    assert_html_page(&r, StatusCode::NOT_FOUND, "another bank's letter");
+    // A client cannot answer.
+    let client = sign_in(&c.h.router, &c.client).await;
+    let r = get(&c.h.router, &format!("/confirmations/{authorized}/respond"), &[("vouch_session", &client)])
+        .await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "a client");
+}
+
+/// The demo letter as the request form's fields, URL-encoded.
+fn demo_request_form(letter_no: &str) -> String {
+    let demo =
+        serde_json::to_value(vouch_core::testkit::demo_request_contents().expect("demo")).expect("json");
+    let mut f: Vec<(String, String)> = [
+        ("form", "form1"),
+        ("bank", "bank-b"),
+        ("client", "b-000001"),
+        ("as_of", "2026-06-30"),
+        ("letter_no", letter_no),
+        ("closed_from", "2025-01-01"),
+        ("closed_to", "2025-12-31"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let letter = &demo["letter"];
+    for k in [
+        "client_name",
+        "client_credit_code",
+        "audit_firm_name",
+        "period_audited",
+        "auditing_standard",
+        "fee_account",
+    ] {
+        f.push((k.into(), letter[k].as_str().unwrap_or("").into()));
+    }
+    for k in ["name", "address", "phone", "postcode"] {
+        f.push((format!("reply_{k}"), letter["reply_to"][k].as_str().unwrap_or("").into()));
+    }
+    for (name, item) in demo["items"].as_object().expect("items") {
+        f.push((format!("s:{name}"), item["state"].as_str().expect("state").into()));
+        if name == "other" {
+            f.push(("other_text".into(), item["text"].as_str().unwrap_or("").into()));
+        }
+        for (i, row) in item.get("rows").and_then(|r| r.as_array()).into_iter().flatten().enumerate() {
+            for (c, v) in row.as_object().expect("row") {
+                f.push((
+                    format!("r:{name}:{i}:{c}"),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                ));
+            }
+        }
+    }
+    serde_urlencoded::to_string(&f).expect("encodes")
+}
+
+#[tokio::test]
+async fn an_auditor_writes_a_request_adding_and_removing_rows_then_signs_it() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let auditor = sign_in(router, &c.auditor).await;
+    let cookies = [("vouch_session", auditor.as_str())];
+    let blank = get(router, "/requests/new", &cookies).await;
+    assert_html_page(&blank, StatusCode::OK, "request form");
+    let text = blank.text();
+    for item in ["deposits", "loans", "guarantees_given", "wealth_management", "cash_pooling", "other"] {
+        assert!(text.contains(&format!("id=\"item-{item}\"")), "{item}: {text}");
+    }
+    let csrf = csrf_field(&text);
+    // "Add a row" posts the form and gets it back with one more row, no script needed.
+    let added = send(
+        router,
+        Method::POST,
+        "/requests/new",
+        &cookies,
+        Some(&format!("csrf={csrf}&op=add%3Aloans&letter_no=X-1")),
+        &[],
+    )
+    .await;
+    assert_html_page(&added, StatusCode::OK, "row added");
+    assert!(
+        added.text().contains("id=\"row-loans-0\"") && added.text().contains("value=\"X-1\""),
+        "{}",
+        added.text()
+    );
+    let removed = send(
+        router,
+        Method::POST,
+        "/requests/new",
+        &cookies,
+        Some(&format!("csrf={csrf}&op=remove%3Aloans%3A0&s%3Aloans=rows&r%3Aloans%3A0%3Acurrency=CNY")),
+        &[],
+    )
+    .await;
+    assert!(!removed.text().contains("id=\"row-loans-0\""), "{}", removed.text());
+    // An incomplete letter comes back with its problems, nothing drafted or signed.
+    let bad = send(
+        router,
+        Method::POST,
+        "/requests/new",
+        &cookies,
+        Some(&format!("csrf={csrf}&op=prepare&bank=bank-b")),
+        &[],
+    )
+    .await;
+    assert_html_page(&bad, StatusCode::BAD_REQUEST, "incomplete");
+    assert!(bad.text().contains("id=\"request-errors\""), "{}", bad.text());
+    // Without the CSRF token: refused.
+    let body = format!("{}&op=prepare", demo_request_form("AX-2026-0300"));
+    let r = send(router, Method::POST, "/requests/new", &cookies, Some(&body), &[]).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "no csrf");
+    // The whole demo letter: drafted, shown, signed.
+    let r = send(router, Method::POST, "/requests/new", &cookies, Some(&format!("csrf={csrf}&{body}")), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let shown = get(router, location(&r), &cookies).await;
+    let text = shown.text();
+    assert!(text.contains("AX-2026-0300") && text.contains("1234567.89"), "{text}");
+    let hash =
+        text.split("id=\"signing-hash\" class=\"hash\">").nth(1).expect("hash").get(..64).expect("hex");
+    let draft = location(&r).trim_start_matches("/drafts/").to_string();
+    let body = format!("csrf={csrf}&sha256={hash}");
+    let signed =
+        send(router, Method::POST, &format!("/drafts/{draft}/sign"), &cookies, Some(&body), &[]).await;
+    assert_html_page(&signed, StatusCode::OK, "request signed");
+    assert_eq!(c.submitted(), 1);
+    // A bank does not write requests.
+    let bank = sign_in(router, &c.maker).await;
+    let r = get(router, "/requests/new", &[("vouch_session", &bank)]).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "bank");
+}
+
+const CSV_HEADER: &str = "bank,client,as_of,letter_no,client_name,client_credit_code,audit_firm_name,period_audited,auditing_standard,reply_name,reply_address,reply_phone,items";
+
+fn csv_row(client: &str, letter_no: &str, items: &str) -> String {
+    format!(
+        "bank-b,{client},2026-06-30,{letter_no},\"乙示例有限公司\",9144030071526726XG,示例会计师事务所,2025年度,中国注册会计师审计准则,王审计,\"杭州市, 西湖区\",0571-1,{items}"
+    )
+}
+
+#[tokio::test]
+async fn a_batch_from_csv_is_previewed_row_by_row_before_anything_is_signed() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let auditor = sign_in(router, &c.auditor).await;
+    let cookies = [("vouch_session", auditor.as_str())];
+    let form = get(router, "/requests/batch", &cookies).await;
+    assert_html_page(&form, StatusCode::OK, "batch form");
+    let csrf = csrf_field(&form.text());
+    let post = |csv: String| {
+        let body =
+            serde_urlencoded::to_string([("csrf", csrf.as_str()), ("csv", csv.as_str())]).expect("encodes");
+        async move { send(router, Method::POST, "/requests/batch", &cookies, Some(&body), &[]).await }
+    };
+    // Malformed rows: each named, nothing prepared.
+    let bad = format!(
+        "{CSV_HEADER}\n{}\nbank-b,b-000001\n{}\n",
+        csv_row("b-000001", "B-1", "deposits;<script>x</script>"),
+        csv_row("b-000001", "B-3", "loans")
+    );
+    let r = post(bad).await;
+    assert_html_page(&r, StatusCode::BAD_REQUEST, "malformed csv");
+    let text = r.text();
+    assert_eq!(text.matches("class=\"batch-error\"").count(), 2, "{text}");
+    assert!(text.contains("&lt;script&gt;") && !text.contains("<script>x"), "{text}");
+    // Well-formed but refused against the ledger (an unknown client): named too.
+    let r = post(format!(
+        "{CSV_HEADER}\n{}\n{}\n",
+        csv_row("b-000001", "B-1", "deposits"),
+        csv_row("b-404", "B-2", "loans")
+    ))
+    .await;
+    assert_html_page(&r, StatusCode::BAD_REQUEST, "unknown client");
+    assert!(r.text().contains("b-404"), "{}", r.text());
+    assert_eq!(c.submitted(), 0, "nothing signed");
+    // Good rows: previewed with their hashes, then signed all at once.
+    let r = post(format!(
+        "{CSV_HEADER}\n{}\n{}\n",
+        csv_row("b-000001", "B-10", "deposits;loans;other"),
+        csv_row("b-000001", "B-11", "deposits")
+    ))
+    .await;
+    assert_html_page(&r, StatusCode::OK, "preview");
+    let text = r.text();
+    assert!(text.contains("id=\"batch-ok\"") && text.contains("B-10") && text.contains("B-11"), "{text}");
+    assert_eq!(c.submitted(), 0, "previewing signs nothing");
+    let hash = text.split("id=\"batch-hash\" class=\"hash\">").nth(1).expect("hash").get(..64).expect("hex");
+    let action =
+        text.split("action=\"/requests/batch/").nth(1).expect("sign form").split('"').next().expect("path");
+    let sign = format!("/requests/batch/{action}");
+    let wrong = send(
+        router,
+        Method::POST,
+        &sign,
+        &cookies,
+        Some(&format!("csrf={csrf}&sha256={}", "0".repeat(64))),
+        &[],
+    )
+    .await;
+    assert_html_page(&wrong, StatusCode::CONFLICT, "another hash");
+    assert_eq!(c.submitted(), 0);
+    let r =
+        send(router, Method::POST, &sign, &cookies, Some(&format!("csrf={csrf}&sha256={hash}")), &[]).await;
+    assert_html_page(&r, StatusCode::OK, "signed all");
+    assert_eq!(r.text().matches("class=\"batch-pending\"").count(), 2, "{}", r.text());
+    assert_eq!(c.submitted(), 2);
+}
+
+#[tokio::test]
+async fn a_csv_file_is_uploaded_as_multipart() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let auditor = sign_in(router, &c.auditor).await;
+    let cookies = [("vouch_session", auditor.as_str())];
+    let csrf = csrf_field(&get(router, "/requests/batch", &cookies).await.text());
+    let csv = format!("\u{feff}{CSV_HEADER}\r\n{}\r\n", csv_row("b-000001", "F-1", "deposits;loans"));
+    let boundary = "vouchtestboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"csv_file\"; filename=\"letters.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\n\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/requests/batch")
+        .header(header::COOKIE, format!("vouch_session={auditor}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body.clone()))
+        .expect("request");
+    let r = Reply::read(router.clone().oneshot(req).await.expect("infallible")).await;
+    assert_html_page(&r, StatusCode::OK, "uploaded csv");
+    assert!(r.text().contains("id=\"batch-ok\"") && r.text().contains("F-1"), "{}", r.text());
+    // The same upload without the CSRF field is refused.
+    let forged = body.replace(&csrf, "");
+    let req = Request::post("/requests/batch")
+        .header(header::COOKIE, format!("vouch_session={auditor}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(forged))
+        .expect("request");
+    let r = Reply::read(router.clone().oneshot(req).await.expect("infallible")).await;
+    assert_html_page(&r, StatusCode::FORBIDDEN, "upload without csrf");
+    assert_eq!(c.submitted(), 0);
+}
+
+#[tokio::test]
+async fn reminders_list_what_the_api_lists() {
+    let h = Harness::extended(crate::worklists::scenario);
+    for token in [&h.tokens.bank_b, &h.tokens.auditor, &h.tokens.regulator] {
+        let session = sign_in(&h.router, token).await;
+        let page = get(&h.router, "/reminders?within_days=10", &[("vouch_session", &session)]).await;
+        assert_html_page(&page, StatusCode::OK, "reminders");
+        let text = page.text();
+        let api = h.get("/v1/reminders?within_days=10", Some(token)).await.json();
+        let letters: Vec<&str> = api["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["letter_no"].as_str().expect("no"))
+            .collect();
+        assert!(!letters.is_empty());
+        for letter in &letters {
+            assert!(text.contains(letter), "{letter}: {text}");
+        }
+        assert_eq!(text.matches("class=\"open\"").count(), letters.len(), "{text}");
+        let bad = get(&h.router, "/reminders?within_days=999", &[("vouch_session", &session)]).await;
+        assert_html_page(&bad, StatusCode::BAD_REQUEST, "out of range");
+    }
 }
 
 /// A multipart form of `fields` (name, value): its content type and body.

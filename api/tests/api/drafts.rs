@@ -16,20 +16,20 @@ use vouch_core::keys::SigningKey;
 use vouch_core::testkit::{demo_request_contents, demo_response_contents};
 
 /// A harness whose node holds keys, with bank-b requests in three states.
-struct Custodial {
-    h: Harness,
-    maker: String,
-    checker: String,
-    auditor: String,
-    client: String,
-    unbound: String,
-    other_org: String,
+pub struct Custodial {
+    pub h: Harness,
+    pub maker: String,
+    pub checker: String,
+    pub auditor: String,
+    pub client: String,
+    pub unbound: String,
+    pub other_org: String,
     /// Awaiting authorization.
-    awaiting: Envelope,
+    pub awaiting: Envelope,
     /// Authorized, not answered.
-    authorized: Envelope,
+    pub authorized: Envelope,
     /// Answered.
-    answered: Envelope,
+    pub answered: Envelope,
 }
 
 fn org(id: &str) -> OrgId {
@@ -40,7 +40,7 @@ fn person(id: &str) -> Holder {
     Holder::Person(PersonId::new(id).expect("person"))
 }
 
-fn custodial(with_keystore: bool) -> Custodial {
+pub fn custodial(with_keystore: bool) -> Custodial {
     let until = Date::parse("2026-12-31").expect("date");
     let as_of = Date::parse("2026-06-30").expect("date");
     let mut extra = None;
@@ -160,7 +160,7 @@ impl Custodial {
         .await
     }
 
-    fn submitted(&self) -> usize {
+    pub fn submitted(&self) -> usize {
         self.h.fake.submitted.lock().expect("lock").len()
     }
 }
