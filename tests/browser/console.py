@@ -11,6 +11,7 @@ directory. A screenshot of each main page is kept there too.
 import argparse
 import json
 import sys
+import time
 import traceback
 import urllib.error
 import urllib.request
@@ -20,6 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -79,6 +81,35 @@ class Browser:
         check(element is not None, f"no element {css} on {self.driver.current_url}")
         return element.text
 
+    def type(self, css, text):
+        element = self.find(css)
+        check(element is not None, f"no field {css} on {self.driver.current_url}")
+        element.clear()
+        element.send_keys(text)
+
+    def set_value(self, css, value):
+        """Set a field's value directly (date inputs take locale-dependent typing)."""
+        element = self.find(css)
+        check(element is not None, f"no field {css} on {self.driver.current_url}")
+        self.driver.execute_script("arguments[0].value = arguments[1];", element, value)
+
+    def select(self, css, value):
+        element = self.find(css)
+        check(element is not None, f"no select {css} on {self.driver.current_url}")
+        Select(element).select_by_value(value)
+
+    def sign_shown_draft(self, shot=None):
+        """On a draft page: the readable document and its hash are shown; sign it."""
+        check(self.has("#signing-hash"), f"no signing hash on the draft page {self.driver.current_url}")
+        check(len(self.text("#signing-hash")) == 64, "the signing hash is not 64 hex digits")
+        if shot:
+            self.shot(shot)
+        self.go("#sign")
+        check(self.has("#sign-result"), f"signing showed no result: {self.error()}")
+
+    def error(self):
+        return self.find("#error").text if self.has("#error") else self.driver.current_url
+
     def shot(self, name):
         self.driver.save_screenshot(str(self.artifacts / f"{name}.png"))
         (self.artifacts / f"{name}.html").write_text(self.driver.page_source, encoding="utf-8")
@@ -114,6 +145,17 @@ def post(url, fields, cookies):
             return response.status
     except urllib.error.HTTPError as e:
         return e.code
+
+
+def wait_for(what, condition, timeout=60, poll=1.0):
+    """Poll `condition` until it is true; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise Failed(f"{what}: not within {timeout} s")
+        time.sleep(poll)
 
 
 def fetch(url, cookies):
@@ -248,6 +290,160 @@ class Suite:
         b.shot("11-bundle-verified")
         b.sign_out()
 
+    def open_confirmation(self, login, rid, status=None):
+        """Open a confirmation on `login`'s node, waiting for it (and `status`) to arrive there."""
+        b = self.browser
+        url = login["console"] + f"confirmations/{rid}"
+
+        def arrived():
+            b.open(url)
+            return b.has("#summary") and (status is None or b.text("#status") == status)
+
+        wait_for(f"confirmation {rid[:12]}… with status {status} on {login['org']}'s node", arrived)
+
+    def the_whole_workflow_in_the_browser(self):
+        b = self.browser
+        auditor = self.login("auditor", "audit-x")
+        client = next(l for l in self.logins if l["role"] == "client" and l["org"] == "bank-a")
+        maker = self.login("bank maker", "bank-a")
+        checker = self.login("bank checker", "bank-a")
+        regulator = self.login("regulator", "regulator")
+        client_ref = client["holder"].removeprefix("client ")
+        checker_id = checker["holder"].removeprefix("person ")
+
+        b.sign_in(regulator)
+        answered_before = int(b.find("#bank-bank-a td:nth-child(3)").text)
+        b.sign_out()
+
+        # The auditor writes the letter: one deposit account, the other items not asked.
+        b.sign_in(auditor)
+        b.open(auditor["console"] + "requests/new")
+        b.go("#add-deposits")
+        letter_no = f"BR-{int(time.time())}"
+        fields = {
+            "bank": "bank-a", "client": client_ref, "letter_no": letter_no, "response_days": "10",
+            "client_name": client["name"], "client_credit_code": "9144030071526726XG",
+            "audit_firm_name": "示例会计师事务所", "period_audited": "2025年度",
+            "auditing_standard": "中国注册会计师审计准则", "reply_name": "王审计",
+            "reply_address": "杭州市西湖区示例路1号", "reply_phone": "0571-88880000", "reply_postcode": "310000",
+        }
+        for name, value in fields.items():
+            b.type(f"#letter [name='{name}']", value)
+        b.set_value("#letter [name='as_of']", "2025-12-31")
+        b.select("select[name='s:deposits']", "rows")
+        row = {"account_name": client["name"], "account_number": "1202020209000012345", "currency": "CNY",
+               "balance": "1234567.89", "account_type": "基本存款账户"}
+        for column, value in row.items():
+            b.type(f"#row-deposits-0 [name='r:deposits:0:{column}']", value)
+        b.select("#row-deposits-0 [name='r:deposits:0:cash_pooling']", "false")
+        b.select("#row-deposits-0 [name='r:deposits:0:restricted']", "false")
+        b.shot("12-request-form")
+        b.go("#prepare-request")
+        check(not b.has("#request-errors"), "the letter was refused: " + (b.find("#request-errors").text if b.has("#request-errors") else ""))
+        check(letter_no in b.text("#draft-body"), "the draft does not show the letter number it will sign")
+        sealed = b.text("#draft-contents")
+        check("1234567.89" in sealed or "1,234,567.89" in sealed, "the draft does not show the balance it will seal")
+        b.sign_shown_draft("13-request-draft")
+        rid = b.text("#document-id")
+        b.sign_out()
+
+        # The client authorizes the bank to answer.
+        b.sign_in(client)
+        self.open_confirmation(client, rid, None)
+        b.set_value("#action-authorize [name='valid_until']", "2027-12-31")
+        b.go("#draft-authorize")
+        b.sign_shown_draft("14-authorization-draft")
+        b.sign_out()
+
+        # The bank answers with one exception: maker, then checker.
+        hostile = "<img src=x onerror=\"document.title='pwned'\"><b id=injected>x</b>"
+        b.sign_in(maker)
+        self.open_confirmation(maker, rid, None)
+        wait_for("the answer link", lambda: (b.open(maker["console"] + f"confirmations/{rid}"), b.has("#answer-link"))[1])
+        b.go("#answer-link")
+        b.driver.find_element(By.CSS_SELECTOR, "input[name='a:deposits:0'][value='exception']").click()
+        b.type("[name='b:deposits:0:balance']", "1234000.00")
+        b.type("[name='e:deposits:0']", "余额差异：未达账项 " + hostile)
+        for who, name in (("maker", maker["name"]), ("checker", checker["name"])):
+            b.type(f"[name='{who}_name']", name)
+            b.type(f"[name='{who}_position']", "函证中心")
+            b.type(f"[name='{who}_phone']", "0571-88881111")
+        b.type("#checker", checker_id)
+        b.go("#prepare-answer")
+        check(b.driver.title != "pwned" and not b.has("#injected"), "markup in the explanation was rendered")
+        b.sign_shown_draft("15-answer-draft-maker")
+        check(b.has("#checker-link"), "the maker's signature does not wait for the checker")
+        draft = b.text("#checker-link")
+        b.sign_out()
+        b.sign_in(checker)
+        b.open(checker["console"] + draft.lstrip("/"))
+        b.sign_shown_draft()
+        b.sign_out()
+
+        # The bank corrects its answer: everything agrees after all.
+        b.sign_in(maker)
+        self.open_confirmation(maker, rid, "Answered")
+        b.go("#correct-link")
+        b.type("[name='reason']", "未达账项已核实，余额相符")
+        for who, name in (("maker", maker["name"]), ("checker", checker["name"])):
+            b.type(f"[name='{who}_name']", name)
+            b.type(f"[name='{who}_position']", "函证中心")
+            b.type(f"[name='{who}_phone']", "0571-88881111")
+        b.type("#checker", checker_id)
+        b.go("#prepare-answer")
+        b.sign_shown_draft("16-correction-draft-maker")
+        draft = b.text("#checker-link")
+        b.sign_out()
+        b.sign_in(checker)
+        b.open(checker["console"] + draft.lstrip("/"))
+        b.sign_shown_draft()
+        b.sign_out()
+
+        # The auditor sees the answer, accepts it and downloads the bundle.
+        b.sign_in(auditor)
+        wait_for(
+            "the corrected answer on audit-x's node",
+            lambda: (b.open(auditor["console"] + f"confirmations/{rid}"),
+                     b.has("#timeline") and len(b.driver.find_elements(By.CSS_SELECTOR, "#timeline tr[id^='doc-']")) >= 4)[1],
+        )
+        check(not b.has("#injected") and b.driver.title != "pwned", "markup from the bank was rendered on the auditor's page")
+        b.go("#draft-accept")
+        b.sign_shown_draft("17-accept-draft")
+        self.open_confirmation(auditor, rid, "Accepted")
+        proofs = [td.text for td in b.driver.find_elements(By.CSS_SELECTOR, "#timeline tr[id^='doc-'] td:last-child")]
+        check(len(proofs) >= 5, f"the timeline shows {len(proofs)} documents, not the five signed")
+        b.shot("18-confirmation-accepted")
+        bundle = None
+
+        def downloaded():
+            nonlocal bundle
+            try:
+                bundle = fetch(auditor["console"] + f"confirmations/{rid}/bundle", {"vouch_session": b.cookie("vouch_session")})
+                return True
+            except urllib.error.HTTPError as e:
+                if e.code == 409:  # not in a cosigned checkpoint yet
+                    return False
+                raise
+        wait_for("the evidence bundle (after the next checkpoint)", downloaded)
+        path = self.browser.artifacts / "workflow-bundle.json"
+        path.write_bytes(bundle)
+        b.sign_out()
+
+        # The regulator sees the statistics change and verifies the bundle.
+        b.sign_in(regulator)
+        wait_for(
+            "bank-a's answered count to grow on the regulator's node",
+            lambda: (b.open(regulator["console"] + "oversight"), int(b.find("#bank-bank-a td:nth-child(3)").text) > answered_before)[1],
+        )
+        b.shot("19-oversight-after")
+        b.go("#nav-verify")
+        b.find("#bundle-file").send_keys(str(path.resolve()))
+        b.go("#verify-bundle")
+        check(b.has("#verify-ok"), "the workflow's bundle did not verify: " + (b.find("#verify-error").text if b.has("#verify-error") else "?"))
+        check(letter_no in b.text("#verified-letter"), "the verified bundle is not the workflow's letter")
+        b.shot("20-workflow-bundle-verified")
+        b.sign_out()
+
     def markup_in_input_is_shown_as_text(self):
         b = self.browser
         login = self.login("auditor", "audit-x")
@@ -274,6 +470,7 @@ def main():
         suite.another_bank_cannot_open_a_request_by_url,
         suite.a_form_without_its_csrf_token_is_refused,
         suite.the_regulator_sees_statistics_audits_and_verifies_a_bundle,
+        suite.the_whole_workflow_in_the_browser,
         suite.markup_in_input_is_shown_as_text,
     ]
     failures = 0

@@ -341,7 +341,7 @@ pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
     ("flag.late_answer", "Late answer", "逾期回函"),
     ("auth.authorized", "Authorized", "已授权"),
     ("auth.awaiting", "Awaiting the client", "等待被审计单位授权"),
-    ("auth.valid_until", "valid until", "有效期至"),
+    ("auth.valid_until", "Valid until", "有效期至"),
     // Statuses.
     ("status.awaiting_authorization", "Awaiting authorization", "待授权"),
     ("status.authorization_refused", "Authorization refused", "拒绝授权"),
