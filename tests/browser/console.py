@@ -19,8 +19,8 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -32,6 +32,15 @@ class Failed(Exception):
 def check(condition, message):
     if not condition:
         raise Failed(message)
+
+
+def gone(element):
+    """Whether `element` left the document (chromium reports it either way)."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:  # StaleElementReferenceException is one
+        return True
 
 
 class Browser:
@@ -59,12 +68,26 @@ class Browser:
         self.driver.get(url)
 
     def go(self, css):
-        """Click the link or button `css` and wait for the next page to load."""
-        element = self.find(css)
-        check(element is not None, f"no element {css} to click on {self.driver.current_url}")
-        page = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(page))
+        """Click the link or button `css` and wait for the next page to have loaded."""
+        for attempt in range(3):
+            self.loaded()
+            element = self.find(css)
+            check(element is not None, f"no element {css} to click on {self.driver.current_url}")
+            page = self.driver.find_element(By.TAG_NAME, "html")
+            try:
+                element.click()
+                break
+            except WebDriverException:
+                # The page was still being replaced when the element was found: find it again.
+                if attempt == 2:
+                    raise
+        WebDriverWait(self.driver, 30).until(lambda _: gone(page))
+        self.loaded()
+
+    def loaded(self):
+        WebDriverWait(self.driver, 30).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
 
     def lang(self):
         return self.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") or ""
@@ -444,6 +467,26 @@ class Suite:
         b.shot("20-workflow-bundle-verified")
         b.sign_out()
 
+    def a_malformed_csv_is_refused_row_by_row_and_nothing_is_signed(self):
+        b = self.browser
+        auditor = self.login("auditor", "audit-x")
+        client = next(l for l in self.logins if l["role"] == "client" and l["org"] == "bank-a")
+        ref = client["holder"].removeprefix("client ")
+        header = ("bank,client,as_of,letter_no,client_name,client_credit_code,audit_firm_name,period_audited,"
+                  "auditing_standard,reply_name,reply_address,reply_phone,items")
+        good = f"bank-a,{ref},2025-12-31,CSV-{int(time.time())},示例,9144030071526726XG,示例所,2025年度,准则,王,杭州,0571-1,deposits"
+        csv = "\n".join([header, good, "bank-a,only-two-fields", good.replace("deposits", "deposits;<script>x</script>")])
+        b.sign_in(auditor)
+        b.open(auditor["console"] + "requests/batch")
+        b.set_value("#csv", csv)
+        b.go("#preview")
+        errors = b.driver.find_elements(By.CSS_SELECTOR, ".batch-error")
+        check(len(errors) == 2, f"{len(errors)} rows refused, not the 2 malformed ones")
+        check(not b.has("#sign-all"), "a batch with refused rows can still be signed")
+        check("<script>x</script>" in b.text("#batch-errors"), "the refused markup is not shown as text")
+        b.shot("21-batch-refused")
+        b.sign_out()
+
     def markup_in_input_is_shown_as_text(self):
         b = self.browser
         login = self.login("auditor", "audit-x")
@@ -471,6 +514,7 @@ def main():
         suite.a_form_without_its_csrf_token_is_refused,
         suite.the_regulator_sees_statistics_audits_and_verifies_a_bundle,
         suite.the_whole_workflow_in_the_browser,
+        suite.a_malformed_csv_is_refused_row_by_row_and_nothing_is_signed,
         suite.markup_in_input_is_shown_as_text,
     ]
     failures = 0
