@@ -6,19 +6,8 @@
 
 use vouch_core::date::Date;
 
-const DAY_MS: u64 = 86_400_000;
-
-/// `2026-11-23T01:00:00Z` (with `.123` when there are milliseconds).
-pub fn format_ms(unix_ms: u64) -> String {
-    let date = Date::from_unix_ms(unix_ms, 0);
-    let in_day = unix_ms % DAY_MS;
-    let (h, m, s, ms) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
-    if ms == 0 {
-        format!("{date}T{h:02}:{m:02}:{s:02}Z")
-    } else {
-        format!("{date}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
-    }
-}
+/// `2026-11-23T01:00:00Z`: the report's formatting, so the terminal and the report agree.
+pub use vouch_report::format_ms;
 
 /// Why a date-time was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

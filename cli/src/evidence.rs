@@ -11,12 +11,12 @@ use crate::confirmations::{self, ReadError};
 use crate::files::{self, FileError};
 use crate::keys::KeysError;
 use crate::outcome::{Classify, Exit, Report};
-use crate::report::{self, NodeFacts, ReportError};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use vouch_core::encoding::Hash;
 use vouch_core::limits::BUNDLE_BYTES_MAX;
+use vouch_report::{self as report, NodeFacts, ReportError};
 
 /// Why an evidence command failed.
 #[derive(Debug, thiserror::Error)]

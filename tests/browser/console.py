@@ -450,6 +450,17 @@ class Suite:
         wait_for("the evidence bundle (after the next checkpoint)", downloaded)
         path = self.browser.artifacts / "workflow-bundle.json"
         path.write_bytes(bundle)
+        # The human-readable report, with the letter and answers opened by the auditor's
+        # key that this node holds.
+        report = fetch(auditor["console"] + f"confirmations/{rid}/report", {"vouch_session": b.cookie("vouch_session")})
+        (self.browser.artifacts / "workflow-report.html").write_bytes(report)
+        text = report.decode("utf-8")
+        check(letter_no in text, "the report does not name the letter")
+        check("1,234,567.89" in text or "1234567.89" in text, "the report does not show the opened letter's balance")
+        check("<b id=injected>" not in text, "the report renders the bank's markup")
+        b.open("file://" + str((self.browser.artifacts / "workflow-report.html").resolve()))
+        b.shot("19a-report")
+        b.open(auditor["console"] + "dashboard")
         b.sign_out()
 
         # The regulator sees the statistics change and verifies the bundle.

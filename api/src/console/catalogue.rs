@@ -358,6 +358,7 @@ pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
     ("confirmation.authorize_by", "Authorize by", "授权截止日"),
     ("confirmation.due", "Answer due", "回函截止日"),
     ("confirmation.id", "Confirmation id", "函证标识"),
+    ("confirmation.report", "Download the report (HTML)", "下载函证报告（HTML）"),
     ("confirmation.bundle", "Download the evidence bundle", "下载证据包"),
     ("confirmation.timeline", "Timeline", "时间线"),
     (

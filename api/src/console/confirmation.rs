@@ -156,7 +156,11 @@ pub(crate) async fn show(State(console): State<Console>, v: Visitor, Path(id): P
             @if s.overdue { dt { (l.t("flag.overdue")) } dd { span class="flag overdue" { (l.t("flag.overdue")) } } }
             dt { (l.t("confirmation.id")) } dd { code id="confirmation-id" class="hash" { (s.id) } }
         }
-        p { a id="download-bundle" class="button" href={ "/confirmations/" (s.id) "/bundle" } { (l.t("confirmation.bundle")) } }
+        p {
+            a id="download-bundle" class="button" href={ "/confirmations/" (s.id) "/bundle" } { (l.t("confirmation.bundle")) }
+            " "
+            a id="download-report" class="button" href={ "/confirmations/" (s.id) "/report" } { (l.t("confirmation.report")) }
+        }
         @if let Some(signed) = &v.signed {
             (super::signing::action_forms(l, &signed.principal, &s.id, &s.status, &signed.live.csrf))
         }
@@ -221,6 +225,77 @@ pub(crate) async fn bundle(State(console): State<Console>, v: Visitor, Path(id):
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             let name = format!(
                 "attachment; filename=\"vouch-bundle-{}.json\"",
+                hash.to_hex().get(..16).unwrap_or("")
+            );
+            if let Ok(value) = HeaderValue::from_str(&name) {
+                h.insert(header::CONTENT_DISPOSITION, value);
+            }
+            super::layout::secure(resp)
+        }
+        Err(p) if p.kind == Kind::NotCheckpointed => {
+            v.refuse(StatusCode::CONFLICT, "error.not_checkpointed", Some(&p.detail))
+        }
+        Err(p) => v.problem(&p),
+    }
+}
+
+/// `GET /confirmations/{id}/report`: the human-readable report of the evidence bundle, as
+/// `vouch evidence export` writes it (the `vouch-report` crate), from the bundle this node
+/// serves, verified here against this node's genesis first. When the node holds the
+/// signed-in person's X25519 key (custodial signing), the sealed letter and answers are
+/// opened with it; otherwise the report shows what is provable without them.
+pub(crate) async fn report(State(console): State<Console>, v: Visitor, Path(id): Path<String>) -> Response {
+    let caller = match v.require() {
+        Ok(p) => p.clone(),
+        Err(resp) => return *resp,
+    };
+    let ctx = console.ctx.clone();
+    let found = blocking(move || {
+        let hash = Hash::from_hex(&id).map_err(|_| not_found())?;
+        let view = ctx.ledger.view().map_err(store)?;
+        let bytes = bundle_of(&*ctx.ledger, &view, &caller, &hash)?;
+        let genesis = ctx.ledger.genesis().hash();
+        let verified = vouch_core::bundle::verify_bundle(&bytes, &genesis)
+            .map_err(|e| Problem::new(Kind::Store, format!("this node's own bundle does not verify: {e}")))?;
+        let today = crate::worklist::latest_date(&view);
+        let node = detail_of(&view, &caller, &hash, today).ok().map(|d| vouch_report::NodeFacts {
+            node: "this node".into(),
+            blocks: d.history.iter().map(|h| (h.leaf_index, (h.height, h.block_time_ms))).collect(),
+            status: Some(d.summary.status.clone()),
+        });
+        // The signed-in person's reading key, if this node holds it.
+        let decryption = match (&ctx.custody, crate::custody::holder_of(&caller)) {
+            (Some(keystore), Ok(holder)) => {
+                keystore.keys(&caller.org, &holder).ok().flatten().and_then(|k| k.decryption)
+            }
+            _ => None,
+        };
+        let source = format!("this node's GET /v1/confirmations/{}/bundle", hash.to_hex());
+        let inputs = |decryption| vouch_report::Inputs {
+            bytes: &bytes,
+            source: &source,
+            verified: &verified,
+            decryption,
+            node: node.as_ref(),
+            generated_ms: ctx.ledger.now_ms(),
+        };
+        // A key that opens none of the contents (a party's key for another role's
+        // documents) still leaves a report of what the bundle proves.
+        let built = match vouch_report::build(&inputs(decryption.as_ref())) {
+            Err(vouch_report::ReportError::KeyOpensNothing { .. }) => vouch_report::build(&inputs(None)),
+            other => other,
+        };
+        built.map(|(html, _)| (hash, html)).map_err(|e| Problem::new(Kind::Store, e.to_string()))
+    })
+    .await;
+    match found {
+        Ok((hash, html)) => {
+            let mut resp = html.into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            let name = format!(
+                "attachment; filename=\"vouch-report-{}.html\"",
                 hash.to_hex().get(..16).unwrap_or("")
             );
             if let Ok(value) = HeaderValue::from_str(&name) {

@@ -97,6 +97,7 @@ pub(crate) fn router(ctx: Ctx, options: ConsoleOptions) -> Router {
         .route("/reminders", get(worklists::reminders))
         .route("/confirmations/{id}", get(confirmation::show))
         .route("/confirmations/{id}/bundle", get(confirmation::bundle))
+        .route("/confirmations/{id}/report", get(confirmation::report))
         .route("/confirmations/{id}/draft", post(signing::draft))
         .route("/confirmations/{id}/respond", get(respond::form).post(respond::submit))
         .route("/requests/new", get(request::new).post(request::post))

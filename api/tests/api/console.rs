@@ -288,6 +288,16 @@ async fn a_second_bank_gets_not_found_for_the_first_banks_confirmation() {
     assert_eq!(bundle.body, api.body, "the same bundle as the API's");
     let hidden = get(&h.router, &format!("/confirmations/{id}/bundle"), &[("vouch_session", &b)]).await;
     assert_html_page(&hidden, StatusCode::NOT_FOUND, "another bank's bundle");
+    // The human-readable report: the bundle verified here, then laid out (no reading key
+    // on this node: what the bundle proves without the sealed contents).
+    let report = get(&h.router, &format!("/confirmations/{id}/report"), &[("vouch_session", &a)]).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    assert_eq!(report.content_type(), "text/html; charset=utf-8");
+    assert!(report.headers[header::CONTENT_DISPOSITION].to_str().expect("ascii").starts_with("attachment;"));
+    assert_console_headers(&report, "report");
+    assert!(report.text().contains("AX-2026-0001") && report.text().contains(&id), "{}", report.text());
+    let hidden = get(&h.router, &format!("/confirmations/{id}/report"), &[("vouch_session", &b)]).await;
+    assert_html_page(&hidden, StatusCode::NOT_FOUND, "another bank's report");
 }
 
 #[tokio::test]

@@ -15,10 +15,19 @@
 //! - *Node facts*: block heights and times a node reported when the bundle was fetched.
 //!   They are not in the bundle and the report labels them as the node's word.
 //!
-//! Every string from the bundle is untrusted and goes through [`crate::html::text`].
+//! Every string from the bundle is untrusted and goes through `html::text`.
+//!
+//! The CLI writes it (`vouch evidence export`, `vouch evidence report`) and the node's
+//! console serves it; both give it bytes they verified first.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
 
-use crate::civil;
 mod contents;
+mod html;
 
 use crate::html::{code, header, row, text};
 use serde::Serialize;
@@ -352,7 +361,7 @@ fn network_section(input: &Inputs<'_>, bundle: &Bundle, sha: Hash) -> String {
     );
     line("Bundle SHA-256 证据包哈希", code(&sha.to_hex()));
     line("Bundle read from 来源", code(input.source));
-    line("Report generated 生成时间", text(&civil::format_ms(input.generated_ms)));
+    line("Report generated 生成时间", text(&format_ms(input.generated_ms)));
     s.push_str("</table>\n");
     s
 }
@@ -481,7 +490,7 @@ fn documents_section(
     for (n, (leaf, env)) in docs.iter().enumerate() {
         let block = match node.and_then(|f| f.blocks.get(leaf)) {
             Some((height, ms)) => {
-                format!("{height} (node's word; block time {})", text(&civil::format_ms(*ms)))
+                format!("{height} (node's word; block time {})", text(&format_ms(*ms)))
             }
             None => "<span class=muted>not in the bundle</span>".into(),
         };
@@ -498,7 +507,7 @@ fn documents_section(
         if let Some(checker) = &env.checker {
             line("Checked by 复核人", signer_cell(checker, ids, *leaf));
         }
-        line("Signed at 签署时间", text(&civil::format_ms(env.created_ms)));
+        line("Signed at 签署时间", text(&format_ms(env.created_ms)));
         line("What it says 内容", document_details(&env.document));
         line("Document hash 文件哈希", code(&env.id.to_hex()));
         line("Leaf index 叶子序号", leaf.to_string());
@@ -536,7 +545,7 @@ fn enrollments_section(envelopes: &[(u64, Envelope)], ids: &BTreeMap<PublicKey, 
             format!("{} &mdash; {}", text(env.author.org.as_str()), text(&who)),
             code(&key.to_b64()),
             text(&by),
-            text(&civil::format_ms(env.created_ms)),
+            text(&format_ms(env.created_ms)),
             code(&env.id.to_hex()),
         ]));
     }
@@ -569,7 +578,7 @@ fn limits_section(input: &Inputs<'_>, sha: Hash, status: &str) -> String {
          SHA-256 {}, verified offline against the pinned genesis hash {}. Keep the bundle file with this \
          report: anyone can verify it again with <code>vouch verify bundle FILE --genesis-hash {}</code>.",
         text(env!("CARGO_PKG_VERSION")),
-        text(&civil::format_ms(input.generated_ms)),
+        text(&format_ms(input.generated_ms)),
         code(input.source),
         code(&sha.to_hex()),
         code(&v.genesis.to_hex()),
@@ -615,4 +624,18 @@ fn limits_section(input: &Inputs<'_>, sha: Hash, status: &str) -> String {
     }
     s.push_str("</ul>\n");
     s
+}
+
+/// `2026-11-23T01:00:00Z` (with `.123` when there are milliseconds): Unix milliseconds as
+/// RFC 3339 UTC. Dates go through `vouch_core::date::Date`, the protocol's calendar.
+pub fn format_ms(unix_ms: u64) -> String {
+    const DAY_MS: u64 = 86_400_000;
+    let date = vouch_core::date::Date::from_unix_ms(unix_ms, 0);
+    let in_day = unix_ms % DAY_MS;
+    let (h, m, s, ms) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
+    if ms == 0 {
+        format!("{date}T{h:02}:{m:02}:{s:02}Z")
+    } else {
+        format!("{date}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+    }
 }
