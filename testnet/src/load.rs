@@ -90,7 +90,11 @@ pub(crate) struct Prepared {
     pub(crate) network: vouch_core::ids::NetworkId,
 }
 
-pub(crate) fn prepare(net: &Testnet, count: usize, out: &mut dyn std::io::Write) -> Result<Prepared, DemoError> {
+pub(crate) fn prepare(
+    net: &Testnet,
+    count: usize,
+    out: &mut dyn std::io::Write,
+) -> Result<Prepared, DemoError> {
     let tag = run_tag();
     let mut l = Ledger::new(net.demo_network().clone());
     sync_clock(&mut l);

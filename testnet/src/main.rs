@@ -9,12 +9,12 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use vouch_testnet::chaos::{self, ChaosOptions};
 use vouch_testnet::layout::{self, DEFAULT_NETWORK, DEFAULT_SEED, MANIFEST, Options};
 use vouch_testnet::load::LoadOptions;
 use vouch_testnet::net::STOP_TIMEOUT;
 use vouch_testnet::process::Build;
 use vouch_testnet::proofbench::{self, BenchOptions};
-use vouch_testnet::chaos::{self, ChaosOptions};
 use vouch_testnet::{Testnet, demo, load};
 
 /// The testnet directory unless --dir says otherwise.
@@ -341,13 +341,8 @@ fn chaos(seed: Option<u64>, minutes: f64, rate: f64, run_dir: Option<PathBuf>) -
     let run_dir = run_dir.unwrap_or_else(|| {
         PathBuf::from("chaos-runs").join(format!("seed-{seed}-{}", layout::now_ms() / 1_000))
     });
-    let options = ChaosOptions {
-        seed,
-        length: Duration::from_secs_f64(minutes * 60.0),
-        rate,
-        run_dir,
-        vouchd: None,
-    };
+    let options =
+        ChaosOptions { seed, length: Duration::from_secs_f64(minutes * 60.0), rate, run_dir, vouchd: None };
     let report = chaos::run(&options, &mut std::io::stdout())
         .with_context(|| format!("the campaign of seed {seed} could not run (not a verdict)"))?;
     if !report.passed() {

@@ -17,7 +17,8 @@ use vouch_testnet::chaos::{self, ChaosOptions};
 const SEED: u64 = 7_000_001;
 
 fn campaign(seed: u64, seconds: u64) {
-    let tmp = tempfile::Builder::new().prefix("vouch-chaos-").tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let tmp =
+        tempfile::Builder::new().prefix("vouch-chaos-").tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let options = ChaosOptions {
         seed,
         length: Duration::from_secs(seconds),
@@ -54,6 +55,8 @@ fn chaos_short_fixed_seed() {
 fn chaos_short_random_seed() {
     let _serial = serial();
     let seed: u64 = rand::random();
-    println!("chaos_short_random_seed: seed {seed} (replay: vouch-testnet chaos --seed {seed} --minutes 0.75)");
+    println!(
+        "chaos_short_random_seed: seed {seed} (replay: vouch-testnet chaos --seed {seed} --minutes 0.75)"
+    );
     campaign(seed, 45);
 }

@@ -70,7 +70,10 @@ pub fn acknowledged(net: &Testnet, nodes: &[usize], ops: &[Op]) -> Verdict {
             let block = match net.block(*i, *h) {
                 Ok(Some(b)) => b,
                 Ok(None) => {
-                    problems.push(format!("{who} has no block {h}, which acknowledged {} documents", wanted.len()));
+                    problems.push(format!(
+                        "{who} has no block {h}, which acknowledged {} documents",
+                        wanted.len()
+                    ));
                     continue;
                 }
                 Err(e) => {
@@ -127,7 +130,9 @@ pub fn one_block_per_height(net: &Testnet, nodes: &[usize]) -> Verdict {
                     let key = header.get("header").map(|v| v.to_string()).unwrap_or_default();
                     seen.entry(key).or_default().push(name(net, *i));
                 }
-                Ok(Ok(None)) => problems.push(format!("{} reports height {height} but has no block {h}", name(net, *i))),
+                Ok(Ok(None)) => {
+                    problems.push(format!("{} reports height {height} but has no block {h}", name(net, *i)))
+                }
                 Ok(Err(e)) => problems.push(format!("{}: header {h}: {e}", name(net, *i))),
                 Err(e) => problems.push(e.to_string()),
             }
@@ -137,7 +142,11 @@ pub fn one_block_per_height(net: &Testnet, nodes: &[usize]) -> Verdict {
             problems.push(format!("FORK at height {h}: different headers on {}", sides.join(" vs ")));
         }
     }
-    Verdict::from_problems("one_block_per_height", format!("heights 1 to {top} on {} nodes", heights.len()), &problems)
+    Verdict::from_problems(
+        "one_block_per_height",
+        format!("heights 1 to {top} on {} nodes", heights.len()),
+        &problems,
+    )
 }
 
 /// No node recorded misbehavior evidence.
@@ -176,7 +185,11 @@ pub fn catch_up(records: &[CatchUp]) -> Verdict {
                 c.after,
                 c.started_ms,
                 c.target,
-                if c.answered_ms.is_none() { " and never answered /v1/status (store not reopened?)" } else { "" }
+                if c.answered_ms.is_none() {
+                    " and never answered /v1/status (store not reopened?)"
+                } else {
+                    ""
+                }
             )),
         }
     }

@@ -172,7 +172,13 @@ impl Controller<'_> {
         flows.iter().map(|(a, b)| format!("{}>{}", self.name(*a), self.name(*b))).collect()
     }
 
-    fn log(&mut self, planned_ms: Option<u64>, fault: Option<usize>, action: &str, detail: serde_json::Value) {
+    fn log(
+        &mut self,
+        planned_ms: Option<u64>,
+        fault: Option<usize>,
+        action: &str,
+        detail: serde_json::Value,
+    ) {
         let line = serde_json::json!({
             "at_ms": ms(self.origin.elapsed()),
             "planned_ms": planned_ms,
@@ -194,12 +200,22 @@ impl Controller<'_> {
         match action {
             Action::Kill(i) => {
                 let r = monitor.transition(*i, Expect::Down, || net.kill(*i));
-                self.log(planned, fault, "kill", serde_json::json!({"node": self.name(*i), "result": result(r)}));
+                self.log(
+                    planned,
+                    fault,
+                    "kill",
+                    serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
             }
             Action::Start(i) => {
                 let r = monitor.transition(*i, Expect::Running, || net.start(*i));
                 monitor.started(*i, "start");
-                self.log(planned, fault, "start", serde_json::json!({"node": self.name(*i), "result": result(r)}));
+                self.log(
+                    planned,
+                    fault,
+                    "start",
+                    serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
             }
             Action::Term(i) => {
                 let t = Instant::now();
@@ -216,12 +232,22 @@ impl Controller<'_> {
             }
             Action::Stop(i) => {
                 let r = monitor.transition(*i, Expect::Paused, || net.pause(*i));
-                self.log(planned, fault, "sigstop", serde_json::json!({"node": self.name(*i), "result": result(r)}));
+                self.log(
+                    planned,
+                    fault,
+                    "sigstop",
+                    serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
             }
             Action::Cont(i) => {
                 let r = monitor.transition(*i, Expect::Running, || net.resume(*i));
                 monitor.started(*i, "cont");
-                self.log(planned, fault, "sigcont", serde_json::json!({"node": self.name(*i), "result": result(r)}));
+                self.log(
+                    planned,
+                    fault,
+                    "sigcont",
+                    serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
             }
             Action::Cut(flows) => {
                 mesh.block(flows, true);
@@ -273,7 +299,12 @@ impl Controller<'_> {
                 // A paused process is running to the OS: SIGCONT is harmless otherwise.
                 let r = self.monitor.transition(i, Expect::Running, || self.net.resume(i));
                 if let Err(e) = r {
-                    self.log(None, None, "sigcont", serde_json::json!({"node": self.name(i), "error": e.to_string()}));
+                    self.log(
+                        None,
+                        None,
+                        "sigcont",
+                        serde_json::json!({"node": self.name(i), "error": e.to_string()}),
+                    );
                 }
             } else {
                 self.apply(None, &Action::Start(i));
@@ -286,7 +317,13 @@ impl Controller<'_> {
 pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Report, ChaosError> {
     let dir = options.run_dir.clone();
     std::fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-    writeln!(out, "chaos: seed {} (replay with --seed {}), run directory {}", options.seed, options.seed, dir.display())?;
+    writeln!(
+        out,
+        "chaos: seed {} (replay with --seed {}), run directory {}",
+        options.seed,
+        options.seed,
+        dir.display()
+    )?;
     let net = Testnet::create(
         &dir.join("testnet"),
         &Options { seed: options.seed, ..Options::now() },
@@ -303,7 +340,12 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     let p2p: Vec<u16> = net.manifest().nodes.iter().map(|n| n.p2p_port).collect();
     let mesh = proxy::Mesh::start(&p2p)?;
     route_through(&net, &mesh)?;
-    writeln!(out, "{} link proxies on 127.0.0.1; starting {} nodes", p2p.len() * (p2p.len() - 1), members.len())?;
+    writeln!(
+        out,
+        "{} link proxies on 127.0.0.1; starting {} nodes",
+        p2p.len() * (p2p.len() - 1),
+        members.len()
+    )?;
     net.start_all()?;
     net.wait_for_height(&members, 1, START_TIMEOUT)?;
 
@@ -313,7 +355,12 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     let text: String = schedule.iter().map(|p| p.to_line(&names) + "\n").collect();
     std::fs::write(&path, text).map_err(io_err("cannot write", &path))?;
     let faults = schedule::counts(&schedule);
-    writeln!(out, "schedule: {} faults over {:.0} s: {faults:?}", schedule.len(), options.length.as_secs_f64())?;
+    writeln!(
+        out,
+        "schedule: {} faults over {:.0} s: {faults:?}",
+        schedule.len(),
+        options.length.as_secs_f64()
+    )?;
 
     let count = (options.rate * (options.length.as_secs_f64() + SPARE_LOAD_SECONDS)).ceil() as usize;
     let prepared = crate::load::prepare(&net, count.max(10), out)?;
@@ -390,7 +437,10 @@ fn check_liveness(net: &Testnet, members: &[usize], monitor: &Monitor) -> Verdic
         Err(e) => Verdict {
             name: "liveness",
             passed: false,
-            detail: format!("not every node reached height {goal} within {} s of healing: {e}", LIVENESS_TIMEOUT.as_secs()),
+            detail: format!(
+                "not every node reached height {goal} within {} s of healing: {e}",
+                LIVENESS_TIMEOUT.as_secs()
+            ),
         },
     }
 }
@@ -416,9 +466,18 @@ fn print_report(report: &Report, net: &Testnet, out: &mut dyn std::io::Write) ->
     }
     let dir = report.run_dir.display();
     if report.passed() {
-        writeln!(out, "campaign passed: seed {}, {} faults; run directory {dir}", report.seed, report.fault_count())?;
+        writeln!(
+            out,
+            "campaign passed: seed {}, {} faults; run directory {dir}",
+            report.seed,
+            report.fault_count()
+        )?;
     } else {
-        writeln!(out, "\nCAMPAIGN FAILED: seed {} (replay: vouch-testnet chaos --seed {})", report.seed, report.seed)?;
+        writeln!(
+            out,
+            "\nCAMPAIGN FAILED: seed {} (replay: vouch-testnet chaos --seed {})",
+            report.seed, report.seed
+        )?;
         writeln!(out, "  schedule: {dir}/schedule.jsonl; steps as run: {dir}/actions.jsonl")?;
         writeln!(out, "  history:  {dir}/history.jsonl; verdicts: {dir}/verdict.json")?;
         for i in 0..net.len() {

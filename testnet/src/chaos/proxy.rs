@@ -207,7 +207,12 @@ impl Drop for Mesh {
     }
 }
 
-async fn accept_loop(listener: TcpListener, link: (usize, usize), to: SocketAddr, rules: watch::Receiver<Rules>) {
+async fn accept_loop(
+    listener: TcpListener,
+    link: (usize, usize),
+    to: SocketAddr,
+    rules: watch::Receiver<Rules>,
+) {
     loop {
         let Ok((inbound, _)) = listener.accept().await else {
             // Out of descriptors or similar: back off rather than spin.
@@ -220,7 +225,12 @@ async fn accept_loop(listener: TcpListener, link: (usize, usize), to: SocketAddr
 }
 
 /// One proxied connection on `link`, until either side closes or the link is reset.
-async fn serve(inbound: TcpStream, (i, j): (usize, usize), to: SocketAddr, mut rules: watch::Receiver<Rules>) {
+async fn serve(
+    inbound: TcpStream,
+    (i, j): (usize, usize),
+    to: SocketAddr,
+    mut rules: watch::Receiver<Rules>,
+) {
     let (refused, epoch) = {
         let r = rules.borrow_and_update();
         (r.refuses(i, j), r.reset_count(i, j))
@@ -267,7 +277,12 @@ async fn pipe(
     let reader = async move {
         let mut buf = vec![0u8; CHUNK_BYTES];
         loop {
-            // A blocked flow is not read: the sender's window fills and its bytes wait.
+            let n = match read.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            // A blocked flow holds the chunk in hand and reads no more: the sender's
+            // window fills and its bytes wait, as behind a partition.
             loop {
                 if !reader_rules.borrow_and_update().is_blocked(flow.0, flow.1) {
                     break;
@@ -276,10 +291,6 @@ async fn pipe(
                     return;
                 }
             }
-            let n = match read.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
             let due = tokio::time::Instant::now() + reader_rules.borrow().delay(flow.0, flow.1);
             if tx.send((due, buf.get(..n).unwrap_or_default().to_vec())).await.is_err() {
                 return;

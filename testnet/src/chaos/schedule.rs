@@ -23,10 +23,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 /// Quiet time after a disruptive fault ends before the next one starts.
-pub const SETTLE_MS: u64 = 4_000;
+pub const SETTLE_MS: u64 = 2_500;
 
 /// Time between the starts of two drawn faults (before waiting for quiet).
-pub const GAP_MS: (u64, u64) = (3_000, 8_000);
+pub const GAP_MS: (u64, u64) = (2_000, 4_000);
 
 /// The fault kinds with their weights (percent of draws), after the CI weights of
 /// `RELIABILITY.md`; the WAL-tail cut and slow fsync are not built yet.
@@ -306,11 +306,11 @@ pub fn draw(seed: u64, length_ms: u64, nodes: usize, validators: usize) -> Vec<P
                 again_ms: rng.gen_range(0..=2_000),
                 down2_ms: rng.gen_range(0..=3_000),
             },
-            Kind::Pause => Fault::Pause { target, pause_ms: rng.gen_range(5_000..=15_000) },
+            Kind::Pause => Fault::Pause { target, pause_ms: rng.gen_range(5_000..=10_000) },
             Kind::Restart => Fault::Restart { target, down_ms: rng.gen_range(0..=3_000) },
-            Kind::Isolate => Fault::Isolate { target, ms: rng.gen_range(10_000..=30_000) },
+            Kind::Isolate => Fault::Isolate { target, ms: rng.gen_range(8_000..=16_000) },
             Kind::IsolateOneWay => {
-                Fault::IsolateOneWay { target, ms: rng.gen_range(10_000..=20_000), mute: rng.gen_bool(0.5) }
+                Fault::IsolateOneWay { target, ms: rng.gen_range(8_000..=15_000), mute: rng.gen_bool(0.5) }
             }
             Kind::Split => {
                 let mut v: Vec<usize> = (0..validators.min(nodes)).collect();
@@ -321,10 +321,10 @@ pub fn draw(seed: u64, length_ms: u64, nodes: usize, validators: usize) -> Vec<P
                 side_a.extend(validators..nodes);
                 side_a.sort_unstable();
                 side_b.sort_unstable();
-                Fault::Split { side_a, side_b, ms: rng.gen_range(10_000..=20_000) }
+                Fault::Split { side_a, side_b, ms: rng.gen_range(8_000..=15_000) }
             }
             Kind::Delay => {
-                Fault::Delay { target, delay_ms: rng.gen_range(50..=300), ms: rng.gen_range(10_000..=30_000) }
+                Fault::Delay { target, delay_ms: rng.gen_range(50..=300), ms: rng.gen_range(10_000..=20_000) }
             }
             Kind::Reset => Fault::Reset { target },
         };
@@ -383,8 +383,10 @@ pub fn steps(schedule: &[Planned], nodes: usize) -> Vec<Step> {
                 push(*ms, Action::Mend(flows));
             }
             Fault::Split { side_a, side_b, ms } => {
-                let flows: Vec<(usize, usize)> =
-                    side_a.iter().flat_map(|a| side_b.iter().flat_map(move |b| [(*a, *b), (*b, *a)])).collect();
+                let flows: Vec<(usize, usize)> = side_a
+                    .iter()
+                    .flat_map(|a| side_b.iter().flat_map(move |b| [(*a, *b), (*b, *a)]))
+                    .collect();
                 push(0, Action::Cut(flows.clone()));
                 push(*ms, Action::Mend(flows));
             }
@@ -431,7 +433,9 @@ mod tests {
     fn at_most_one_disruptive_fault_at_a_time_with_quiet_between() {
         for seed in 0..50 {
             let s = draw(seed, 360_000, 5, 4);
-            assert!(s.len() >= 30, "seed {seed}: only {} faults in 6 minutes", s.len());
+            // Issue 7's CI campaign wants at least 40 fault events in 6 minutes: the mean
+            // is checked below; a seed of long faults may fall a little short.
+            assert!(s.len() >= 35, "seed {seed}: only {} faults in 6 minutes", s.len());
             let disruptive: Vec<&Planned> = s.iter().filter(|p| p.fault.kind().disruptive()).collect();
             for w in disruptive.windows(2) {
                 let [x, y] = w else { continue };
@@ -447,6 +451,8 @@ mod tests {
             }
             assert!(s.iter().all(|p| p.at_ms < 360_000));
         }
+        let total: usize = (0..200).map(|seed| draw(seed, 360_000, 5, 4).len()).sum();
+        assert!(total >= 200 * 45, "mean {} faults in 6 minutes, fewer than 45", total as f64 / 200.0);
     }
 
     #[test]
