@@ -11,6 +11,8 @@
 //!   [`CATCH_UP_MS_MAX`], having first reopened and verified its store.
 //! - `no_unexpected_exit`: no process died without being killed (a store that fails its
 //!   start-up check exits with a named error, and lands here).
+//! - `checker_self_test`: a forged acknowledgement is reported missing (the lookup is not
+//!   vacuous).
 //! - `liveness` is judged by the campaign itself while the load still runs.
 
 use super::history::{Op, Outcome};
@@ -200,6 +202,32 @@ pub fn catch_up(records: &[CatchUp]) -> Verdict {
             judged.len(),
             records.len() - judged.len()
         ),
+        &problems,
+    )
+}
+
+/// The acknowledgement checker can see a lie: an acknowledgement that was never given (a
+/// leaf hash no one submitted, claimed at height 1) must be reported missing by
+/// [`acknowledged`] on this run's nodes. It shows the lookup is not vacuous; it is not a
+/// canary bug in the node (not built yet).
+pub fn self_test(net: &Testnet, nodes: &[usize]) -> Verdict {
+    let forged = Op {
+        op: usize::MAX,
+        node: "self-test".into(),
+        node_index: 0,
+        start_ms: 0,
+        end_ms: 0,
+        leaf_hash: "00".repeat(32),
+        outcome: Outcome::Ok { leaf_index: 0, height: 1 },
+    };
+    let mut problems = Vec::new();
+    let v = acknowledged(net, nodes, &[forged]);
+    if v.passed {
+        problems.push(format!("a forged acknowledgement passed the acknowledged checker: {}", v.detail));
+    }
+    Verdict::from_problems(
+        "checker_self_test",
+        "a forged acknowledgement is reported missing on every node".into(),
         &problems,
     )
 }

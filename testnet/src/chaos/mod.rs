@@ -254,8 +254,11 @@ impl Controller<'_> {
                 mesh.reset(flows);
                 self.log(planned, fault, "cut", serde_json::json!({"flows": self.flows(flows)}));
             }
-            Action::Mend(flows) => {
+            Action::Mend(flows, cut_off) => {
                 mesh.block(flows, false);
+                if let Some(i) = cut_off {
+                    monitor.started(*i, "mend");
+                }
                 self.log(planned, fault, "mend", serde_json::json!({"flows": self.flows(flows)}));
             }
             Action::Delay(flows, delay) => {
@@ -411,6 +414,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     verdicts.push(check::no_evidence(&net, &members));
     verdicts.push(check::catch_up(&monitor.catch_ups()));
     verdicts.push(check::no_unexpected_exit(&monitor.exits()));
+    verdicts.push(check::self_test(&net, &members));
     let report = Report { seed: options.seed, run_dir: dir.clone(), faults, tally, verdicts };
     write_verdict(&report, &monitor)?;
     print_report(&report, &net, out)?;

@@ -42,7 +42,8 @@ pub struct CatchUp {
     pub node: usize,
     /// Node name.
     pub name: String,
-    /// What brought it back: `start` (a restart) or `cont` (the end of a pause).
+    /// What brought it back: `start` (a restart), `cont` (the end of a pause) or `mend`
+    /// (the end of its isolation).
     pub after: &'static str,
     /// When it was started, ms from the start of the fault phase.
     pub started_ms: u64,

@@ -263,8 +263,9 @@ pub enum Action {
     Cont(usize),
     /// Block the flows `(from, to)` and reset the connections carrying them.
     Cut(Vec<(usize, usize)>),
-    /// Unblock the flows.
-    Mend(Vec<(usize, usize)>),
+    /// Unblock the flows; the node that was cut off, if one, is then judged on how fast
+    /// it catches up.
+    Mend(Vec<(usize, usize)>, Option<usize>),
     /// Delay the flows by this many ms (0: no delay).
     Delay(Vec<(usize, usize)>, u64),
     /// Reset the connections carrying the flows.
@@ -372,7 +373,7 @@ pub fn steps(schedule: &[Planned], nodes: usize) -> Vec<Step> {
             Fault::Isolate { target, ms } => {
                 let flows = flows_of(nodes, *target);
                 push(0, Action::Cut(flows.clone()));
-                push(*ms, Action::Mend(flows));
+                push(*ms, Action::Mend(flows, Some(*target)));
             }
             Fault::IsolateOneWay { target, ms, mute } => {
                 let flows: Vec<(usize, usize)> = flows_of(nodes, *target)
@@ -380,7 +381,7 @@ pub fn steps(schedule: &[Planned], nodes: usize) -> Vec<Step> {
                     .filter(|(from, _)| (*from == *target) == *mute)
                     .collect();
                 push(0, Action::Cut(flows.clone()));
-                push(*ms, Action::Mend(flows));
+                push(*ms, Action::Mend(flows, Some(*target)));
             }
             Fault::Split { side_a, side_b, ms } => {
                 let flows: Vec<(usize, usize)> = side_a
@@ -388,7 +389,7 @@ pub fn steps(schedule: &[Planned], nodes: usize) -> Vec<Step> {
                     .flat_map(|a| side_b.iter().flat_map(move |b| [(*a, *b), (*b, *a)]))
                     .collect();
                 push(0, Action::Cut(flows.clone()));
-                push(*ms, Action::Mend(flows));
+                push(*ms, Action::Mend(flows, None));
             }
             Fault::Delay { target, delay_ms, ms } => {
                 let flows = flows_of(nodes, *target);
@@ -487,7 +488,7 @@ mod tests {
                 Action::Kill(i) | Action::Term(i) | Action::Stop(i) => down[*i] += 1,
                 Action::Start(i) | Action::Cont(i) => down[*i] -= 1,
                 Action::Cut(f) => f.iter().for_each(|x| *cut.entry(*x).or_default() += 1),
-                Action::Mend(f) => f.iter().for_each(|x| *cut.entry(*x).or_default() -= 1),
+                Action::Mend(f, _) => f.iter().for_each(|x| *cut.entry(*x).or_default() -= 1),
                 Action::Delay(..) | Action::Reset(..) => {}
             }
             assert!(down.iter().all(|d| (0..=1).contains(d)), "{st:?}");
