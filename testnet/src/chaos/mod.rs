@@ -341,7 +341,8 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     let members = net.members();
     let names: Vec<String> = net.manifest().nodes.iter().map(|n| n.name.clone()).collect();
     let p2p: Vec<u16> = net.manifest().nodes.iter().map(|n| n.p2p_port).collect();
-    let mesh = proxy::Mesh::start(&p2p)?;
+    let used: Vec<u16> = net.manifest().nodes.iter().flat_map(|n| [n.http_port, n.p2p_port]).collect();
+    let mesh = proxy::Mesh::start(&p2p, &used)?;
     route_through(&net, &mesh)?;
     writeln!(
         out,

@@ -87,8 +87,9 @@ impl std::fmt::Debug for Mesh {
 
 impl Mesh {
     /// Start one proxy per ordered pair of `targets` (each node's real p2p port), on free
-    /// ports of 127.0.0.1. All pass everything until told otherwise.
-    pub fn start(targets: &[u16]) -> Result<Mesh, ProxyError> {
+    /// ports of 127.0.0.1 other than those in `avoid` (the testnet's ports, chosen free
+    /// but not bound until its nodes start). All pass everything until told otherwise.
+    pub fn start(targets: &[u16], avoid: &[u16]) -> Result<Mesh, ProxyError> {
         let n = targets.len();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -103,7 +104,7 @@ impl Mesh {
                     continue;
                 }
                 // Bound here, synchronously, so the port is known before any config is written.
-                let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+                let std_listener = bind_avoiding(avoid)?;
                 std_listener.set_nonblocking(true)?;
                 ports.insert((i, j), std_listener.local_addr()?.port());
                 let to = SocketAddr::from((Ipv4Addr::LOCALHOST, *target));
@@ -197,6 +198,24 @@ impl Mesh {
     pub fn flows_to(&self, node: usize) -> Vec<(usize, usize)> {
         (0..self.n).filter(|k| *k != node).map(|k| (k, node)).collect()
     }
+}
+
+/// Most tries to find a free port outside the ones to avoid.
+const BIND_TRIES_MAX: usize = 64;
+
+/// A listener on a free port of 127.0.0.1 that is not in `avoid`. Ports the OS offers
+/// from `avoid` are held until the end, so it does not offer them again.
+fn bind_avoiding(avoid: &[u16]) -> std::io::Result<std::net::TcpListener> {
+    let mut held = Vec::new();
+    for _ in 0..BIND_TRIES_MAX {
+        let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        if avoid.contains(&l.local_addr()?.port()) {
+            held.push(l);
+            continue;
+        }
+        return Ok(l);
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::AddrInUse, "no free port outside the testnet's ports"))
 }
 
 impl Drop for Mesh {
@@ -353,7 +372,7 @@ mod tests {
     fn passes_blocks_delays_and_resets() {
         let a = echo();
         let b = echo();
-        let mesh = Mesh::start(&[a, b]).expect("mesh");
+        let mesh = Mesh::start(&[a, b], &[a, b]).expect("mesh");
         assert_eq!(mesh.flows_of(0), vec![(0, 1), (1, 0)]);
         let mut s = connect(&mesh, 0, 1);
         assert_eq!(round_trip(&mut s, b"ping").as_deref(), Some(&b"ping"[..]));
