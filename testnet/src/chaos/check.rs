@@ -9,6 +9,8 @@
 //!   network has no Byzantine node, so any evidence is false or a real equivocation).
 //! - `catch_up`: every restarted or continued node reached the tip it was behind within
 //!   [`CATCH_UP_MS_MAX`], having first reopened and verified its store.
+//! - `graceful_stop`: every SIGTERM of a graceful restart made the process exit within
+//!   10 s.
 //! - `no_unexpected_exit`: no process died without being killed (a store that fails its
 //!   start-up check exits with a named error, and lands here).
 //! - `checker_self_test`: a forged acknowledgement is reported missing (the lookup is not
@@ -230,6 +232,11 @@ pub fn self_test(net: &Testnet, nodes: &[usize]) -> Verdict {
         "a forged acknowledgement is reported missing on every node".into(),
         &problems,
     )
+}
+
+/// Every graceful stop ended with the process exiting on SIGTERM, not killed.
+pub fn graceful(stops: usize, problems: &[String]) -> Verdict {
+    Verdict::from_problems("graceful_stop", format!("{stops} SIGTERM stops exited on their own"), problems)
 }
 
 /// No process died that was not killed.

@@ -161,6 +161,8 @@ struct Controller<'a> {
     origin: Instant,
     actions: std::io::BufWriter<std::fs::File>,
     names: Vec<String>,
+    /// Graceful stops made, and those that needed SIGKILL.
+    terms: (usize, Vec<String>),
 }
 
 impl Controller<'_> {
@@ -220,6 +222,16 @@ impl Controller<'_> {
             Action::Term(i) => {
                 let t = Instant::now();
                 let r = monitor.transition(*i, Expect::Down, || net.stop(*i, STOP_TIMEOUT));
+                self.terms.0 += 1;
+                match &r {
+                    Ok(true) => {}
+                    Ok(false) => self.terms.1.push(format!(
+                        "{} did not exit within {} s of SIGTERM (killed)",
+                        self.name(*i),
+                        STOP_TIMEOUT.as_secs()
+                    )),
+                    Err(e) => self.terms.1.push(format!("{}: {e}", self.name(*i))),
+                }
                 let detail = match r {
                     Ok(exited) => serde_json::json!({
                         "node": self.name(*i),
@@ -380,6 +392,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     let monitor = Monitor::new(names.clone(), origin);
     let steps = schedule::steps(&schedule, members.len());
     let mut liveness = None;
+    let mut graceful = None;
     std::thread::scope(|s| {
         s.spawn(|| load.run());
         for i in &members {
@@ -393,12 +406,14 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
             origin,
             actions: std::io::BufWriter::new(actions),
             names: names.clone(),
+            terms: (0, Vec::new()),
         };
         let _ = writeln!(out, "faults: {} steps, load {:.1} documents/s", steps.len(), options.rate);
         controller.run(&steps);
         let _ = writeln!(out, "faults done at {:.0} s; healing", origin.elapsed().as_secs_f64());
         controller.heal();
         liveness = Some(check_liveness(&net, &members, &monitor));
+        graceful = Some(check::graceful(controller.terms.0, &controller.terms.1));
         load.stop();
         monitor.stop();
     });
@@ -410,6 +425,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     let _ = net.wait_for_height(&members, top, SETTLE_TIMEOUT);
     let mut verdicts = Vec::new();
     verdicts.extend(liveness);
+    verdicts.extend(graceful);
     verdicts.push(check::acknowledged(&net, &members, &load.ops()));
     verdicts.push(check::one_block_per_height(&net, &members));
     verdicts.push(check::no_evidence(&net, &members));
