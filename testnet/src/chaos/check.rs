@@ -236,7 +236,11 @@ pub fn self_test(net: &Testnet, nodes: &[usize]) -> Verdict {
 
 /// Every graceful stop ended with the process exiting on SIGTERM, not killed.
 pub fn graceful(stops: usize, problems: &[String]) -> Verdict {
-    Verdict::from_problems("graceful_stop", format!("{stops} SIGTERM stops exited on their own"), problems)
+    Verdict::from_problems(
+        "graceful_stop",
+        format!("{stops} SIGTERM stops, each exited on its own within 10 s"),
+        problems,
+    )
 }
 
 /// No process died that was not killed.
