@@ -153,6 +153,13 @@ impl Client {
         }
     }
 
+    /// The same client with submissions given up after `timeout` (the chaos load wants
+    /// an answer or an "unknown" well before the default minute).
+    pub fn with_submit_timeout(mut self, timeout: Duration) -> Client {
+        self.submit = agent(timeout);
+        self
+    }
+
     /// The base URL.
     pub fn base(&self) -> &str {
         &self.base
@@ -265,6 +272,18 @@ impl Client {
             status,
             body: format!("not a block: {e}"),
         })
+    }
+
+    /// `GET /v1/headers/<height>`: the block header and its certificate as JSON, or
+    /// `None` if the node has no block at that height.
+    pub fn header(&self, height: u64) -> Result<Option<serde_json::Value>, ClientError> {
+        let path = format!("/v1/headers/{height}");
+        let (status, body) = self.get(&path)?;
+        if status == 404 {
+            return Ok(None);
+        }
+        self.expect_ok(&path, status, &body)?;
+        self.json(&path, status, &body).map(Some)
     }
 
     /// `GET /metrics`: the Prometheus text.

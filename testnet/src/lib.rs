@@ -16,6 +16,7 @@
 //! - [`demo`] and [`load`]: the scripted demo and the load generator; [`wave`]: submitting
 //!   documents round-robin and awaiting their commits.
 //! - [`actors`]: named faulty actors (a twin of a validator, an outsider).
+//! - [`chaos`]: `chaos`, a seeded fault campaign through link proxies, with checkers.
 //! - [`proofbench`]: `bench-proofs`, a one-validator ledger of a million entries written
 //!   straight into a store, served by `vouchd` and loaded with `wrk`.
 //!
@@ -23,6 +24,7 @@
 //! `vouch_core::testkit`): never use them for anything real.
 
 pub mod actors;
+pub mod chaos;
 pub mod client;
 pub mod config;
 pub mod demo;

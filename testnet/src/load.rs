@@ -85,12 +85,16 @@ impl LoadReport {
 }
 
 /// Signed inputs: the setup is committed, the requests are pre-signed.
-struct Prepared {
-    documents: Vec<Vec<u8>>,
-    network: vouch_core::ids::NetworkId,
+pub(crate) struct Prepared {
+    pub(crate) documents: Vec<Vec<u8>>,
+    pub(crate) network: vouch_core::ids::NetworkId,
 }
 
-fn prepare(net: &Testnet, count: usize, out: &mut dyn std::io::Write) -> Result<Prepared, DemoError> {
+pub(crate) fn prepare(
+    net: &Testnet,
+    count: usize,
+    out: &mut dyn std::io::Write,
+) -> Result<Prepared, DemoError> {
     let tag = run_tag();
     let mut l = Ledger::new(net.demo_network().clone());
     sync_clock(&mut l);

@@ -1,0 +1,511 @@
+//! Run a seeded fault campaign against real `vouchd` processes, then heal everything and
+//! check that nothing acknowledged was lost and no two nodes disagree (issue 7, phase 1).
+//!
+//! # Design
+//!
+//! - [`proxy`]: a userspace TCP proxy on every directed p2p link, which can block a flow,
+//!   delay it or reset its connections; the nodes' configs name the proxies as their peers.
+//! - [`schedule`]: the faults, drawn from the seed before anything starts
+//!   (`schedule.jsonl`), and the timed steps they expand to.
+//! - [`history`]: a steady load of pre-signed documents round-robin over the nodes, every
+//!   operation recorded with its outcome (`history.jsonl`).
+//! - [`monitor`]: per-node status polling during the campaign; catch-up times of
+//!   restarted nodes; processes that died on their own.
+//! - [`check`]: the checkers run after healing.
+//!
+//! A run directory holds `testnet/` (configs, data and each node's `node.log`),
+//! `schedule.jsonl`, `actions.jsonl` (each step as carried out, with its real time),
+//! `history.jsonl` and `verdict.json`. It is kept whatever the outcome.
+//!
+//! The controller (faults, healing, checks) runs on the calling thread: nodes are started
+//! tied to the thread that starts them (`PR_SET_PDEATHSIG`), so it must live as long as
+//! they do. Not built yet (see `docs/RELIABILITY.md`): scripted scenarios, the WAL-tail
+//! cut, slow fsync, the storage fault backend, the bad-input burst, canaries, the soak
+//! profile and `.ci/run` wiring.
+
+pub mod check;
+pub mod history;
+pub mod monitor;
+pub mod proxy;
+pub mod schedule;
+
+use crate::config;
+use crate::layout::{self, Options};
+use crate::net::{STOP_TIMEOUT, Testnet, TestnetError};
+use crate::process::Build;
+use check::Verdict;
+use history::Load;
+use monitor::{Expect, Monitor};
+use schedule::{Action, Planned, Step};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Until every node has committed height 1 at the start.
+pub const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// After healing, every node must reach the highest height plus this many...
+pub const LIVENESS_HEIGHTS: u64 = 5;
+
+/// ...within this long.
+pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long the checks wait for lagging nodes to reach the highest height before they
+/// compare ledgers.
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Pre-signed documents beyond the campaign's length at the load's rate: warm-up, heal
+/// and liveness check.
+pub const SPARE_LOAD_SECONDS: f64 = 150.0;
+
+/// Why a campaign could not run (a failed check is a verdict, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum ChaosError {
+    /// The testnet.
+    #[error(transparent)]
+    Testnet(#[from] TestnetError),
+    /// The proxies.
+    #[error(transparent)]
+    Proxy(#[from] proxy::ProxyError),
+    /// The load's setup (enrollments) or signing.
+    #[error("cannot prepare the load: {0}")]
+    Load(#[from] crate::demo::DemoError),
+    /// A run file.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Writing the report.
+    #[error("cannot write the report: {0}")]
+    Out(#[from] std::io::Error),
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ChaosOptions {
+    /// Seed of the schedule (and of the testnet's keys).
+    pub seed: u64,
+    /// Length of the fault phase.
+    pub length: Duration,
+    /// Documents per second of the load.
+    pub rate: f64,
+    /// The run directory (created; must not hold a testnet).
+    pub run_dir: PathBuf,
+    /// The `vouchd` to run; located (or built) like `up` does when `None`.
+    pub vouchd: Option<PathBuf>,
+}
+
+/// What a campaign found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The seed.
+    pub seed: u64,
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Faults drawn, by kind.
+    pub faults: std::collections::BTreeMap<&'static str, usize>,
+    /// Load outcomes.
+    pub tally: history::Tally,
+    /// Every checker's verdict.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Report {
+    /// Whether every checker passed.
+    pub fn passed(&self) -> bool {
+        self.verdicts.iter().all(|v| v.passed)
+    }
+
+    /// Total faults.
+    pub fn fault_count(&self) -> usize {
+        self.faults.values().sum()
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ChaosError + 'a {
+    move |source| ChaosError::Io { action, path: path.to_path_buf(), source }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Point every node's p2p peers at the proxies (node `i` reaches `j` through link `(i, j)`).
+fn route_through(net: &Testnet, mesh: &proxy::Mesh) -> Result<(), ChaosError> {
+    let manifest = net.manifest().clone();
+    for (i, node) in manifest.nodes.iter().enumerate() {
+        let others: Vec<&layout::NodeInfo> = manifest.nodes.iter().filter(|o| o.name != node.name).collect();
+        let mut toml = layout::node_toml(node, &others, Some(&manifest.genesis_hash), "../../genesis.json");
+        toml.p2p.peers = manifest
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(j, o)| mesh.port(i, j).map(|port| config::p2p_peer(port, &o.peer_id)))
+            .collect();
+        net.write_config(i, &toml)?;
+    }
+    Ok(())
+}
+
+/// The controller's side: carries out steps and keeps `actions.jsonl`.
+struct Controller<'a> {
+    net: &'a Testnet,
+    mesh: &'a proxy::Mesh,
+    monitor: &'a Monitor,
+    origin: Instant,
+    actions: std::io::BufWriter<std::fs::File>,
+    names: Vec<String>,
+    /// Graceful stops made, and those that needed SIGKILL.
+    terms: (usize, Vec<String>),
+}
+
+impl Controller<'_> {
+    fn name(&self, i: usize) -> String {
+        self.names.get(i).cloned().unwrap_or_else(|| format!("node-{i}"))
+    }
+
+    fn flows(&self, flows: &[(usize, usize)]) -> Vec<String> {
+        flows.iter().map(|(a, b)| format!("{}>{}", self.name(*a), self.name(*b))).collect()
+    }
+
+    fn log(
+        &mut self,
+        planned_ms: Option<u64>,
+        fault: Option<usize>,
+        action: &str,
+        detail: serde_json::Value,
+    ) {
+        let line = serde_json::json!({
+            "at_ms": ms(self.origin.elapsed()),
+            "planned_ms": planned_ms,
+            "fault": fault,
+            "action": action,
+            "detail": detail,
+        });
+        let _ = writeln!(self.actions, "{line}");
+        let _ = self.actions.flush();
+    }
+
+    fn apply(&mut self, step: Option<&Step>, action: &Action) {
+        let (planned, fault) = (step.map(|s| s.at_ms), step.map(|s| s.fault));
+        let (net, mesh, monitor) = (self.net, self.mesh, self.monitor);
+        let result = |r: Result<(), TestnetError>| match r {
+            Ok(()) => serde_json::Value::Null,
+            Err(e) => serde_json::json!({"error": e.to_string()}),
+        };
+        match action {
+            Action::Kill(i) => {
+                let r = monitor.transition(*i, Expect::Down, || net.kill(*i));
+                self.log(
+                    planned,
+                    fault,
+                    "kill",
+                    serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
+            }
+            Action::Start(i) => {
+                let r = monitor.transition(*i, Expect::Running, || net.start(*i));
+                monitor.started(*i, "start");
+                self.log(
+                    planned,
+                    fault,
+                    "start",
+                    serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
+            }
+            Action::Term(i) => {
+                let t = Instant::now();
+                let r = monitor.transition(*i, Expect::Down, || net.stop(*i, STOP_TIMEOUT));
+                self.terms.0 += 1;
+                match &r {
+                    Ok(true) => {}
+                    Ok(false) => self.terms.1.push(format!(
+                        "{} did not exit within {} s of SIGTERM (killed)",
+                        self.name(*i),
+                        STOP_TIMEOUT.as_secs()
+                    )),
+                    Err(e) => self.terms.1.push(format!("{}: {e}", self.name(*i))),
+                }
+                let detail = match r {
+                    Ok(exited) => serde_json::json!({
+                        "node": self.name(*i),
+                        "exited_on_sigterm": exited,
+                        "took_ms": ms(t.elapsed()),
+                    }),
+                    Err(e) => serde_json::json!({"node": self.name(*i), "error": e.to_string()}),
+                };
+                self.log(planned, fault, "term", detail);
+            }
+            Action::Stop(i) => {
+                let r = monitor.transition(*i, Expect::Paused, || net.pause(*i));
+                self.log(
+                    planned,
+                    fault,
+                    "sigstop",
+                    serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
+            }
+            Action::Cont(i) => {
+                let r = monitor.transition(*i, Expect::Running, || net.resume(*i));
+                monitor.started(*i, "cont");
+                self.log(
+                    planned,
+                    fault,
+                    "sigcont",
+                    serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
+            }
+            Action::Cut(flows) => {
+                mesh.block(flows, true);
+                mesh.reset(flows);
+                self.log(planned, fault, "cut", serde_json::json!({"flows": self.flows(flows)}));
+            }
+            Action::Mend(flows, cut_off) => {
+                mesh.block(flows, false);
+                if let Some(i) = cut_off {
+                    monitor.started(*i, "mend");
+                }
+                self.log(planned, fault, "mend", serde_json::json!({"flows": self.flows(flows)}));
+            }
+            Action::Delay(flows, delay) => {
+                mesh.delay(flows, *delay);
+                self.log(
+                    planned,
+                    fault,
+                    "delay",
+                    serde_json::json!({"flows": self.flows(flows), "delay_ms": delay}),
+                );
+            }
+            Action::Reset(flows) => {
+                mesh.reset(flows);
+                self.log(planned, fault, "reset", serde_json::json!({"flows": self.flows(flows)}));
+            }
+        }
+    }
+
+    /// Carry out `steps` at their planned times; when a step runs late, later ones slip
+    /// by as much, so each fault keeps its planned length.
+    fn run(&mut self, steps: &[Step]) {
+        let mut slip = Duration::ZERO;
+        for step in steps {
+            let due = self.origin + Duration::from_millis(step.at_ms) + slip;
+            let now = Instant::now();
+            if now < due {
+                std::thread::sleep(due - now);
+            } else {
+                slip += now - due;
+            }
+            self.apply(Some(step), &step.action);
+        }
+    }
+
+    /// Heal every link, continue paused nodes, start stopped ones.
+    fn heal(&mut self) {
+        self.mesh.heal();
+        self.log(None, None, "heal_links", serde_json::Value::Null);
+        for i in 0..self.names.len() {
+            if self.net.is_running(i) {
+                // A paused process is running to the OS: SIGCONT is harmless otherwise.
+                let r = self.monitor.transition(i, Expect::Running, || self.net.resume(i));
+                if let Err(e) = r {
+                    self.log(
+                        None,
+                        None,
+                        "sigcont",
+                        serde_json::json!({"node": self.name(i), "error": e.to_string()}),
+                    );
+                }
+            } else {
+                self.apply(None, &Action::Start(i));
+            }
+        }
+    }
+}
+
+/// Run a campaign; progress and the verdicts go to `out`.
+pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Report, ChaosError> {
+    let dir = options.run_dir.clone();
+    std::fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+    writeln!(
+        out,
+        "chaos: seed {} (replay with --seed {}), run directory {}",
+        options.seed,
+        options.seed,
+        dir.display()
+    )?;
+    let net = Testnet::create(
+        &dir.join("testnet"),
+        &Options { seed: options.seed, ..Options::now() },
+        Build::IfMissing,
+    )?;
+    match &options.vouchd {
+        Some(path) => net.set_vouchd(path.clone()),
+        None => {
+            net.prepare()?;
+        }
+    }
+    let members = net.members();
+    let names: Vec<String> = net.manifest().nodes.iter().map(|n| n.name.clone()).collect();
+    let p2p: Vec<u16> = net.manifest().nodes.iter().map(|n| n.p2p_port).collect();
+    let used: Vec<u16> = net.manifest().nodes.iter().flat_map(|n| [n.http_port, n.p2p_port]).collect();
+    let mesh = proxy::Mesh::start(&p2p, &used)?;
+    route_through(&net, &mesh)?;
+    writeln!(
+        out,
+        "{} link proxies on 127.0.0.1; starting {} nodes",
+        p2p.len() * (p2p.len() - 1),
+        members.len()
+    )?;
+    net.start_all()?;
+    net.wait_for_height(&members, 1, START_TIMEOUT)?;
+
+    let length_ms = ms(options.length);
+    let schedule: Vec<Planned> = schedule::draw(options.seed, length_ms, members.len(), layout::VALIDATORS);
+    let path = dir.join("schedule.jsonl");
+    let text: String = schedule.iter().map(|p| p.to_line(&names) + "\n").collect();
+    std::fs::write(&path, text).map_err(io_err("cannot write", &path))?;
+    let faults = schedule::counts(&schedule);
+    writeln!(
+        out,
+        "schedule: {} faults over {:.0} s: {faults:?}",
+        schedule.len(),
+        options.length.as_secs_f64()
+    )?;
+
+    let count = (options.rate * (options.length.as_secs_f64() + SPARE_LOAD_SECONDS)).ceil() as usize;
+    let prepared = crate::load::prepare(&net, count.max(10), out)?;
+    let clients: Vec<_> =
+        net.clients().into_iter().map(|c| c.with_submit_timeout(history::SUBMIT_TIMEOUT)).collect();
+    let history_path = dir.join("history.jsonl");
+    let load = Load::new(clients, names.clone(), prepared.documents, options.rate, &history_path)
+        .map_err(io_err("cannot create", &history_path))?;
+    let actions_path = dir.join("actions.jsonl");
+    let actions = std::fs::File::create(&actions_path).map_err(io_err("cannot create", &actions_path))?;
+
+    let origin = Instant::now();
+    let monitor = Monitor::new(names.clone(), origin);
+    let steps = schedule::steps(&schedule, members.len());
+    let mut liveness = None;
+    let mut graceful = None;
+    std::thread::scope(|s| {
+        s.spawn(|| load.run());
+        for i in &members {
+            let (monitor, net) = (&monitor, &net);
+            s.spawn(move || monitor.watch_node(net, *i));
+        }
+        let mut controller = Controller {
+            net: &net,
+            mesh: &mesh,
+            monitor: &monitor,
+            origin,
+            actions: std::io::BufWriter::new(actions),
+            names: names.clone(),
+            terms: (0, Vec::new()),
+        };
+        let _ = writeln!(out, "faults: {} steps, load {:.1} documents/s", steps.len(), options.rate);
+        controller.run(&steps);
+        let _ = writeln!(out, "faults done at {:.0} s; healing", origin.elapsed().as_secs_f64());
+        controller.heal();
+        liveness = Some(check_liveness(&net, &members, &monitor));
+        graceful = Some(check::graceful(controller.terms.0, &controller.terms.1));
+        load.stop();
+        monitor.stop();
+    });
+    let tally = load.tally();
+    writeln!(out, "load: {} ok, {} failed, {} unknown", tally.ok, tally.failed, tally.unknown)?;
+
+    // Let laggards reach the top before comparing ledgers (a miss is still reported).
+    let top = members.iter().filter_map(|i| net.height(*i)).max().unwrap_or(0);
+    let _ = net.wait_for_height(&members, top, SETTLE_TIMEOUT);
+    let mut verdicts = Vec::new();
+    verdicts.extend(liveness);
+    verdicts.extend(graceful);
+    verdicts.push(check::acknowledged(&net, &members, &load.ops()));
+    verdicts.push(check::one_block_per_height(&net, &members));
+    verdicts.push(check::no_evidence(&net, &members));
+    verdicts.push(check::catch_up(&monitor.catch_ups()));
+    verdicts.push(check::no_unexpected_exit(&monitor.exits()));
+    verdicts.push(check::self_test(&net, &members));
+    let report = Report { seed: options.seed, run_dir: dir.clone(), faults, tally, verdicts };
+    write_verdict(&report, &monitor)?;
+    print_report(&report, &net, out)?;
+    let _ = net.stop_all(STOP_TIMEOUT);
+    Ok(report)
+}
+
+/// Every node reaches the highest height plus [`LIVENESS_HEIGHTS`] within
+/// [`LIVENESS_TIMEOUT`] of healing (the load keeps running).
+fn check_liveness(net: &Testnet, members: &[usize], monitor: &Monitor) -> Verdict {
+    let t = Instant::now();
+    let now: Vec<u64> = members.iter().filter_map(|i| net.height(*i)).collect();
+    let top = now.iter().copied().max().unwrap_or(0).max(monitor.heights().into_iter().max().unwrap_or(0));
+    let goal = top + LIVENESS_HEIGHTS;
+    match net.wait_for_height(members, goal, LIVENESS_TIMEOUT) {
+        Ok(()) => Verdict {
+            name: "liveness",
+            passed: true,
+            detail: format!(
+                "every node at height {goal} (highest at heal {top} + {LIVENESS_HEIGHTS}) {:.1} s after healing",
+                t.elapsed().as_secs_f64()
+            ),
+        },
+        Err(e) => Verdict {
+            name: "liveness",
+            passed: false,
+            detail: format!(
+                "not every node reached height {goal} within {} s of healing: {e}",
+                LIVENESS_TIMEOUT.as_secs()
+            ),
+        },
+    }
+}
+
+fn write_verdict(report: &Report, monitor: &Monitor) -> Result<(), ChaosError> {
+    let path = report.run_dir.join("verdict.json");
+    let value = serde_json::json!({
+        "seed": report.seed,
+        "passed": report.passed(),
+        "faults": report.faults,
+        "load": {"ok": report.tally.ok, "failed": report.tally.failed, "unknown": report.tally.unknown},
+        "verdicts": report.verdicts,
+        "catch_ups": monitor.catch_ups(),
+    });
+    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    std::fs::write(&path, text).map_err(io_err("cannot write", &path))
+}
+
+fn print_report(report: &Report, net: &Testnet, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    writeln!(out, "\nverdicts (seed {}):", report.seed)?;
+    for v in &report.verdicts {
+        writeln!(out, "  {} {}: {}", if v.passed { "PASS" } else { "FAIL" }, v.name, v.detail)?;
+    }
+    let dir = report.run_dir.display();
+    if report.passed() {
+        writeln!(
+            out,
+            "campaign passed: seed {}, {} faults; run directory {dir}",
+            report.seed,
+            report.fault_count()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\nCAMPAIGN FAILED: seed {} (replay: vouch-testnet chaos --seed {})",
+            report.seed, report.seed
+        )?;
+        writeln!(out, "  schedule: {dir}/schedule.jsonl; steps as run: {dir}/actions.jsonl")?;
+        writeln!(out, "  history:  {dir}/history.jsonl; verdicts: {dir}/verdict.json")?;
+        for i in 0..net.len() {
+            if let Ok(p) = net.log_path(i) {
+                writeln!(out, "  log:      {}", p.display())?;
+            }
+        }
+    }
+    Ok(())
+}

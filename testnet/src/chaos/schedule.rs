@@ -1,0 +1,510 @@
+//! Draw a campaign's faults from a seed, before anything runs, and expand each into the
+//! timed steps the controller carries out.
+//!
+//! The schedule depends only on the seed, the campaign length and the number of nodes,
+//! never on how the run goes: the same seed replays the same faults at the same planned
+//! times (`schedule.jsonl`). When the controller falls behind (a graceful stop that takes
+//! a few seconds), later steps slip by the same amount, so each fault keeps its planned
+//! length.
+//!
+//! # Terminology
+//!
+//! - *Disruptive* fault: one that takes a node out of consensus (crash, pause, restart,
+//!   isolation, split). At most one at a time, followed by [`SETTLE_MS`] of quiet, so at
+//!   most one validator is down or cut off at once outside a split.
+//! - *Degrading* fault: link delay or connection resets; these may overlap a disruptive
+//!   one (not each other).
+
+use rand::Rng as _;
+use rand::SeedableRng as _;
+use rand::distributions::{Distribution as _, WeightedIndex};
+use rand::seq::SliceRandom as _;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+/// Quiet time after a disruptive fault ends before the next one starts.
+pub const SETTLE_MS: u64 = 2_500;
+
+/// Time between the starts of two drawn faults (before waiting for quiet).
+pub const GAP_MS: (u64, u64) = (2_000, 4_000);
+
+/// The fault kinds with their weights (percent of draws), after the CI weights of
+/// `RELIABILITY.md`; the WAL-tail cut and slow fsync are not built yet.
+pub const WEIGHTS: [(Kind, u32); 9] = [
+    (Kind::Kill, 25),
+    (Kind::DoubleKill, 8),
+    (Kind::Pause, 12),
+    (Kind::Restart, 8),
+    (Kind::Isolate, 15),
+    (Kind::IsolateOneWay, 6),
+    (Kind::Split, 6),
+    (Kind::Delay, 12),
+    (Kind::Reset, 8),
+];
+
+/// What a fault does (without its parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `kill -9`, then restart.
+    Kill,
+    /// `kill -9`, restart, `kill -9` again within 2 s of the restart, restart.
+    DoubleKill,
+    /// `SIGSTOP` longer than the round timeouts, then `SIGCONT`.
+    Pause,
+    /// SIGTERM (graceful), then restart.
+    Restart,
+    /// Cut every link of one node, both ways.
+    Isolate,
+    /// Cut one direction of every link of one node.
+    IsolateOneWay,
+    /// Two validators apart from the other two (the observer with the first pair).
+    Split,
+    /// Delay every flow into and out of one node.
+    Delay,
+    /// Reset the live connections of one node.
+    Reset,
+}
+
+impl Kind {
+    /// The name used in `schedule.jsonl` and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Kill => "kill",
+            Kind::DoubleKill => "double_kill",
+            Kind::Pause => "pause",
+            Kind::Restart => "restart",
+            Kind::Isolate => "isolate",
+            Kind::IsolateOneWay => "isolate_one_way",
+            Kind::Split => "split",
+            Kind::Delay => "delay",
+            Kind::Reset => "reset",
+        }
+    }
+
+    /// Whether it takes a node out of consensus.
+    pub fn disruptive(self) -> bool {
+        !matches!(self, Kind::Delay | Kind::Reset)
+    }
+}
+
+/// A fault with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// `kill -9` `target`, restart after `down_ms`.
+    Kill {
+        /// Node index.
+        target: usize,
+        /// Time down.
+        down_ms: u64,
+    },
+    /// `kill -9`, restart after `down_ms`, `kill -9` again `again_ms` after the restart,
+    /// restart after `down2_ms`.
+    DoubleKill {
+        /// Node index.
+        target: usize,
+        /// First time down.
+        down_ms: u64,
+        /// From the restart to the second kill (under 2 s: during recovery).
+        again_ms: u64,
+        /// Second time down.
+        down2_ms: u64,
+    },
+    /// `SIGSTOP`, `SIGCONT` after `pause_ms`.
+    Pause {
+        /// Node index.
+        target: usize,
+        /// Time paused.
+        pause_ms: u64,
+    },
+    /// SIGTERM (SIGKILL after 10 s), restart `down_ms` after it exited.
+    Restart {
+        /// Node index.
+        target: usize,
+        /// Time down.
+        down_ms: u64,
+    },
+    /// Block every flow into and out of `target` for `ms` (live connections reset).
+    Isolate {
+        /// Node index.
+        target: usize,
+        /// Length.
+        ms: u64,
+    },
+    /// Block the flows out of `target` (`mute`: it hears, is not heard) or into it (it is
+    /// heard, hears nothing), for `ms`.
+    IsolateOneWay {
+        /// Node index.
+        target: usize,
+        /// Length.
+        ms: u64,
+        /// Which direction: true blocks what it says, false what it hears.
+        mute: bool,
+    },
+    /// Block every flow between `side_a` and `side_b` for `ms`.
+    Split {
+        /// One side (two validators and the observer).
+        side_a: Vec<usize>,
+        /// The other side (two validators).
+        side_b: Vec<usize>,
+        /// Length.
+        ms: u64,
+    },
+    /// Delay every flow into and out of `target` by `delay_ms` for `ms`.
+    Delay {
+        /// Node index.
+        target: usize,
+        /// Added latency per direction.
+        delay_ms: u64,
+        /// Length.
+        ms: u64,
+    },
+    /// Reset the live connections of `target`.
+    Reset {
+        /// Node index.
+        target: usize,
+    },
+}
+
+impl Fault {
+    /// Its kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Fault::Kill { .. } => Kind::Kill,
+            Fault::DoubleKill { .. } => Kind::DoubleKill,
+            Fault::Pause { .. } => Kind::Pause,
+            Fault::Restart { .. } => Kind::Restart,
+            Fault::Isolate { .. } => Kind::Isolate,
+            Fault::IsolateOneWay { .. } => Kind::IsolateOneWay,
+            Fault::Split { .. } => Kind::Split,
+            Fault::Delay { .. } => Kind::Delay,
+            Fault::Reset { .. } => Kind::Reset,
+        }
+    }
+
+    /// Planned length, from its first step to its last.
+    pub fn length_ms(&self) -> u64 {
+        match self {
+            Fault::Kill { down_ms, .. } | Fault::Restart { down_ms, .. } => *down_ms,
+            Fault::DoubleKill { down_ms, again_ms, down2_ms, .. } => down_ms + again_ms + down2_ms,
+            Fault::Pause { pause_ms, .. } => *pause_ms,
+            Fault::Isolate { ms, .. }
+            | Fault::IsolateOneWay { ms, .. }
+            | Fault::Split { ms, .. }
+            | Fault::Delay { ms, .. } => *ms,
+            Fault::Reset { .. } => 0,
+        }
+    }
+
+    /// The node it targets, if one.
+    pub fn target(&self) -> Option<usize> {
+        match self {
+            Fault::Kill { target, .. }
+            | Fault::DoubleKill { target, .. }
+            | Fault::Pause { target, .. }
+            | Fault::Restart { target, .. }
+            | Fault::Isolate { target, .. }
+            | Fault::IsolateOneWay { target, .. }
+            | Fault::Delay { target, .. }
+            | Fault::Reset { target } => Some(*target),
+            Fault::Split { .. } => None,
+        }
+    }
+}
+
+/// A fault at its planned time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Planned {
+    /// Milliseconds from the start of the fault phase.
+    pub at_ms: u64,
+    /// The fault.
+    pub fault: Fault,
+}
+
+impl Planned {
+    /// Its `schedule.jsonl` line: time, kind, target (by name), params.
+    pub fn to_line(&self, names: &[String]) -> String {
+        let name = |i: usize| names.get(i).cloned().unwrap_or_else(|| format!("node-{i}"));
+        let mut params = serde_json::to_value(&self.fault).unwrap_or(serde_json::Value::Null);
+        if let Some(map) = params.as_object_mut() {
+            map.remove("kind");
+            map.remove("target");
+        }
+        let target = match &self.fault {
+            Fault::Split { side_a, side_b, .. } => {
+                let names = |s: &[usize]| s.iter().map(|i| name(*i)).collect::<Vec<_>>().join("+");
+                format!("{} | {}", names(side_a), names(side_b))
+            }
+            f => f.target().map(name).unwrap_or_default(),
+        };
+        serde_json::json!({
+            "at_ms": self.at_ms,
+            "kind": self.fault.kind().name(),
+            "target": target,
+            "params": params,
+        })
+        .to_string()
+    }
+}
+
+/// One thing the controller does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `kill -9`.
+    Kill(usize),
+    /// Start the node.
+    Start(usize),
+    /// SIGTERM, wait for the exit (SIGKILL after 10 s).
+    Term(usize),
+    /// SIGSTOP.
+    Stop(usize),
+    /// SIGCONT.
+    Cont(usize),
+    /// Block the flows `(from, to)` and reset the connections carrying them.
+    Cut(Vec<(usize, usize)>),
+    /// Unblock the flows; the node that was cut off, if one, is then judged on how fast
+    /// it catches up.
+    Mend(Vec<(usize, usize)>, Option<usize>),
+    /// Delay the flows by this many ms (0: no delay).
+    Delay(Vec<(usize, usize)>, u64),
+    /// Reset the connections carrying the flows.
+    Reset(Vec<(usize, usize)>),
+}
+
+/// An action at its planned time, with the index of the fault it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Planned time, ms from the start of the fault phase.
+    pub at_ms: u64,
+    /// Index in the schedule.
+    pub fault: usize,
+    /// What to do.
+    pub action: Action,
+}
+
+fn flows_of(n: usize, node: usize) -> Vec<(usize, usize)> {
+    (0..n).filter(|k| *k != node).flat_map(|k| [(node, k), (k, node)]).collect()
+}
+
+/// Draw the faults of a campaign of `length_ms` over `nodes` nodes, of which the first
+/// `validators` vote.
+pub fn draw(seed: u64, length_ms: u64, nodes: usize, validators: usize) -> Vec<Planned> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let Ok(pick) = WeightedIndex::new(WEIGHTS.iter().map(|(_, w)| *w)) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut t = 0u64;
+    let mut quiet_from = 0u64;
+    let mut degrade_free_from = 0u64;
+    while t < length_ms && nodes > 1 {
+        let kind = WEIGHTS.get(pick.sample(&mut rng)).map(|(k, _)| *k).unwrap_or(Kind::Kill);
+        let target = rng.gen_range(0..nodes);
+        let fault = match kind {
+            Kind::Kill => Fault::Kill { target, down_ms: rng.gen_range(0..=5_000) },
+            Kind::DoubleKill => Fault::DoubleKill {
+                target,
+                down_ms: rng.gen_range(0..=3_000),
+                again_ms: rng.gen_range(0..=2_000),
+                down2_ms: rng.gen_range(0..=3_000),
+            },
+            Kind::Pause => Fault::Pause { target, pause_ms: rng.gen_range(5_000..=10_000) },
+            Kind::Restart => Fault::Restart { target, down_ms: rng.gen_range(0..=3_000) },
+            Kind::Isolate => Fault::Isolate { target, ms: rng.gen_range(8_000..=16_000) },
+            Kind::IsolateOneWay => {
+                Fault::IsolateOneWay { target, ms: rng.gen_range(8_000..=15_000), mute: rng.gen_bool(0.5) }
+            }
+            Kind::Split => {
+                let mut v: Vec<usize> = (0..validators.min(nodes)).collect();
+                v.shuffle(&mut rng);
+                let half = v.len() / 2;
+                let mut side_a: Vec<usize> = v.get(..half).unwrap_or_default().to_vec();
+                let mut side_b: Vec<usize> = v.get(half..).unwrap_or_default().to_vec();
+                side_a.extend(validators..nodes);
+                side_a.sort_unstable();
+                side_b.sort_unstable();
+                Fault::Split { side_a, side_b, ms: rng.gen_range(8_000..=15_000) }
+            }
+            Kind::Delay => {
+                Fault::Delay { target, delay_ms: rng.gen_range(50..=300), ms: rng.gen_range(10_000..=20_000) }
+            }
+            Kind::Reset => Fault::Reset { target },
+        };
+        let gap = rng.gen_range(GAP_MS.0..=GAP_MS.1);
+        let at = if kind.disruptive() { t.max(quiet_from) } else { t.max(degrade_free_from) };
+        if at >= length_ms {
+            break;
+        }
+        if kind.disruptive() {
+            quiet_from = at + fault.length_ms() + SETTLE_MS;
+        } else {
+            degrade_free_from = at + fault.length_ms();
+        }
+        out.push(Planned { at_ms: at, fault });
+        t = at + gap;
+    }
+    out
+}
+
+/// The steps of a schedule for `nodes` nodes, in planned order.
+pub fn steps(schedule: &[Planned], nodes: usize) -> Vec<Step> {
+    let mut out = Vec::new();
+    for (k, p) in schedule.iter().enumerate() {
+        let at = p.at_ms;
+        let mut push = |offset: u64, action: Action| out.push(Step { at_ms: at + offset, fault: k, action });
+        match &p.fault {
+            Fault::Kill { target, down_ms } => {
+                push(0, Action::Kill(*target));
+                push(*down_ms, Action::Start(*target));
+            }
+            Fault::DoubleKill { target, down_ms, again_ms, down2_ms } => {
+                push(0, Action::Kill(*target));
+                push(*down_ms, Action::Start(*target));
+                push(down_ms + again_ms, Action::Kill(*target));
+                push(down_ms + again_ms + down2_ms, Action::Start(*target));
+            }
+            Fault::Pause { target, pause_ms } => {
+                push(0, Action::Stop(*target));
+                push(*pause_ms, Action::Cont(*target));
+            }
+            Fault::Restart { target, down_ms } => {
+                push(0, Action::Term(*target));
+                push(*down_ms, Action::Start(*target));
+            }
+            Fault::Isolate { target, ms } => {
+                let flows = flows_of(nodes, *target);
+                push(0, Action::Cut(flows.clone()));
+                push(*ms, Action::Mend(flows, Some(*target)));
+            }
+            Fault::IsolateOneWay { target, ms, mute } => {
+                let flows: Vec<(usize, usize)> = flows_of(nodes, *target)
+                    .into_iter()
+                    .filter(|(from, _)| (*from == *target) == *mute)
+                    .collect();
+                push(0, Action::Cut(flows.clone()));
+                push(*ms, Action::Mend(flows, Some(*target)));
+            }
+            Fault::Split { side_a, side_b, ms } => {
+                let flows: Vec<(usize, usize)> = side_a
+                    .iter()
+                    .flat_map(|a| side_b.iter().flat_map(move |b| [(*a, *b), (*b, *a)]))
+                    .collect();
+                push(0, Action::Cut(flows.clone()));
+                push(*ms, Action::Mend(flows, None));
+            }
+            Fault::Delay { target, delay_ms, ms } => {
+                let flows = flows_of(nodes, *target);
+                push(0, Action::Delay(flows.clone(), *delay_ms));
+                push(*ms, Action::Delay(flows, 0));
+            }
+            Fault::Reset { target } => push(0, Action::Reset(flows_of(nodes, *target))),
+        }
+    }
+    // Stable: steps at the same time keep the schedule's order.
+    out.sort_by_key(|s| s.at_ms);
+    out
+}
+
+/// Faults per kind, for the report.
+pub fn counts(schedule: &[Planned]) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for p in schedule {
+        *m.entry(p.fault.kind().name()).or_insert(0) += 1;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_schedule_other_seed_other_schedule() {
+        let a = draw(7, 360_000, 5, 4);
+        let b = draw(7, 360_000, 5, 4);
+        let c = draw(8, 360_000, 5, 4);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let names: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|s| s.to_string()).collect();
+        let lines: Vec<String> = a.iter().map(|p| p.to_line(&names)).collect();
+        let again: Vec<String> = b.iter().map(|p| p.to_line(&names)).collect();
+        assert_eq!(lines, again);
+    }
+
+    #[test]
+    fn at_most_one_disruptive_fault_at_a_time_with_quiet_between() {
+        for seed in 0..50 {
+            let s = draw(seed, 360_000, 5, 4);
+            // Issue 7's CI campaign wants at least 40 fault events in 6 minutes: the mean
+            // is checked below; a seed of long faults may fall a little short.
+            assert!(s.len() >= 35, "seed {seed}: only {} faults in 6 minutes", s.len());
+            let disruptive: Vec<&Planned> = s.iter().filter(|p| p.fault.kind().disruptive()).collect();
+            for w in disruptive.windows(2) {
+                let [x, y] = w else { continue };
+                assert!(
+                    y.at_ms >= x.at_ms + x.fault.length_ms() + SETTLE_MS,
+                    "seed {seed}: {x:?} overlaps {y:?}"
+                );
+            }
+            let degrading: Vec<&Planned> = s.iter().filter(|p| !p.fault.kind().disruptive()).collect();
+            for w in degrading.windows(2) {
+                let [x, y] = w else { continue };
+                assert!(y.at_ms >= x.at_ms + x.fault.length_ms(), "seed {seed}: {x:?} overlaps {y:?}");
+            }
+            assert!(s.iter().all(|p| p.at_ms < 360_000));
+        }
+        let total: usize = (0..200).map(|seed| draw(seed, 360_000, 5, 4).len()).sum();
+        assert!(total >= 200 * 45, "mean {} faults in 6 minutes, fewer than 45", total as f64 / 200.0);
+    }
+
+    #[test]
+    fn every_kind_is_drawn_and_splits_are_two_and_two() {
+        let s = draw(1, 3_600_000, 5, 4);
+        let c = counts(&s);
+        for (k, _) in WEIGHTS {
+            assert!(c.get(k.name()).copied().unwrap_or(0) > 0, "{} never drawn", k.name());
+        }
+        for p in &s {
+            if let Fault::Split { side_a, side_b, .. } = &p.fault {
+                assert_eq!(side_b.len(), 2);
+                assert_eq!(side_a.len(), 3, "two validators and the observer");
+                assert!(side_a.contains(&4));
+                assert!(side_a.iter().all(|a| !side_b.contains(a)));
+            }
+            if let Fault::DoubleKill { again_ms, .. } = &p.fault {
+                assert!(*again_ms <= 2_000);
+            }
+        }
+    }
+
+    #[test]
+    fn steps_undo_what_they_do() {
+        let s = draw(3, 600_000, 5, 4);
+        let steps = steps(&s, 5);
+        assert!(steps.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+        let mut down = [0i32; 5];
+        let mut cut = std::collections::BTreeMap::<(usize, usize), i32>::new();
+        for st in &steps {
+            match &st.action {
+                Action::Kill(i) | Action::Term(i) | Action::Stop(i) => down[*i] += 1,
+                Action::Start(i) | Action::Cont(i) => down[*i] -= 1,
+                Action::Cut(f) => f.iter().for_each(|x| *cut.entry(*x).or_default() += 1),
+                Action::Mend(f, _) => f.iter().for_each(|x| *cut.entry(*x).or_default() -= 1),
+                Action::Delay(..) | Action::Reset(..) => {}
+            }
+            assert!(down.iter().all(|d| (0..=1).contains(d)), "{st:?}");
+            assert!(down.iter().filter(|d| **d == 1).count() <= 1, "two nodes down at once at {st:?}");
+        }
+        assert!(down.iter().all(|d| *d == 0));
+        assert!(cut.values().all(|c| *c == 0));
+    }
+
+    #[test]
+    fn one_way_isolation_blocks_one_direction() {
+        let p = [Planned { at_ms: 0, fault: Fault::IsolateOneWay { target: 1, ms: 10, mute: true } }];
+        let s = steps(&p, 3);
+        assert_eq!(s.first().map(|s| &s.action), Some(&Action::Cut(vec![(1, 0), (1, 2)])));
+        let p = [Planned { at_ms: 0, fault: Fault::IsolateOneWay { target: 1, ms: 10, mute: false } }];
+        let s = steps(&p, 3);
+        assert_eq!(s.first().map(|s| &s.action), Some(&Action::Cut(vec![(0, 1), (2, 1)])));
+    }
+}
