@@ -40,6 +40,24 @@ pub struct AuditReport {
     pub fault: Option<String>,
 }
 
+/// One piece of misbehavior evidence a node recorded: two conflicting signed consensus
+/// messages from one validator (`double-vote`, `double-proposal`), or a cosigned
+/// checkpoint that conflicts with the node's log (`conflicting-checkpoint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// Position in the node's evidence log, from 0.
+    pub seq: u64,
+    /// The height it concerns.
+    pub height: u64,
+    /// Its kind.
+    pub kind: String,
+    /// Who misbehaved: the validator's key (base64) or the cosigner's name, if the record
+    /// names one.
+    pub culprit: Option<String>,
+    /// The record itself, JSON, as stored: the signed messages a third party can check.
+    pub json: String,
+}
+
 /// How to submit a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubmitOptions {
@@ -136,6 +154,12 @@ pub trait Ledger: Send + Sync + 'static {
 
     /// Re-verify the store and report the first fault. May take long: it reads everything.
     fn self_audit(&self) -> Result<AuditReport, LedgerError>;
+
+    /// The misbehavior evidence this node recorded, oldest first: what a regulator's
+    /// monitor alerts on. A ledger that records none answers none.
+    fn evidence(&self) -> Result<Vec<Alert>, LedgerError> {
+        Ok(Vec::new())
+    }
 
     /// Submit one envelope (its canonical bytes).
     async fn submit(&self, envelope: Bytes, options: SubmitOptions) -> Result<Submitted, SubmitError>;

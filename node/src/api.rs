@@ -149,6 +149,20 @@ impl Ledger for NodeLedger {
         Ok(guard.clone())
     }
 
+    fn evidence(&self) -> Result<Vec<vouch_api::Alert>, LedgerError> {
+        let records = self.shared.store.evidence().map_err(|e| LedgerError::Store(e.to_string()))?;
+        Ok(records
+            .into_iter()
+            .map(|e| {
+                let body: serde_json::Value = serde_json::from_str(&e.json).unwrap_or_default();
+                let culprit = ["validator", "cosigner"]
+                    .iter()
+                    .find_map(|k| body.get(*k).and_then(|v| v.as_str()).map(str::to_string));
+                vouch_api::Alert { seq: e.seq, height: e.height, kind: e.kind, culprit, json: e.json }
+            })
+            .collect())
+    }
+
     fn self_audit(&self) -> Result<AuditReport, LedgerError> {
         let store = &self.shared.store;
         let mut report = AuditReport { height: 0, tree_size: 0, root: None, checks: Vec::new(), fault: None };
@@ -369,6 +383,26 @@ mod tests {
         let last = n.ledger.view().expect("view");
         assert_eq!(last.state(), n.demo.verifier.state(), "the same state as the chain verifier's");
         assert_eq!(last.documents_of(&n.request).len(), 5);
+    }
+
+    #[test]
+    fn recorded_evidence_becomes_alerts_naming_the_culprit() {
+        let n = node(2);
+        assert_eq!(n.ledger.evidence().expect("alerts"), vec![]);
+        let store = &n.ledger.shared.store;
+        store.put_evidence(3, "double-vote", r#"{"validator":"AAAA","height":3}"#).expect("put");
+        store
+            .put_evidence(4, "conflicting-checkpoint", r#"{"cosigner":"net/bank-b","note":"x"}"#)
+            .expect("put");
+        store.put_evidence(5, "odd", "not json").expect("put");
+        let alerts = n.ledger.evidence().expect("alerts");
+        let culprits: Vec<Option<&str>> = alerts.iter().map(|a| a.culprit.as_deref()).collect();
+        assert_eq!(culprits, vec![Some("AAAA"), Some("net/bank-b"), None]);
+        assert_eq!(
+            alerts.iter().map(|a| (a.seq, a.height)).collect::<Vec<_>>(),
+            vec![(0, 3), (1, 4), (2, 5)]
+        );
+        assert_eq!(alerts[2].json, "not json", "kept as stored");
     }
 
     #[test]

@@ -33,6 +33,8 @@ struct Integrity {
     tree_size: u64,
     checkpoint: Option<CheckpointFacts>,
     validators: Vec<(String, String, u64, String)>,
+    /// Misbehavior evidence this node recorded (the monitor's alerts).
+    alerts: Vec<crate::Alert>,
 }
 
 /// Who cosigned a checkpoint: (name, POSIX seconds) each, signed power, total power.
@@ -82,6 +84,7 @@ fn integrity_facts(console: &Console) -> Result<Integrity, Problem> {
         tree_size: ledger.tree_size().map_err(store)?,
         checkpoint,
         validators,
+        alerts: ledger.evidence().map_err(store)?,
     })
 }
 
@@ -137,6 +140,27 @@ pub(crate) async fn integrity(State(console): State<Console>, v: Visitor) -> Res
             tbody {
                 @for (id, name, power, key) in &facts.validators {
                     tr { td { code { (id) } } td { (name) } td class="num" { (power) } td { code class="hash" { (key) } } }
+                }
+            }
+        }
+        h2 { (l.t("integrity.alerts")) }
+        @if facts.alerts.is_empty() {
+            p id="alerts-none" class="ok" { (l.t("integrity.alerts_none")) }
+        } @else {
+            p id="alerts-lead" class="bad" { (l.t("integrity.alerts_lead")) }
+            table id="alerts" {
+                thead { tr {
+                    th { "#" } th { (l.t("integrity.height")) } th { (l.t("integrity.alert_kind")) }
+                    th { (l.t("integrity.alert_culprit")) } th { (l.t("integrity.alert_record")) }
+                } }
+                tbody {
+                    @for a in &facts.alerts {
+                        tr id={ "alert-" (a.seq) } {
+                            td class="num" { (a.seq) } td class="num" { (a.height) } td { code { (a.kind) } }
+                            td { code class="hash" { (a.culprit.as_deref().unwrap_or("–")) } }
+                            td { details { summary { (l.t("integrity.alert_show")) } pre class="record" { (a.json) } } }
+                        }
+                    }
                 }
             }
         }

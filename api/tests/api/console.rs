@@ -1094,3 +1094,33 @@ async fn the_regulator_sees_statistics_runs_the_self_audit_and_verifies_a_bundle
     let no_csrf = post_multipart(&h.router, "/verify", &regulator, &[("bundle", &bundle.body)]).await;
     assert_html_page(&no_csrf, StatusCode::FORBIDDEN, "verify without its CSRF token");
 }
+
+#[tokio::test]
+async fn the_integrity_page_shows_the_monitors_alerts_as_text() {
+    let (router, _, _) = with_options(ConsoleOptions::default());
+    let page = get(&router, "/integrity", &[]).await;
+    assert!(page.text().contains("id=\"alerts-none\""), "{}", page.text());
+
+    let (mut fake, _) = Fake::build(None);
+    fake.alerts = vec![vouch_api::Alert {
+        seq: 0,
+        height: 7,
+        kind: "double-vote".into(),
+        culprit: Some("<b>key</b>".into()),
+        json: r#"{"validator":"<script>x</script>","height":7}"#.into(),
+    }];
+    let tokens = Tokens::issue();
+    let router = vouch_api::router_with_console(
+        Arc::new(fake),
+        Arc::new(tokens.list.clone()),
+        None,
+        ConsoleOptions::default(),
+    );
+    let page = get(&router, "/integrity", &[]).await;
+    assert_html_page(&page, StatusCode::OK, "alerts");
+    let text = page.text();
+    assert!(text.contains("id=\"alert-0\"") && text.contains("double-vote"), "{text}");
+    assert!(!text.contains("id=\"alerts-none\""), "{text}");
+    assert!(text.contains("&lt;script&gt;x&lt;/script&gt;") && !text.contains("<script>x"), "{text}");
+    assert!(text.contains("&lt;b&gt;key&lt;/b&gt;"), "{text}");
+}

@@ -33,6 +33,8 @@ pub struct Fake {
     pub fault: Option<String>,
     /// Added to `now_ms`: lets a test move the clock of a fake already served.
     pub skew_ms: std::sync::atomic::AtomicU64,
+    /// Misbehavior evidence the fake reports.
+    pub alerts: Vec<vouch_api::Alert>,
 }
 
 /// What the tests need to know about the fake's contents.
@@ -146,6 +148,7 @@ impl Fake {
             submitted: Mutex::new(Vec::new()),
             fault: None,
             skew_ms: std::sync::atomic::AtomicU64::new(0),
+            alerts: Vec::new(),
         };
         (fake, Facts { confirmation, bank_b_request, checkpoint_sizes: sizes })
     }
@@ -258,6 +261,10 @@ impl Ledger for Fake {
 
     fn view(&self) -> Result<Arc<View>, LedgerError> {
         Ok(self.view.clone())
+    }
+
+    fn evidence(&self) -> Result<Vec<vouch_api::Alert>, LedgerError> {
+        Ok(self.alerts.clone())
     }
 
     fn self_audit(&self) -> Result<AuditReport, LedgerError> {
