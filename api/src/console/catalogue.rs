@@ -137,6 +137,11 @@ pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
     ("respond.no_record", "No record", "本行无此记录"),
     ("respond.explanation", "Explanation", "说明"),
     ("respond.other", "The bank's statement", "本行说明"),
+    (
+        "respond.fill_rows",
+        "A form-2 letter leaves the figures blank: fill in the bank's rows for this item (empty rows are ignored; no rows at all answers \"none\").",
+        "本函为格式二（不列示金额）：请填写本行记录（空行忽略；未填写任何行即答复“无”）。",
+    ),
     ("respond.stated_none", "The client stated none (无).", "被审计单位列示为“无”。"),
     ("respond.officers", "Officers", "经办及复核人员"),
     ("respond.maker", "Maker (经办人)", "经办人"),

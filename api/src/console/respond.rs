@@ -1,12 +1,13 @@
-//! Let a bank answer a form-1 letter item by item in the browser, or correct its answer:
-//! each stated row is agreed, an exception (the bank's figures and an explanation) or no
-//! record. The letter is opened with the keys the node holds for the signed-in person
+//! Let a bank answer a letter item by item in the browser, or correct its answer: on a
+//! form-1 letter each stated row is agreed, an exception (the bank's figures and an
+//! explanation) or no record; on a form-2 letter (figures left blank) the bank fills in its
+//! rows for each item asked, or none ("无"). The letter is opened with the keys the node holds for the signed-in person
 //! ([`crate::drafts::open_letter_as`], as a draft would), the answer is composed into the
 //! protocol's `ResponseContents`, and the draft flow of `signing` shows it and its hash
 //! before the maker signs; the checker then signs the same draft.
 //!
-//! Not here yet: rows the client did not list (`unlisted`), form-2 and capital
-//! verification letters (answered with the CLI or `POST /v1/drafts`).
+//! Not here yet: rows the client did not list (`unlisted`) and capital verification
+//! letters (answered with the CLI or `POST /v1/drafts`).
 
 use super::i18n::{Lang, amount};
 use super::layout::{self, see_other};
@@ -70,12 +71,57 @@ fn input_value(stated: &Value) -> String {
     }
 }
 
+/// Blank rows a form-2 item offers the bank (rows left empty are ignored).
+const FILLED_ROWS: usize = 3;
+
+/// The columns of item `name` (as the request form has them): name, yes/no.
+fn columns(name: &str) -> &'static [(&'static str, bool)] {
+    super::request::ITEMS.iter().find(|(n, _, _)| *n == name).map_or(&[], |(_, _, c)| *c)
+}
+
+/// The rows the bank filled in for form-2 item `name` (`f:{name}:{i}:{column}`), empty
+/// rows skipped; yes/no columns as booleans.
+fn filled_rows(name: &str, f: &BTreeMap<String, String>) -> Result<Vec<Value>, String> {
+    let mut rows = Vec::new();
+    for i in 0..FILLED_ROWS {
+        let mut row = Map::new();
+        for (column, yes_no) in columns(name) {
+            let Some(v) =
+                f.get(&format!("f:{name}:{i}:{column}")).map(|v| v.trim()).filter(|v| !v.is_empty())
+            else {
+                continue;
+            };
+            let value = match (*yes_no, v) {
+                (true, "true") => json!(true),
+                (true, "false") => json!(false),
+                (true, other) => {
+                    return Err(format!("{name} row {}: {column} is {other:?}, not yes or no", i + 1));
+                }
+                (false, text) => json!(text),
+            };
+            row.insert((*column).to_string(), value);
+        }
+        // A row of only yes/no answers left at their default says nothing: skip it.
+        if row.iter().any(|(c, _)| !columns(name).iter().any(|(n, yes_no)| n == c && *yes_no)) {
+            rows.push(Value::Object(row));
+        }
+    }
+    Ok(rows)
+}
+
 /// The bank's answer, from the form's fields, to `letter` (the opened request as JSON).
 fn build_answer(letter: &Value, f: &BTreeMap<String, String>) -> Result<Value, String> {
     let get = |k: &str| f.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    if letter.get("form").and_then(Value::as_str) != Some("form1") {
-        return Err("only form-1 letters are answered in the console; use the CLI or POST /v1/drafts".into());
-    }
+    let form2 = match letter.get("form").and_then(Value::as_str) {
+        Some("form1") => false,
+        Some("form2") => true,
+        _ => {
+            return Err(
+                "only form-1 and form-2 letters are answered in the console; use the CLI or POST /v1/drafts"
+                    .into(),
+            );
+        }
+    };
     let items = letter.get("items").and_then(Value::as_object).ok_or("the letter lists no items")?;
     let mut out = Map::new();
     let mut differences = false;
@@ -89,6 +135,14 @@ fn build_answer(letter: &Value, f: &BTreeMap<String, String>) -> Result<Value, S
         }
         match state {
             "not_requested" => {}
+            "requested" if form2 => {
+                let rows = filled_rows(name, f)?;
+                if rows.is_empty() {
+                    out.insert(name.clone(), json!({ "state": "none" }));
+                } else {
+                    out.insert(name.clone(), json!({ "state": "filled", "rows": rows }));
+                }
+            }
             "none" => {
                 out.insert(name.clone(), json!({ "state": "checked" }));
             }
@@ -189,6 +243,35 @@ fn rows_markup(l: Lang, name: &str, rows: &[Value]) -> Markup {
     }
 }
 
+/// Blank rows for the bank to fill for form-2 item `name`.
+fn filled_markup(l: Lang, name: &str) -> Markup {
+    html! {
+        table class="rows" id={ "fill-" (name) } {
+            thead { tr { @for (c, _) in columns(name) { th { code { (c) } } } } }
+            tbody {
+                @for i in 0..FILLED_ROWS {
+                    tr id={ "fill-" (name) "-" (i) } {
+                        @for (c, yes_no) in columns(name) {
+                            @let key = format!("f:{name}:{i}:{c}");
+                            td {
+                                @if *yes_no {
+                                    select name=(key) {
+                                        option value="" {}
+                                        option value="true" { (l.t("request.yes")) }
+                                        option value="false" { (l.t("request.no")) }
+                                    }
+                                } @else {
+                                    input name=(key) size="12";
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn form_markup(l: Lang, id: &str, letter: &Value, correct: bool, csrf: &str) -> Markup {
     let items = letter.get("items").and_then(Value::as_object).cloned().unwrap_or_default();
     let officer = |who: &'static str, label: &'static str| {
@@ -218,6 +301,10 @@ fn form_markup(l: Lang, id: &str, letter: &Value, correct: bool, csrf: &str) -> 
                 } @else if state == "rows" {
                     h2 { (item_label(l, name)) }
                     (rows_markup(l, name, item.get("rows").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])))
+                } @else if state == "requested" {
+                    h2 { (item_label(l, name)) }
+                    p class="muted" { (l.t("respond.fill_rows")) }
+                    (filled_markup(l, name))
                 } @else if state == "none" {
                     h2 { (item_label(l, name)) }
                     p class="muted" { (l.t("respond.stated_none")) }

@@ -1124,3 +1124,67 @@ async fn the_integrity_page_shows_the_monitors_alerts_as_text() {
     assert!(text.contains("&lt;script&gt;x&lt;/script&gt;") && !text.contains("<script>x"), "{text}");
     assert!(text.contains("&lt;b&gt;key&lt;/b&gt;"), "{text}");
 }
+
+#[tokio::test]
+async fn a_bank_fills_in_a_form_2_letter_with_its_own_rows() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let request = c.authorized_form2.id.to_hex();
+    let maker = sign_in(router, &c.maker).await;
+    let form = get(router, &format!("/confirmations/{request}/respond"), &[("vouch_session", &maker)]).await;
+    assert_html_page(&form, StatusCode::OK, "form-2 answer form");
+    let text = form.text();
+    assert!(text.contains("id=\"fill-deposits\"") && text.contains("id=\"fill-loans-2\""), "{text}");
+    assert!(answer_groups(&text).is_empty(), "nothing stated to agree with: {text}");
+    let csrf = csrf_field(&text);
+    let mut body = format!("csrf={csrf}&checker=sun-fuhe&{OFFICERS}");
+    for (k, v) in [
+        ("f:deposits:0:account_name", "乙示例有限公司"),
+        ("f:deposits:0:account_number", "6222000011112222"),
+        ("f:deposits:0:currency", "CNY"),
+        ("f:deposits:0:balance", "88000.00"),
+        ("f:deposits:0:account_type", "基本存款账户"),
+        ("f:deposits:0:cash_pooling", "false"),
+        ("f:deposits:0:restricted", "false"),
+    ] {
+        body.push_str(&format!("&{}={}", form_value(k), form_value(v)));
+    }
+    // A yes/no answer that is neither is refused, naming the row.
+    let bad = format!("{body}&{}=maybe", form_value("f:deposits:1:restricted"));
+    let r = send(
+        router,
+        Method::POST,
+        &format!("/confirmations/{request}/respond"),
+        &[("vouch_session", &maker)],
+        Some(&bad),
+        &[],
+    )
+    .await;
+    assert!(r.status.is_client_error() && r.text().contains("deposits row 2"), "{}", r.text());
+    let r = send(
+        router,
+        Method::POST,
+        &format!("/confirmations/{request}/respond"),
+        &[("vouch_session", &maker)],
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let shown = get(router, location(&r), &[("vouch_session", &maker)]).await.text();
+    // The bank's row for deposits; every other item asked is answered "none".
+    assert!(shown.contains("6222000011112222") && shown.contains("filled"), "{shown}");
+    let hash =
+        shown.split("id=\"signing-hash\" class=\"hash\">").nth(1).expect("hash").get(..64).expect("hex");
+    let draft = location(&r).trim_start_matches("/drafts/").split('?').next().expect("id").to_string();
+    let sign = format!("/drafts/{draft}/sign");
+    let body = format!("csrf={csrf}&sha256={hash}");
+    let r = send(router, Method::POST, &sign, &[("vouch_session", &maker)], Some(&body), &[]).await;
+    assert_html_page(&r, StatusCode::OK, "maker signs");
+    let checker = sign_in(router, &c.checker).await;
+    let seen = get(router, &format!("/drafts/{draft}"), &[("vouch_session", &checker)]).await;
+    let body = format!("csrf={}&sha256={hash}", csrf_field(&seen.text()));
+    let r = send(router, Method::POST, &sign, &[("vouch_session", &checker)], Some(&body), &[]).await;
+    assert_html_page(&r, StatusCode::OK, "checker signs");
+    assert_eq!(c.submitted(), 1, "the form-2 answer, with both signatures, submitted");
+}

@@ -30,6 +30,8 @@ pub struct Custodial {
     pub authorized: Envelope,
     /// Answered.
     pub answered: Envelope,
+    /// A form-2 letter (figures left blank), authorized, not answered.
+    pub authorized_form2: Envelope,
 }
 
 fn org(id: &str) -> OrgId {
@@ -54,16 +56,43 @@ pub fn custodial(with_keystore: bool) -> Custodial {
         let answered = demo
             .request(&b.auditor, &b.client, "AX-2026-0102", Form::Form1, Scope::WholeBank, as_of, &contents)
             .expect("request");
+        // The same letter as form 2: every item asked (with rows or "none") left for the
+        // bank to fill.
+        let mut blank = serde_json::to_value(&contents).expect("contents");
+        blank["form"] = serde_json::json!("form2");
+        for item in blank["items"].as_object_mut().expect("items").values_mut() {
+            if item["state"] == "rows" || item["state"] == "none" {
+                let completeness = item.get("completeness").cloned();
+                *item = serde_json::json!({ "state": "requested" });
+                if let Some(c) = completeness {
+                    item["completeness"] = c;
+                }
+            }
+        }
+        let blank: vouch_core::items::RequestContents = serde_json::from_value(blank).expect("form 2");
+        let form2 = demo
+            .request(&b.auditor, &b.client, "AX-2026-0109", Form::Form2, Scope::WholeBank, as_of, &blank)
+            .expect("request");
         demo.commit().expect("commit");
         demo.authorize(&b.client, &authorized, until).expect("authorize");
         demo.authorize(&b.client, &answered, until).expect("authorize");
+        demo.authorize(&b.client, &form2, until).expect("authorize");
         demo.commit().expect("commit");
         let answer = demo_response_contents().expect("answer");
         demo.respond(&b.officer, &checker, &answered, answer.conclusion, &answer, None).expect("respond");
         demo.commit().expect("commit");
-        extra = Some((checker, b.officer.clone(), b.auditor.clone(), b.client.clone(), authorized, answered));
+        extra = Some((
+            checker,
+            b.officer.clone(),
+            b.auditor.clone(),
+            b.client.clone(),
+            authorized,
+            answered,
+            form2,
+        ));
     });
-    let (checker, officer, auditor, client, authorized, answered) = extra.expect("extended");
+    let (checker, officer, auditor, client, authorized, answered, authorized_form2) =
+        extra.expect("extended");
     // The clock just after the last block: every window is still open.
     fake.now_ms = fake.demo.now_ms;
     let bank_b = fake.demo.org("bank-b").expect("bank-b").decryption.clone();
@@ -133,6 +162,7 @@ pub fn custodial(with_keystore: bool) -> Custodial {
         awaiting,
         authorized,
         answered,
+        authorized_form2,
     }
 }
 
