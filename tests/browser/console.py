@@ -498,6 +498,66 @@ class Suite:
         b.shot("21-batch-refused")
         b.sign_out()
 
+    def a_batch_letter_is_answered_by_filling_in_the_banks_rows(self):
+        b = self.browser
+        auditor = self.login("auditor", "audit-x")
+        client = next(l for l in self.logins if l["role"] == "client" and l["org"] == "bank-a")
+        maker = self.login("bank maker", "bank-a")
+        checker = self.login("bank checker", "bank-a")
+        ref = client["holder"].removeprefix("client ")
+        header = ("bank,client,as_of,letter_no,client_name,client_credit_code,audit_firm_name,period_audited,"
+                  "auditing_standard,reply_name,reply_address,reply_phone,items")
+        letter_no = f"B2-{int(time.time())}"
+        row = (f"bank-a,{ref},2025-12-31,{letter_no},{client['name']},9144030071526726XG,示例会计师事务所,"
+               "2025年度,中国注册会计师审计准则,王审计,杭州市西湖区示例路1号,0571-88880000,deposits;loans")
+        # The auditor issues a form-2 letter from a CSV batch: previewed, then signed all at once.
+        b.sign_in(auditor)
+        b.open(auditor["console"] + "requests/batch")
+        b.set_value("#csv", header + "\n" + row)
+        b.go("#preview")
+        check(b.has("#batch-ok") and b.has("#sign-all"), "the good batch is not offered for signing: " + b.error())
+        b.go("#sign-all")
+        links = b.driver.find_elements(By.CSS_SELECTOR, "#batch-signed a[href^='/confirmations/']")
+        check(len(links) == 1, f"{len(links)} letters signed, not 1")
+        rid = links[0].get_attribute("href").rsplit("/", 1)[-1]
+        b.shot("22-batch-signed")
+        b.sign_out()
+        # The client authorizes.
+        b.sign_in(client)
+        self.open_confirmation(client, rid, None)
+        b.set_value("#action-authorize [name='valid_until']", "2027-12-31")
+        b.go("#draft-authorize")
+        b.sign_shown_draft()
+        b.sign_out()
+        # The bank fills in its deposit row (loans: none), maker then checker.
+        b.sign_in(maker)
+        wait_for("the answer link", lambda: (b.open(maker["console"] + f"confirmations/{rid}"), b.has("#answer-link"))[1])
+        b.go("#answer-link")
+        check(b.has("#fill-deposits") and b.has("#fill-loans"), "the form-2 letter offers no rows to fill")
+        for column, value in {"account_name": client["name"], "account_number": "6222000011112222",
+                              "currency": "CNY", "balance": "88000.00", "account_type": "基本存款账户"}.items():
+            b.type(f"[name='f:deposits:0:{column}']", value)
+        b.select("[name='f:deposits:0:cash_pooling']", "false")
+        b.select("[name='f:deposits:0:restricted']", "false")
+        for who, name in (("maker", maker["name"]), ("checker", checker["name"])):
+            b.type(f"[name='{who}_name']", name)
+            b.type(f"[name='{who}_position']", "函证中心")
+            b.type(f"[name='{who}_phone']", "0571-88881111")
+        b.type("#checker", checker["holder"].removeprefix("person "))
+        b.shot("23-form2-answer-form")
+        b.go("#prepare-answer")
+        check("6222000011112222" in b.driver.page_source, "the draft does not show the bank's row")
+        b.sign_shown_draft("24-form2-answer-draft")
+        draft = b.text("#checker-link")
+        b.sign_out()
+        b.sign_in(checker)
+        b.open(checker["console"] + draft.lstrip("/"))
+        b.sign_shown_draft()
+        b.sign_out()
+        b.sign_in(auditor)
+        self.open_confirmation(auditor, rid, "Answered")
+        b.sign_out()
+
     def markup_in_input_is_shown_as_text(self):
         b = self.browser
         login = self.login("auditor", "audit-x")
@@ -526,6 +586,7 @@ def main():
         suite.the_regulator_sees_statistics_audits_and_verifies_a_bundle,
         suite.the_whole_workflow_in_the_browser,
         suite.a_malformed_csv_is_refused_row_by_row_and_nothing_is_signed,
+        suite.a_batch_letter_is_answered_by_filling_in_the_banks_rows,
         suite.markup_in_input_is_shown_as_text,
     ]
     failures = 0
