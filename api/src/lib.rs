@@ -73,7 +73,7 @@ pub mod worklist;
 pub use auth::{Authenticator, Principal, Role, TokenRecord};
 pub use custody::{HeldKeys, Holder, Keystore, KeystoreError};
 pub use problem::{Kind, Problem};
-pub use service::{Alert, AuditReport, Ledger, LedgerError, SubmitError, SubmitOptions, Submitted};
+pub use service::{Alert, AuditReport, Health, Ledger, LedgerError, SubmitError, SubmitOptions, Submitted};
 pub use view::View;
 
 use axum::Router;

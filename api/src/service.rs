@@ -40,6 +40,21 @@ pub struct AuditReport {
     pub fault: Option<String>,
 }
 
+/// How a node sees the network: its peers, whether it is catching up, and each
+/// validator's progress as the cosignatures it received show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// Connected peers.
+    pub peers: u64,
+    /// `synced` or `catching_up`.
+    pub sync: String,
+    /// The highest height a peer reported.
+    pub network_height: u64,
+    /// Per validator (cosigner name): the largest tree size this node saw it cosign, and
+    /// when it signed (POSIX seconds).
+    pub cosigned: Vec<(String, u64, u64)>,
+}
+
 /// One piece of misbehavior evidence a node recorded: two conflicting signed consensus
 /// messages from one validator (`double-vote`, `double-proposal`), or a cosigned
 /// checkpoint that conflicts with the node's log (`conflicting-checkpoint`).
@@ -154,6 +169,11 @@ pub trait Ledger: Send + Sync + 'static {
 
     /// Re-verify the store and report the first fault. May take long: it reads everything.
     fn self_audit(&self) -> Result<AuditReport, LedgerError>;
+
+    /// How this node sees the network now, if it knows (a node does; a store alone does not).
+    fn health(&self) -> Result<Option<Health>, LedgerError> {
+        Ok(None)
+    }
 
     /// The misbehavior evidence this node recorded, oldest first: what a regulator's
     /// monitor alerts on. A ledger that records none answers none.

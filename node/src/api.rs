@@ -149,6 +149,18 @@ impl Ledger for NodeLedger {
         Ok(guard.clone())
     }
 
+    fn health(&self) -> Result<Option<vouch_api::Health>, LedgerError> {
+        let s = self.shared.snapshot();
+        let cosigned =
+            self.shared.collector.latest().into_iter().map(|(n, (size, t))| (n, size, t)).collect();
+        Ok(Some(vouch_api::Health {
+            peers: u64::try_from(s.peers.len()).unwrap_or(u64::MAX),
+            sync: s.sync.to_string(),
+            network_height: s.network_height,
+            cosigned,
+        }))
+    }
+
     fn evidence(&self) -> Result<Vec<vouch_api::Alert>, LedgerError> {
         let records = self.shared.store.evidence().map_err(|e| LedgerError::Store(e.to_string()))?;
         Ok(records

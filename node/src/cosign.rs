@@ -155,6 +155,8 @@ pub struct Collector {
     validators: Vec<(String, PublicKey, u64)>,
     by_size: Mutex<BTreeMap<u64, BTreeMap<String, Cosignature>>>,
     ahead: Mutex<BTreeMap<String, String>>,
+    /// Per cosigner: the largest tree size seen cosigned by it, and when it signed.
+    latest: Mutex<BTreeMap<String, (u64, u64)>>,
 }
 
 impl Collector {
@@ -165,6 +167,7 @@ impl Collector {
             validators: genesis.validators().into_iter().map(|v| (v.name, v.key, v.power)).collect(),
             by_size: Mutex::new(BTreeMap::new()),
             ahead: Mutex::new(BTreeMap::new()),
+            latest: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -195,6 +198,16 @@ impl Collector {
             return Err(CosignError::Checkpoint("no cosignature by a validator of this network".into()));
         }
         let size = parsed.checkpoint.size;
+        {
+            // Each validator's progress as its verified cosignatures show it.
+            let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+            for c in parsed.cosignatures.iter().filter(|c| names.contains(&c.name)) {
+                let seen = latest.entry(c.name.clone()).or_insert((size, c.timestamp));
+                if size > seen.0 {
+                    *seen = (size, c.timestamp);
+                }
+            }
+        }
         let tree = store.tree_size().map_err(|e| CosignError::Store(e.to_string()))?;
         if size > tree {
             let mut ahead = self.ahead.lock().unwrap_or_else(|p| p.into_inner());
@@ -237,6 +250,12 @@ impl Collector {
             return Ok(Gathered::Counted(Some((size, note))));
         }
         Ok(Gathered::Counted(None))
+    }
+
+    /// Per validator (cosigner name): the largest tree size this node has seen it cosign,
+    /// and the time it signed (POSIX seconds). Validators not heard from are absent.
+    pub fn latest(&self) -> BTreeMap<String, (u64, u64)> {
+        self.latest.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Notes kept because they were ahead of this node; call after each commit.

@@ -210,6 +210,12 @@ class Suite:
         check(b.has("#ledger-facts"), "the signed-out home page shows no ledger facts")
         check(b.has("#checkpoint-verified"), "the signed-out home page shows no verified checkpoint")
         check(not b.has("#nav-dashboard") and not b.has("#nav-inbox"), "a signed-out visitor sees work links")
+        # Network health: every validator's progress, from the cosignatures this node saw.
+        check(b.has("#health") and b.has("#progress"), "no network health on the integrity page")
+        check(int(b.text("#health-peers")) >= 3, "the node reports fewer than 3 peers")
+        cosigners = [r.text for r in b.driver.find_elements(By.CSS_SELECTOR, "#progress tbody tr td:first-child")]
+        check(len(cosigners) == 4, f"progress lists {cosigners}, not the 4 validators")
+        check(b.has("#alerts-none"), "the demo network shows misbehavior alerts")
         b.shot("01-integrity-signed-out")
         b.open(auditor["console"] + "dashboard")
         check(not b.has("#items") and not b.has("#by-client"), "a signed-out visitor sees the dashboard")

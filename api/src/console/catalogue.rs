@@ -250,6 +250,18 @@ pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
     ("integrity.genesis_hash", "Genesis hash", "创世哈希"),
     ("integrity.height", "Block height", "区块高度"),
     ("integrity.tree_size", "Documents in the log", "日志中的文件数"),
+    ("integrity.health", "Network health, as this node sees it", "网络状态（本节点所见）"),
+    ("integrity.peers", "Connected peers", "已连接节点"),
+    ("integrity.sync", "Sync state", "同步状态"),
+    ("integrity.network_height", "Highest height a peer reported", "节点报告的最高高度"),
+    ("integrity.cosigner", "Validator (cosigner)", "验证节点（联署方）"),
+    ("integrity.cosigned_size", "Largest tree size it cosigned", "其联署的最大树大小"),
+    ("integrity.cosigned_at", "Signed at", "签署时间"),
+    (
+        "integrity.progress_note",
+        "Each validator's progress as the cosignatures this node received show it, since this node started; a validator that lags or is silent stands out.",
+        "依据本节点自启动以来收到的联署签名显示各验证节点的进度；落后或无响应的验证节点一目了然。",
+    ),
     ("integrity.alerts", "Monitor alerts", "监测告警"),
     (
         "integrity.alerts_none",

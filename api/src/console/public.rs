@@ -35,6 +35,8 @@ struct Integrity {
     validators: Vec<(String, String, u64, String)>,
     /// Misbehavior evidence this node recorded (the monitor's alerts).
     alerts: Vec<crate::Alert>,
+    /// How this node sees the network, when it knows.
+    health: Option<crate::Health>,
 }
 
 /// Who cosigned a checkpoint: (name, POSIX seconds) each, signed power, total power.
@@ -85,6 +87,7 @@ fn integrity_facts(console: &Console) -> Result<Integrity, Problem> {
         checkpoint,
         validators,
         alerts: ledger.evidence().map_err(store)?,
+        health: ledger.health().map_err(store)?,
     })
 }
 
@@ -142,6 +145,27 @@ pub(crate) async fn integrity(State(console): State<Console>, v: Visitor) -> Res
                     tr { td { code { (id) } } td { (name) } td class="num" { (power) } td { code class="hash" { (key) } } }
                 }
             }
+        }
+        @if let Some(h) = &facts.health {
+            h2 { (l.t("integrity.health")) }
+            dl id="health" class="facts" {
+                dt { (l.t("integrity.peers")) } dd id="health-peers" { (h.peers) }
+                dt { (l.t("integrity.sync")) } dd id="health-sync" { (h.sync) }
+                dt { (l.t("integrity.network_height")) } dd id="health-network-height" { (h.network_height) }
+            }
+            table id="progress" {
+                thead { tr {
+                    th { (l.t("integrity.cosigner")) } th { (l.t("integrity.cosigned_size")) }
+                    th { (l.t("integrity.cosigned_at")) }
+                } }
+                tbody {
+                    @for (name, size, at) in &h.cosigned {
+                        tr { td { code { (name) } } td class="num" { (size) }
+                             td { (super::i18n::date_time(at.saturating_mul(1000), offset)) } }
+                    }
+                }
+            }
+            p class="muted" { (l.t("integrity.progress_note")) }
         }
         h2 { (l.t("integrity.alerts")) }
         @if facts.alerts.is_empty() {
