@@ -254,9 +254,7 @@ pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
     ("integrity.peers", "Connected peers", "已连接节点"),
     ("integrity.sync", "Sync state", "同步状态"),
     ("integrity.network_height", "Highest height a peer reported", "节点报告的最高高度"),
-    ("integrity.cosigner", "Validator (cosigner)", "验证节点（联署方）"),
     ("integrity.cosigned_size", "Largest tree size it cosigned", "其联署的最大树大小"),
-    ("integrity.cosigned_at", "Signed at", "签署时间"),
     (
         "integrity.progress_note",
         "Each validator's progress as the cosignatures this node received show it, since this node started; a validator that lags or is silent stands out.",
