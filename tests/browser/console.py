@@ -130,6 +130,21 @@ class Browser:
         self.go("#sign")
         check(self.has("#sign-result"), f"signing showed no result: {self.error()}")
 
+    def fill_officers(self, maker, checker):
+        """On an answer form: the maker's and checker's names and contacts, the checker's id."""
+        for who, login in (("maker", maker), ("checker", checker)):
+            self.type(f"[name='{who}_name']", login["name"])
+            self.type(f"[name='{who}_position']", "函证中心")
+            self.type(f"[name='{who}_phone']", "0571-88881111")
+        self.type("#checker", checker["holder"].removeprefix("person "))
+
+    def cosign_as_checker(self, checker, draft):
+        """The checker signs in, opens the maker's draft (`/drafts/<id>`), signs, signs out."""
+        self.sign_in(checker)
+        self.open(checker["console"] + draft.lstrip("/"))
+        self.sign_shown_draft()
+        self.sign_out()
+
     def error(self):
         return self.find("#error").text if self.has("#error") else self.driver.current_url
 
@@ -338,7 +353,6 @@ class Suite:
         checker = self.login("bank checker", "bank-a")
         regulator = self.login("regulator", "regulator")
         client_ref = client["holder"].removeprefix("client ")
-        checker_id = checker["holder"].removeprefix("person ")
 
         b.sign_in(regulator)
         answered_before = int(b.find("#bank-bank-a td:nth-child(3)").text)
@@ -393,40 +407,26 @@ class Suite:
         b.driver.find_element(By.CSS_SELECTOR, "input[name='a:deposits:0'][value='exception']").click()
         b.type("[name='b:deposits:0:balance']", "1234000.00")
         b.type("[name='e:deposits:0']", "余额差异：未达账项 " + hostile)
-        for who, name in (("maker", maker["name"]), ("checker", checker["name"])):
-            b.type(f"[name='{who}_name']", name)
-            b.type(f"[name='{who}_position']", "函证中心")
-            b.type(f"[name='{who}_phone']", "0571-88881111")
-        b.type("#checker", checker_id)
+        b.fill_officers(maker, checker)
         b.go("#prepare-answer")
         check(b.driver.title != "pwned" and not b.has("#injected"), "markup in the explanation was rendered")
         b.sign_shown_draft("15-answer-draft-maker")
         check(b.has("#checker-link"), "the maker's signature does not wait for the checker")
         draft = b.text("#checker-link")
         b.sign_out()
-        b.sign_in(checker)
-        b.open(checker["console"] + draft.lstrip("/"))
-        b.sign_shown_draft()
-        b.sign_out()
+        b.cosign_as_checker(checker, draft)
 
         # The bank corrects its answer: everything agrees after all.
         b.sign_in(maker)
         self.open_confirmation(maker, rid, "Answered")
         b.go("#correct-link")
         b.type("[name='reason']", "未达账项已核实，余额相符")
-        for who, name in (("maker", maker["name"]), ("checker", checker["name"])):
-            b.type(f"[name='{who}_name']", name)
-            b.type(f"[name='{who}_position']", "函证中心")
-            b.type(f"[name='{who}_phone']", "0571-88881111")
-        b.type("#checker", checker_id)
+        b.fill_officers(maker, checker)
         b.go("#prepare-answer")
         b.sign_shown_draft("16-correction-draft-maker")
         draft = b.text("#checker-link")
         b.sign_out()
-        b.sign_in(checker)
-        b.open(checker["console"] + draft.lstrip("/"))
-        b.sign_shown_draft()
-        b.sign_out()
+        b.cosign_as_checker(checker, draft)
 
         # The auditor sees the answer, accepts it and downloads the bundle.
         b.sign_in(auditor)
@@ -545,21 +545,14 @@ class Suite:
             b.type(f"[name='f:deposits:0:{column}']", value)
         b.select("[name='f:deposits:0:cash_pooling']", "false")
         b.select("[name='f:deposits:0:restricted']", "false")
-        for who, name in (("maker", maker["name"]), ("checker", checker["name"])):
-            b.type(f"[name='{who}_name']", name)
-            b.type(f"[name='{who}_position']", "函证中心")
-            b.type(f"[name='{who}_phone']", "0571-88881111")
-        b.type("#checker", checker["holder"].removeprefix("person "))
+        b.fill_officers(maker, checker)
         b.shot("23-form2-answer-form")
         b.go("#prepare-answer")
         check("6222000011112222" in b.driver.page_source, "the draft does not show the bank's row")
         b.sign_shown_draft("24-form2-answer-draft")
         draft = b.text("#checker-link")
         b.sign_out()
-        b.sign_in(checker)
-        b.open(checker["console"] + draft.lstrip("/"))
-        b.sign_shown_draft()
-        b.sign_out()
+        b.cosign_as_checker(checker, draft)
         b.sign_in(auditor)
         self.open_confirmation(auditor, rid, "Answered")
         b.sign_out()

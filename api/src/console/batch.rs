@@ -16,9 +16,8 @@
 
 use super::i18n::Lang;
 use super::layout;
-use super::request::{Fields, ITEMS, LETTER_FIELDS, letter_json};
+use super::request::{Fields, ITEMS, LETTER_FIELDS, auditor, letter_json};
 use super::{Console, Visitor};
-use crate::auth::Role;
 use crate::blocking;
 use crate::drafts::{BatchSigned, BatchView, keystore, prepare_batch, sign_batch_as};
 use crate::problem::{FieldProblem, Kind};
@@ -189,22 +188,6 @@ fn preview_markup(l: Lang, csrf: &str, batch: &BatchView) -> Markup {
             button id="sign-all" type="submit" { (l.t("batch.sign_all")) }
         }
     }
-}
-
-/// The signed-in auditor's CSRF token, or the page refusing.
-fn auditor(v: &Visitor) -> Result<String, super::Refused> {
-    let principal = v.require()?;
-    if principal.role != Role::AuditFirm {
-        return Err(Box::new(v.refuse(
-            StatusCode::FORBIDDEN,
-            "error.forbidden",
-            Some("requests are made by audit firms"),
-        )));
-    }
-    v.signed
-        .as_ref()
-        .map(|s| s.live.csrf.clone())
-        .ok_or_else(|| Box::new(v.refuse(StatusCode::NOT_FOUND, "error.not_found", None)))
 }
 
 /// `GET /requests/batch`: the CSV form.

@@ -217,26 +217,7 @@ pub(crate) async fn bundle(State(console): State<Console>, v: Visitor, Path(id):
         bundle_of(&*ledger, &view, &caller, &hash).map(|json| (hash, json))
     })
     .await;
-    match found {
-        Ok((hash, json)) => {
-            let mut resp = json.into_response();
-            let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            let name = format!(
-                "attachment; filename=\"vouch-bundle-{}.json\"",
-                hash.to_hex().get(..16).unwrap_or("")
-            );
-            if let Ok(value) = HeaderValue::from_str(&name) {
-                h.insert(header::CONTENT_DISPOSITION, value);
-            }
-            super::layout::secure(resp)
-        }
-        Err(p) if p.kind == Kind::NotCheckpointed => {
-            v.refuse(StatusCode::CONFLICT, "error.not_checkpointed", Some(&p.detail))
-        }
-        Err(p) => v.problem(&p),
-    }
+    download(&v, found, "application/json", "vouch-bundle", "json")
 }
 
 /// `GET /confirmations/{id}/report`: the human-readable report of the evidence bundle, as
@@ -288,16 +269,26 @@ pub(crate) async fn report(State(console): State<Console>, v: Visitor, Path(id):
         built.map(|(html, _)| (hash, html)).map_err(|e| Problem::new(Kind::Store, e.to_string()))
     })
     .await;
+    download(&v, found, "text/html; charset=utf-8", "vouch-report", "html")
+}
+
+/// A confirmation's file as a download named `<prefix>-<first 16 hex of its id>.<ext>`,
+/// or the page for the problem met (409 when not in a cosigned checkpoint yet).
+fn download<B: IntoResponse>(
+    v: &Visitor,
+    found: Result<(Hash, B), Problem>,
+    content_type: &'static str,
+    prefix: &str,
+    ext: &str,
+) -> Response {
     match found {
-        Ok((hash, html)) => {
-            let mut resp = html.into_response();
+        Ok((hash, body)) => {
+            let mut resp = body.into_response();
             let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            let name = format!(
-                "attachment; filename=\"vouch-report-{}.html\"",
-                hash.to_hex().get(..16).unwrap_or("")
-            );
+            let name =
+                format!("attachment; filename=\"{prefix}-{}.{ext}\"", hash.to_hex().get(..16).unwrap_or(""));
             if let Ok(value) = HeaderValue::from_str(&name) {
                 h.insert(header::CONTENT_DISPOSITION, value);
             }

@@ -489,8 +489,8 @@ fn page_markup(l: Lang, f: &Fields, csrf: &str, errors: &[String]) -> Markup {
     }
 }
 
-/// The auditor's principal and CSRF token, or the page refusing.
-fn auditor(v: &Visitor) -> Result<String, super::Refused> {
+/// The signed-in auditor's CSRF token, or the page refusing (requests and batches).
+pub(super) fn auditor(v: &Visitor) -> Result<String, super::Refused> {
     let principal = v.require()?;
     if principal.role != Role::AuditFirm {
         return Err(Box::new(v.refuse(
