@@ -175,10 +175,14 @@ impl Monitor {
         self.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Poll node `i` until stopped (run on its own thread).
+    /// Poll node `i` until stopped (run on its own thread). The last poll comes after
+    /// [`Monitor::stop`]: the liveness check, which polls on its own, can see a node reach
+    /// the tip between two of these polls and stop the monitor at once, and a watch closed
+    /// by nothing later would read as a node that never caught up.
     pub fn watch_node(&self, net: &Testnet, i: usize) {
         let mut reported_exit = false;
-        while !self.stop.load(Ordering::Relaxed) {
+        loop {
+            let stopping = self.stop.load(Ordering::Relaxed);
             let status = net.client(i).ok().and_then(|c| c.status().ok());
             let now = Instant::now();
             if let Some(s) = &status {
@@ -215,6 +219,9 @@ impl Monitor {
                         net.log_tail(i, 20)
                     ));
                 }
+            }
+            if stopping {
+                break;
             }
             std::thread::sleep(POLL);
         }
