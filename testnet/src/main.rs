@@ -134,16 +134,22 @@ enum Command {
     /// steady load, random faults (kill -9, crash during recovery, SIGSTOP, graceful
     /// restart, isolation both ways and one way, a 2+2 split, link delay, connection
     /// resets), then heal everything and check that nothing acknowledged was lost, no two
-    /// nodes disagree, no evidence was recorded and every node catches up. Writes
-    /// schedule.jsonl, actions.jsonl, history.jsonl, verdict.json and the nodes' logs to
-    /// --run-dir (kept). Exits 1 when a check fails, printing the seed to replay.
+    /// nodes disagree, no evidence was recorded, every node catches up and stays within
+    /// its memory and open-file ceilings. Writes schedule.jsonl, actions.jsonl,
+    /// history.jsonl, resources.jsonl, verdict.json and the nodes' logs to --run-dir
+    /// (kept). --hours makes it a soak. Exits 1 when a check fails, printing the seed to replay.
     Chaos {
         /// Seed of the fault schedule and the keys; random when not given (always printed).
         #[arg(long)]
         seed: Option<u64>,
-        /// Length of the fault phase, minutes (fractions allowed).
-        #[arg(long, default_value_t = 6.0)]
+        /// Length of the fault phase, minutes (fractions allowed); one fault every 2–4 s.
+        #[arg(long, default_value_t = 6.0, conflicts_with = "hours")]
         minutes: f64,
+        /// A soak instead: the fault phase lasts this many hours (fractions allowed), one
+        /// fault every 15–30 s; each node's memory, open files and data size are sampled
+        /// every 30 s either way (resources.jsonl).
+        #[arg(long)]
+        hours: Option<f64>,
         /// Documents submitted per second, round-robin over the nodes.
         #[arg(long, default_value_t = 4.0)]
         rate: f64,
@@ -199,7 +205,7 @@ fn main() -> ExitCode {
             };
             proofbench::run(&dir, &options, &mut std::io::stdout()).map_err(anyhow::Error::new)
         }
-        Command::Chaos { seed, minutes, rate, run_dir } => chaos(seed, minutes, rate, run_dir),
+        Command::Chaos { seed, minutes, hours, rate, run_dir } => chaos(seed, minutes, hours, rate, run_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -330,10 +336,23 @@ fn up(dir: &Path, seed: u64, fresh: bool, base_port: Option<u16>, no_demo: bool)
 }
 
 /// `vouch-testnet chaos`.
-fn chaos(seed: Option<u64>, minutes: f64, rate: f64, run_dir: Option<PathBuf>) -> Result<()> {
+fn chaos(
+    seed: Option<u64>,
+    minutes: f64,
+    hours: Option<f64>,
+    rate: f64,
+    run_dir: Option<PathBuf>,
+) -> Result<()> {
     if !(minutes.is_finite() && minutes > 0.0) {
         bail!("--minutes {minutes} is not a positive number of minutes");
     }
+    let (length, gap_ms) = match hours {
+        Some(h) if !(h.is_finite() && h > 0.0 && h <= 24.0 * 30.0) => {
+            bail!("--hours {h} is not a number of hours between 0 and 720")
+        }
+        Some(h) => (Duration::from_secs_f64(h * 3_600.0), chaos::schedule::SOAK_GAP_MS),
+        None => (Duration::from_secs_f64(minutes * 60.0), chaos::schedule::GAP_MS),
+    };
     if !(rate.is_finite() && rate > 0.0 && rate <= 1_000.0) {
         bail!("--rate {rate} is not between 0 and 1000 documents per second");
     }
@@ -341,8 +360,7 @@ fn chaos(seed: Option<u64>, minutes: f64, rate: f64, run_dir: Option<PathBuf>) -
     let run_dir = run_dir.unwrap_or_else(|| {
         PathBuf::from("chaos-runs").join(format!("seed-{seed}-{}", layout::now_ms() / 1_000))
     });
-    let options =
-        ChaosOptions { seed, length: Duration::from_secs_f64(minutes * 60.0), rate, run_dir, vouchd: None };
+    let options = ChaosOptions { seed, length, rate, run_dir, vouchd: None, gap_ms };
     let report = chaos::run(&options, &mut std::io::stdout())
         .with_context(|| format!("the campaign of seed {seed} could not run (not a verdict)"))?;
     if !report.passed() {

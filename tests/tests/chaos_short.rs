@@ -25,6 +25,7 @@ fn campaign(seed: u64, seconds: u64) {
         rate: 4.0,
         run_dir: tmp.path().join("run"),
         vouchd: Some(vouchd()),
+        gap_ms: chaos::schedule::GAP_MS,
     };
     let mut out = Vec::new();
     let result = chaos::run(&options, &mut out);

@@ -41,7 +41,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn from_problems(name: &'static str, checked: String, problems: &[String]) -> Verdict {
+    pub(crate) fn from_problems(name: &'static str, checked: String, problems: &[String]) -> Verdict {
         if problems.is_empty() {
             return Verdict { name, passed: true, detail: checked };
         }

@@ -27,6 +27,7 @@ pub mod check;
 pub mod history;
 pub mod monitor;
 pub mod proxy;
+pub mod resources;
 pub mod schedule;
 
 use crate::config;
@@ -98,7 +99,13 @@ pub struct ChaosOptions {
     pub run_dir: PathBuf,
     /// The `vouchd` to run; located (or built) like `up` does when `None`.
     pub vouchd: Option<PathBuf>,
+    /// Time between the starts of two faults, ms (lowest, highest):
+    /// [`schedule::GAP_MS`] for the CI campaign, [`schedule::SOAK_GAP_MS`] for a soak.
+    pub gap_ms: (u64, u64),
 }
+
+/// How often each node's memory, open files and data size are sampled.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(30);
 
 /// What a campaign found.
 #[derive(Debug, Clone)]
@@ -366,7 +373,8 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     net.wait_for_height(&members, 1, START_TIMEOUT)?;
 
     let length_ms = ms(options.length);
-    let schedule: Vec<Planned> = schedule::draw(options.seed, length_ms, members.len(), layout::VALIDATORS);
+    let schedule: Vec<Planned> =
+        schedule::draw(options.seed, length_ms, members.len(), layout::VALIDATORS, options.gap_ms);
     let path = dir.join("schedule.jsonl");
     let text: String = schedule.iter().map(|p| p.to_line(&names) + "\n").collect();
     std::fs::write(&path, text).map_err(io_err("cannot write", &path))?;
@@ -390,11 +398,14 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
 
     let origin = Instant::now();
     let monitor = Monitor::new(names.clone(), origin);
+    let sampler = resources::Sampler::new(&names, origin);
+    let resources_path = dir.join("resources.jsonl");
     let steps = schedule::steps(&schedule, members.len());
     let mut liveness = None;
     let mut graceful = None;
     std::thread::scope(|s| {
         s.spawn(|| load.run());
+        s.spawn(|| sampler.run(&net, SAMPLE_EVERY, &resources_path));
         for i in &members {
             let (monitor, net) = (&monitor, &net);
             s.spawn(move || monitor.watch_node(net, *i));
@@ -416,6 +427,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
         graceful = Some(check::graceful(controller.terms.0, &controller.terms.1));
         load.stop();
         monitor.stop();
+        sampler.stop();
     });
     let tally = load.tally();
     writeln!(out, "load: {} ok, {} failed, {} unknown", tally.ok, tally.failed, tally.unknown)?;
@@ -431,9 +443,10 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     verdicts.push(check::no_evidence(&net, &members));
     verdicts.push(check::catch_up(&monitor.catch_ups()));
     verdicts.push(check::no_unexpected_exit(&monitor.exits()));
+    verdicts.push(resources::check(&sampler.peaks()));
     verdicts.push(check::self_test(&net, &members));
     let report = Report { seed: options.seed, run_dir: dir.clone(), faults, tally, verdicts };
-    write_verdict(&report, &monitor)?;
+    write_verdict(&report, &monitor, &sampler.peaks())?;
     print_report(&report, &net, out)?;
     let _ = net.stop_all(STOP_TIMEOUT);
     Ok(report)
@@ -466,7 +479,7 @@ fn check_liveness(net: &Testnet, members: &[usize], monitor: &Monitor) -> Verdic
     }
 }
 
-fn write_verdict(report: &Report, monitor: &Monitor) -> Result<(), ChaosError> {
+fn write_verdict(report: &Report, monitor: &Monitor, peaks: &[resources::Peak]) -> Result<(), ChaosError> {
     let path = report.run_dir.join("verdict.json");
     let value = serde_json::json!({
         "seed": report.seed,
@@ -475,6 +488,7 @@ fn write_verdict(report: &Report, monitor: &Monitor) -> Result<(), ChaosError> {
         "load": {"ok": report.tally.ok, "failed": report.tally.failed, "unknown": report.tally.unknown},
         "verdicts": report.verdicts,
         "catch_ups": monitor.catch_ups(),
+        "resource_peaks": peaks,
     });
     let text = serde_json::to_string_pretty(&value).unwrap_or_default();
     std::fs::write(&path, text).map_err(io_err("cannot write", &path))
