@@ -239,7 +239,7 @@ impl Config {
         }
         let mut config: Config = Figment::new()
             .merge(Toml::file_exact(path))
-            .merge(Env::prefixed("VOUCH_").split("__").ignore(&["CONFIG", "KEYSTORE_PASSPHRASE"]))
+            .merge(Env::prefixed("VOUCH_").split("__").ignore(&["CONFIG", "KEYSTORE_PASSPHRASE", "CANARY"]))
             .extract()
             .map_err(|e| ConfigError::Invalid { path: path.to_path_buf(), reason: e.to_string() })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();

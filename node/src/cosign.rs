@@ -115,7 +115,15 @@ impl Cosigner {
         let checkpoint =
             Checkpoint::new(&self.origin, size, root).map_err(|e| CosignError::Checkpoint(e.to_string()))?;
         let record = Last { size, root };
-        persist(&self.path, &record)?;
+        if crate::canary::active(crate::canary::Canary::CosignEarly) {
+            let (path, late) = (self.path.clone(), record.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                let _ = persist(&path, &late);
+            });
+        } else {
+            persist(&self.path, &record)?;
+        }
         *last = Some(record);
         let cos = cosign_checkpoint(&checkpoint, &self.name, &self.key, timestamp)
             .map_err(|e| CosignError::Checkpoint(e.to_string()))?;

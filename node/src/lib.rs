@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod canary;
 pub mod config;
 pub mod consensus;
 pub mod cosign;

@@ -173,7 +173,12 @@ impl Store {
     fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
         let mut txn = self.db.begin_write().map_err(self.storage("begin write"))?;
         txn.set_two_phase_commit(true);
-        txn.set_durability(Durability::Immediate).map_err(self.storage("set durability"))?;
+        let durability = if crate::canary::active(crate::canary::Canary::EarlyAck) {
+            Durability::None
+        } else {
+            Durability::Immediate
+        };
+        txn.set_durability(durability).map_err(self.storage("set durability"))?;
         Ok(txn)
     }
 

@@ -208,6 +208,34 @@ pub fn catch_up(records: &[CatchUp]) -> Verdict {
     )
 }
 
+/// No node came back lower than it had been: the first height a node reports after a
+/// restart (or a pause, or its isolation) is at least the last height it reported before.
+/// A node reports a height only once that block is durable, so a lower one means
+/// committed blocks were lost in the crash — even when peers hold them and it catches up.
+pub fn no_rollback(records: &[CatchUp]) -> Verdict {
+    let mut problems = Vec::new();
+    let mut judged = 0;
+    for c in records {
+        let Some(first) = c.first_height else { continue };
+        judged += 1;
+        if first < c.height_before {
+            problems.push(format!(
+                "{} ({} at {} ms) came back at height {first} after reporting {}: {} committed blocks lost",
+                c.name,
+                c.after,
+                c.started_ms,
+                c.height_before,
+                c.height_before - first
+            ));
+        }
+    }
+    Verdict::from_problems(
+        "no_rollback",
+        format!("{judged} restarts, resumes and reconnections: none came back lower"),
+        &problems,
+    )
+}
+
 /// The acknowledgement checker can see a lie: an acknowledgement that was never given (a
 /// leaf hash no one submitted, claimed at height 1) must be reported missing by
 /// [`acknowledged`] on this run's nodes. It shows the lookup is not vacuous; it is not a
@@ -259,6 +287,8 @@ mod tests {
             after: "start",
             started_ms: 1_000,
             target: 10,
+            height_before: 8,
+            first_height: Some(8),
             answered_ms: Some(500),
             caught_up_ms,
             superseded,
@@ -272,6 +302,18 @@ mod tests {
         assert!(!slow.passed);
         assert!(slow.detail.contains("took"), "{}", slow.detail);
         assert!(!catch_up(&[record(None, false)]).passed);
+    }
+
+    #[test]
+    fn a_node_back_below_its_last_height_fails_no_rollback() {
+        let kept = record(Some(100), false);
+        assert!(no_rollback(std::slice::from_ref(&kept)).passed);
+        let lost = CatchUp { first_height: Some(7), ..kept.clone() };
+        let v = no_rollback(&[kept.clone(), lost]);
+        assert!(!v.passed);
+        assert!(v.detail.contains("1 committed blocks lost"), "{}", v.detail);
+        // Never answered: judged by catch_up, not here.
+        assert!(no_rollback(&[CatchUp { first_height: None, ..kept }]).passed);
     }
 
     #[test]

@@ -24,6 +24,7 @@
 //! profile and `.ci/run` wiring.
 
 pub mod check;
+pub mod cosigned;
 pub mod history;
 pub mod monitor;
 pub mod proxy;
@@ -103,6 +104,13 @@ pub struct ChaosOptions {
     /// [`schedule::GAP_MS`] for the CI campaign, [`schedule::SOAK_GAP_MS`] for a soak.
     pub gap_ms: (u64, u64),
 }
+
+/// A validator's record of the largest checkpoint it cosigned, in its node directory
+/// (beside `key.pem`, as `vouchd` keeps it).
+pub const COSIGNER_RECORD: &str = "key.pem.cosigned";
+
+/// How long every node stays down in the scripted restart of all of them.
+pub const RESTART_ALL_DOWN: Duration = Duration::from_secs(1);
 
 /// How often each node's memory, open files and data size are sampled.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(30);
@@ -209,6 +217,11 @@ impl Controller<'_> {
         match action {
             Action::Kill(i) => {
                 let r = monitor.transition(*i, Expect::Down, || net.kill(*i));
+                if *i < layout::VALIDATORS
+                    && let Ok(dir) = net.node_dir(*i)
+                {
+                    monitor.cosignings.check_record(&self.name(*i), &dir.join(COSIGNER_RECORD));
+                }
                 self.log(
                     planned,
                     fault,
@@ -309,6 +322,24 @@ impl Controller<'_> {
                 slip += now - due;
             }
             self.apply(Some(step), &step.action);
+        }
+    }
+
+    /// The scripted end of the fault phase: once the last fault is over and the network
+    /// has settled, `kill -9` every node, then start them all (a whole network restarted,
+    /// as after a power cut; Malachite PR #1198 fixed nodes that stopped syncing after one).
+    /// Every acknowledged document must survive it: with no node left running, only what
+    /// each node made durable remains.
+    fn restart_all(&mut self) {
+        std::thread::sleep(Duration::from_millis(schedule::SETTLE_MS));
+        self.log(None, None, "restart_all", serde_json::Value::Null);
+        let all: Vec<usize> = (0..self.names.len()).collect();
+        for i in &all {
+            self.apply(None, &Action::Kill(*i));
+        }
+        std::thread::sleep(RESTART_ALL_DOWN);
+        for i in &all {
+            self.apply(None, &Action::Start(*i));
         }
     }
 
@@ -421,7 +452,13 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
         };
         let _ = writeln!(out, "faults: {} steps, load {:.1} documents/s", steps.len(), options.rate);
         controller.run(&steps);
-        let _ = writeln!(out, "faults done at {:.0} s; healing", origin.elapsed().as_secs_f64());
+        let _ = writeln!(
+            out,
+            "faults done at {:.0} s; all five nodes killed at once and restarted",
+            origin.elapsed().as_secs_f64()
+        );
+        controller.restart_all();
+        let _ = writeln!(out, "healing at {:.0} s", origin.elapsed().as_secs_f64());
         controller.heal();
         liveness = Some(check_liveness(&net, &members, &monitor));
         graceful = Some(check::graceful(controller.terms.0, &controller.terms.1));
@@ -442,6 +479,8 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     verdicts.push(check::one_block_per_height(&net, &members));
     verdicts.push(check::no_evidence(&net, &members));
     verdicts.push(check::catch_up(&monitor.catch_ups()));
+    verdicts.push(check::no_rollback(&monitor.catch_ups()));
+    verdicts.push(monitor.cosignings.verdict());
     verdicts.push(check::no_unexpected_exit(&monitor.exits()));
     verdicts.push(resources::check(&sampler.peaks()));
     verdicts.push(check::self_test(&net, &members));

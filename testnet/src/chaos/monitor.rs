@@ -49,6 +49,11 @@ pub struct CatchUp {
     pub started_ms: u64,
     /// The highest height another node had reported then.
     pub target: u64,
+    /// The last height this node had reported before it was stopped, paused or cut off.
+    pub height_before: u64,
+    /// The height in its first answer afterwards: never below `height_before` (a committed
+    /// block is durable; a node that comes back without it lost it).
+    pub first_height: Option<u64>,
     /// Time to first answer `/v1/status` (store opened and verified), ms.
     pub answered_ms: Option<u64>,
     /// Time to reach `target`, ms.
@@ -72,6 +77,8 @@ pub struct Monitor {
     done: Mutex<Vec<CatchUp>>,
     exits: Mutex<Vec<String>>,
     stop: AtomicBool,
+    /// What the validators cosigned, from the checkpoints the nodes serve.
+    pub cosignings: super::cosigned::Cosignings,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -101,6 +108,7 @@ impl Monitor {
             done: Mutex::new(Vec::new()),
             exits: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            cosignings: super::cosigned::Cosignings::default(),
         }
     }
 
@@ -131,13 +139,10 @@ impl Monitor {
 
     /// Open a catch-up watch for node `i`, started (or continued) now.
     pub fn started(&self, i: usize, after: &'static str) {
-        let target = lock(&self.heights)
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| *k != i)
-            .map(|(_, h)| *h)
-            .max()
-            .unwrap_or(0);
+        let heights = lock(&self.heights);
+        let target = heights.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, h)| *h).max().unwrap_or(0);
+        let height_before = heights.get(i).copied().unwrap_or(0);
+        drop(heights);
         let now = Instant::now();
         let record = CatchUp {
             node: i,
@@ -145,6 +150,8 @@ impl Monitor {
             after,
             started_ms: ms(now.duration_since(self.origin)),
             target,
+            height_before,
+            first_height: None,
             answered_ms: None,
             caught_up_ms: None,
             superseded: false,
@@ -185,6 +192,11 @@ impl Monitor {
             let stopping = self.stop.load(Ordering::Relaxed);
             let status = net.client(i).ok().and_then(|c| c.status().ok());
             let now = Instant::now();
+            if status.is_some()
+                && let Ok(note) = net.checkpoint(i)
+            {
+                self.cosignings.observe(&note);
+            }
             if let Some(s) = &status {
                 if let Some(h) = lock(&self.heights).get_mut(i) {
                     *h = s.height;
@@ -197,6 +209,7 @@ impl Monitor {
                     }
                     let elapsed = ms(now.duration_since(x.started));
                     x.record.answered_ms.get_or_insert(elapsed);
+                    x.record.first_height.get_or_insert(s.height);
                     if s.height >= x.record.target {
                         x.record.caught_up_ms = Some(elapsed);
                         done.push(x.record.clone());
@@ -239,6 +252,7 @@ mod tests {
         m.started(1, "start");
         let c = m.catch_ups();
         assert_eq!(c.first().map(|c| c.target), Some(7), "node 1's own height does not count");
+        assert_eq!(c.first().map(|c| c.height_before), Some(9), "its own last height is what it must keep");
         m.transition(1, Expect::Down, || ());
         let c = m.catch_ups();
         assert_eq!(c.len(), 1);
