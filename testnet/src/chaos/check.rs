@@ -231,7 +231,7 @@ pub fn no_rollback(records: &[CatchUp]) -> Verdict {
     }
     Verdict::from_problems(
         "no_rollback",
-        format!("{judged} restarts, resumes and reconnections: none came back lower"),
+        format!("{judged} restarts, resumes and reconnections judged"),
         &problems,
     )
 }

@@ -109,6 +109,24 @@ pub struct ChaosOptions {
 /// (beside `key.pem`, as `vouchd` keeps it).
 pub const COSIGNER_RECORD: &str = "key.pem.cosigned";
 
+/// A node's consensus write-ahead log, in its node directory (the testnet's layout).
+pub const WAL_FILE: &str = "data/wal/consensus.wal";
+
+/// Cut `cut` bytes from the end of `path` (all of it when shorter); its sizes before and
+/// after. A missing log is left missing (size 0).
+fn cut_tail(path: &Path, cut: u64) -> std::io::Result<(u64, u64)> {
+    let file = match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+        Err(e) => return Err(e),
+    };
+    let before = file.metadata()?.len();
+    let after = before.saturating_sub(cut);
+    file.set_len(after)?;
+    file.sync_all()?;
+    Ok((before, after))
+}
+
 /// How long every node stays down in the scripted restart of all of them.
 pub const RESTART_ALL_DOWN: Duration = Duration::from_secs(1);
 
@@ -301,6 +319,20 @@ impl Controller<'_> {
                     "delay",
                     serde_json::json!({"flows": self.flows(flows), "delay_ms": delay}),
                 );
+            }
+            Action::CutWal(i, cut) => {
+                let detail = match net.node_dir(*i).map(|d| d.join(WAL_FILE)) {
+                    Ok(path) => match cut_tail(&path, *cut) {
+                        Ok((before, after)) => serde_json::json!({
+                            "node": self.name(*i), "cut_bytes": cut, "size_before": before, "size_after": after,
+                        }),
+                        Err(e) => {
+                            serde_json::json!({"node": self.name(*i), "error": format!("{}: {e}", path.display())})
+                        }
+                    },
+                    Err(e) => serde_json::json!({"node": self.name(*i), "error": e.to_string()}),
+                };
+                self.log(planned, fault, "cut_wal", detail);
             }
             Action::Reset(flows) => {
                 mesh.reset(flows);
