@@ -448,6 +448,7 @@ impl App {
         info!(height, %round, documents = candidate.envelopes.len(), block = %id, "proposing");
         let _ = reply.send(LocallyProposedValue::new(Height(height), round, BlockValue(id)));
         self.publish(&candidate, channels).await;
+        crate::faults::crash_after(crate::faults::Point::Propose);
         self.candidates.insert(id, candidate);
         Ok(())
     }

@@ -76,6 +76,8 @@ struct Record {
 pub struct Guard {
     path: PathBuf,
     last: Mutex<Option<Record>>,
+    /// Set when a signature was refused for going backwards; see [`Guard::take_refused`].
+    refused: std::sync::atomic::AtomicBool,
 }
 
 impl Guard {
@@ -91,7 +93,16 @@ impl Guard {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(err(e.to_string())),
         };
-        Ok(Guard { path: path.to_path_buf(), last: Mutex::new(last) })
+        Ok(Guard { path: path.to_path_buf(), last: Mutex::new(last), refused: Default::default() })
+    }
+
+    /// Whether a signature was refused since the last call (and clear it). The engine
+    /// treats a refused signature as fatal; the node then knows that its consensus state is
+    /// behind what this key signed (a write-ahead log cut, lost or restored) and follows
+    /// the chain without signing until past the last signed height, instead of failing the
+    /// same way at every restart.
+    pub fn take_refused(&self) -> bool {
+        self.refused.swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The last signed height (0 if none).
@@ -117,14 +128,17 @@ impl Guard {
         if let Some(l) = last.as_ref() {
             let here = (height, round, step);
             let there = (l.height, l.round, l.step);
-            let refused = |what| GuardError::Refused {
-                height,
-                round,
-                step,
-                last_height: l.height,
-                last_round: l.round,
-                last_step: l.step,
-                what,
+            let refused = |what| {
+                self.refused.store(true, std::sync::atomic::Ordering::SeqCst);
+                GuardError::Refused {
+                    height,
+                    round,
+                    step,
+                    last_height: l.height,
+                    last_round: l.round,
+                    last_step: l.step,
+                    what,
+                }
             };
             if here == there {
                 if &l.digest == digest {

@@ -10,6 +10,7 @@ pub mod consensus;
 pub mod cosign;
 pub mod durable;
 pub mod evidence;
+pub mod faults;
 pub mod guard;
 pub mod http;
 pub mod keystore;

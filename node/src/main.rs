@@ -128,7 +128,8 @@ enum TokenCommand {
     },
 }
 
-fn main() -> ExitCode {
+/// The command line (also `vouchd-faults`'s).
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { config } => run(&config),

@@ -16,7 +16,7 @@ use malachitebft_app_channel::{
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 use vouch_core::block::Block;
 use vouch_core::genesis::Genesis;
 use vouch_core::keys::{PublicKey, SigningKey};
@@ -274,13 +274,16 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
     let http = tokio::spawn(crate::http::serve(listener, shared.clone(), p.cfg.clone()));
     let wal = p.cfg.data_dir.join("wal").join("consensus.wal");
     let mut chain = p.chain.clone();
+    // Set after the guard refused a signature the engine asked for: see below.
+    let mut follow_past_guard = false;
     let result = loop {
         // A validator that signed at heights it no longer has (its data was wiped or
         // restored from a backup) follows the chain without a signer until it is past the
         // last height it signed; then consensus restarts with the signer.
         let signed = p.guard.last_height();
-        let catch_up =
-            p.validator && (signed > chain.height() + 1 || (signed > chain.height() && !wal.exists()));
+        let catch_up = p.validator
+            && (signed > chain.height() + 1
+                || (signed > chain.height() && (!wal.exists() || follow_past_guard)));
         let votes = p.validator && !catch_up;
         if catch_up {
             info!(
@@ -306,11 +309,29 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         match outcome {
             Ok(c) if catch_up => {
                 chain = c;
+                follow_past_guard = false;
                 // Let the p2p listener close before the engine binds it again.
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             Ok(_) => break Err(anyhow!("the consensus loop ended unexpectedly")),
             Err(e) if e.to_string() == "signal" => break Ok(()),
+            // The engine asked to sign a step this key had already passed at the height it
+            // is on, so its write-ahead log is behind the guard (cut by a crash mid-append,
+            // lost, or restored). The guard refused and the engine stopped; restarted the
+            // same way, it would fail the same way forever. Sit out that height instead.
+            Err(e) if votes && p.guard.take_refused() => {
+                warn!(
+                    error = %e,
+                    last_signed = p.guard.last_height(),
+                    "the consensus write-ahead log is behind this key's signing guard; following without signing until past the last signed height"
+                );
+                chain = match replay(&p.genesis, &shared.store) {
+                    Ok(c) => c,
+                    Err(e) => break Err(e),
+                };
+                follow_past_guard = true;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
             Err(e) => break Err(e),
         }
     };

@@ -140,10 +140,11 @@ impl Shared {
 
 /// The wall clock, Unix milliseconds (0 before 1970, saturating far in the future).
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
+    let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+        .unwrap_or(0);
+    ms.saturating_add_signed(crate::faults::clock_offset_ms())
 }
 
 /// The rule id a refusal's text starts with (`R-RESP-4: ...` gives `R-RESP-4`), if any.

@@ -323,13 +323,18 @@ impl Testnet {
 
     /// Start node `i` (no-op if it runs).
     pub fn start(&self, i: usize) -> Result<(), TestnetError> {
+        self.start_with(i, &[])
+    }
+
+    /// Start node `i` with `env` added to its environment (no-op if it runs).
+    pub fn start_with(&self, i: usize, env: &[(String, String)]) -> Result<(), TestnetError> {
         if self.is_running(i) {
             return Ok(());
         }
         let vouchd = self.vouchd()?;
         let dir = self.node_dir(i)?;
         let tie = !self.keep;
-        let child = process::spawn(&vouchd, &dir.join("node.toml"), &dir.join("node.log"), tie)?;
+        let child = process::spawn(&vouchd, &dir.join("node.toml"), &dir.join("node.log"), tie, env)?;
         let n = self.node(i)?;
         *lock(&n.child) = Some(child);
         *lock(&n.foreign) = None;

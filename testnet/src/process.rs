@@ -76,6 +76,17 @@ pub enum Build {
 /// Locate `vouchd`: `$VOUCHD`, else next to the current executable (walking up from it),
 /// else build it with cargo (announced on stderr).
 pub fn locate_vouchd(build: Build) -> Result<PathBuf, ProcessError> {
+    locate("vouchd", None, build)
+}
+
+/// Locate `vouchd-faults` (`vouchd` with the fault-injection points compiled in, for the
+/// fault campaign): `$VOUCHD`, else next to the current executable, else build it with
+/// `--features fault-injection`.
+pub fn locate_vouchd_faults(build: Build) -> Result<PathBuf, ProcessError> {
+    locate("vouchd-faults", Some("fault-injection"), build)
+}
+
+fn locate(bin: &str, feature: Option<&str>, build: Build) -> Result<PathBuf, ProcessError> {
     if let Some(path) = std::env::var_os("VOUCHD") {
         let path = PathBuf::from(path);
         return if path.is_file() { Ok(path) } else { Err(ProcessError::VouchdEnv(path)) };
@@ -86,24 +97,28 @@ pub fn locate_vouchd(build: Build) -> Result<PathBuf, ProcessError> {
         source,
     })?;
     if build == Build::IfMissing
-        && let Some(found) = next_to(&exe)
+        && let Some(found) = next_to(&exe, bin)
     {
         return Ok(found);
     }
     let release = exe.ancestors().any(|a| a.file_name().is_some_and(|n| n == "release"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(&cargo);
-    command.args(["build", "--quiet", "-p", "vouch-node", "--bin", "vouchd"]);
+    command.args(["build", "--quiet", "-p", "vouch-node", "--bin", bin]);
+    if let Some(f) = feature {
+        command.args(["--features", f]);
+    }
     if release {
         command.arg("--release");
     }
     let shown = format!(
-        "{} build -p vouch-node --bin vouchd{}",
+        "{} build -p vouch-node --bin {bin}{}{}",
         cargo.to_string_lossy(),
+        feature.map(|f| format!(" --features {f}")).unwrap_or_default(),
         if release { " --release" } else { "" }
     );
     if build == Build::IfMissing {
-        eprintln!("vouchd not found next to {}; building it: {shown}", exe.display());
+        eprintln!("{bin} not found next to {}; building it: {shown}", exe.display());
     }
     let status = command.status().map_err(|source| ProcessError::Io {
         action: "cannot run",
@@ -113,15 +128,15 @@ pub fn locate_vouchd(build: Build) -> Result<PathBuf, ProcessError> {
     if !status.success() {
         return Err(ProcessError::Build { command: shown, status: status.to_string() });
     }
-    next_to(&exe).ok_or_else(|| {
-        ProcessError::NotFound(exe.parent().map(|p| p.join("vouchd")).unwrap_or_else(|| "vouchd".into()))
+    next_to(&exe, bin).ok_or_else(|| {
+        ProcessError::NotFound(exe.parent().map(|p| p.join(bin)).unwrap_or_else(|| bin.into()))
     })
 }
 
-/// `vouchd` in the executable's directory or one of its parents (at most three up):
+/// `bin` in the executable's directory or one of its parents (at most three up):
 /// `target/debug/deps/x` → `target/debug/vouchd`.
-fn next_to(exe: &Path) -> Option<PathBuf> {
-    exe.ancestors().skip(1).take(3).map(|dir| dir.join("vouchd")).find(|p| p.is_file())
+fn next_to(exe: &Path, bin: &str) -> Option<PathBuf> {
+    exe.ancestors().skip(1).take(3).map(|dir| dir.join(bin)).find(|p| p.is_file())
 }
 
 /// Start `vouchd run --config <config>` with stdout and stderr appended to `log`.
@@ -130,7 +145,14 @@ fn next_to(exe: &Path) -> Option<PathBuf> {
 /// `PR_SET_PDEATHSIG`), so a test killed before its cleanup leaves no node behind; nodes
 /// that must outlive the command (`up`) are started without it, in their own process
 /// group so a Ctrl-C at the terminal does not reach them.
-pub fn spawn(vouchd: &Path, config: &Path, log: &Path, tie_to_parent: bool) -> Result<Child, ProcessError> {
+/// `env` is added to the node's environment (the fault campaign arms faults with it).
+pub fn spawn(
+    vouchd: &Path,
+    config: &Path,
+    log: &Path,
+    tie_to_parent: bool,
+    env: &[(String, String)],
+) -> Result<Child, ProcessError> {
     let open =
         |path: &Path| {
             std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|source| {
@@ -145,6 +167,7 @@ pub fn spawn(vouchd: &Path, config: &Path, log: &Path, tie_to_parent: bool) -> R
     })?;
     let mut command = Command::new(vouchd);
     command.arg("run").arg("--config").arg(config).stdin(Stdio::null()).stdout(out).stderr(err);
+    command.envs(env.iter().map(|(k, v)| (k, v)));
     use std::os::unix::process::CommandExt as _;
     if tie_to_parent {
         // SAFETY: the closure runs in the forked child before exec and only makes the
@@ -266,9 +289,11 @@ mod tests {
         let debug = dir.path().join("debug");
         std::fs::create_dir_all(debug.join("deps")).expect("mkdir");
         std::fs::write(debug.join("vouchd"), "").expect("touch");
-        assert_eq!(next_to(&debug.join("deps").join("e2e-1234")), Some(debug.join("vouchd")));
-        assert_eq!(next_to(&debug.join("vouch-testnet")), Some(debug.join("vouchd")));
-        assert_eq!(next_to(&dir.path().join("elsewhere").join("x").join("y").join("z").join("w")), None);
+        assert_eq!(next_to(&debug.join("deps").join("e2e-1234"), "vouchd"), Some(debug.join("vouchd")));
+        assert_eq!(next_to(&debug.join("vouch-testnet"), "vouchd"), Some(debug.join("vouchd")));
+        assert_eq!(next_to(&debug.join("vouch-testnet"), "vouchd-faults"), None);
+        let far = dir.path().join("elsewhere").join("x").join("y").join("z").join("w");
+        assert_eq!(next_to(&far, "vouchd"), None);
     }
 
     #[test]

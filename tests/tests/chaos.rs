@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{serial, vouchd};
+use common::{serial, vouchd_faults};
 use std::time::Duration;
 use vouch_testnet::chaos::{self, ChaosOptions};
 
@@ -30,7 +30,7 @@ fn campaign(seed: u64, seconds: u64, faults_min: usize) {
         length: Duration::from_secs(seconds),
         rate: 4.0,
         run_dir: tmp.path().join("run"),
-        vouchd: Some(vouchd()),
+        vouchd: Some(vouchd_faults()),
         gap_ms: chaos::schedule::GAP_MS,
     };
     let mut out = Vec::new();

@@ -301,9 +301,11 @@ impl Signer<VouchContext> for VouchSigner {
             VoteBytes::Precommit { height, round, header } => {
                 let mut what = b"precommit".to_vec();
                 what.extend_from_slice(&header.0);
-                self.guarded(vote.height.0, vote.round, step, &what, || {
+                let sig = self.guarded(vote.height.0, vote.round, step, &what, || {
                     sign_precommit(&self.key, &self.network, height, round, &header)
-                })?
+                })?;
+                crate::faults::crash_after(crate::faults::Point::Precommit);
+                sig
             }
             VoteBytes::Message(m) => {
                 self.guarded(vote.height.0, vote.round, step, &m, || sign_consensus_message(&self.key, &m))?

@@ -183,6 +183,7 @@ impl Store {
     }
 
     fn commit(&self, txn: WriteTransaction) -> Result<(), StoreError> {
+        crate::faults::before_commit();
         txn.commit().map_err(self.storage("commit"))
     }
 

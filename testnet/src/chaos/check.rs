@@ -13,6 +13,10 @@
 //!   10 s.
 //! - `no_unexpected_exit`: no process died without being killed (a store that fails its
 //!   start-up check exits with a named error, and lands here).
+//! - `refused_not_committed`: every operation refused with an answer is absent from the
+//!   final ledger; every `unknown` one is looked up there and counted as committed or not.
+//! - `no_rollback`, `cosigning` (in `cosigned.rs`), `resources` (in `resources.rs`): see
+//!   `docs/RELIABILITY.md`.
 //! - `checker_self_test`: a forged acknowledgement is reported missing (the lookup is not
 //!   vacuous).
 //! - `liveness` is judged by the campaign itself while the load still runs.
@@ -105,6 +109,71 @@ pub fn acknowledged(net: &Testnet, nodes: &[usize], ops: &[Op]) -> Verdict {
     Verdict::from_problems(
         "acknowledged",
         format!("{acks} acknowledged documents in {} blocks on {} nodes", by_height.len(), nodes.len()),
+        &problems,
+    )
+}
+
+/// The crash points fired: of `armed` restarts armed to abort after proposing or
+/// precommitting, `fired` had exited by the time the controller came to kill them. One
+/// that never fires in 20 s is possible (a stalled network); none firing at all means the
+/// hook is broken or `vouchd` was built without `fault-injection`, and the scenario tested
+/// nothing.
+pub fn crash_points(armed: usize, fired: usize) -> Verdict {
+    let problems = if armed > 0 && fired == 0 {
+        vec![format!(
+            "none of {armed} armed crash points fired: is vouchd built with --features fault-injection?"
+        )]
+    } else {
+        Vec::new()
+    };
+    Verdict::from_problems("crash_points", format!("{fired} of {armed} armed crash points fired"), &problems)
+}
+
+/// Look every refused (`failed`) and `unknown` operation up in the final ledger of node
+/// `node` (`POST /v1/lookup` by leaf hash). A refusal is a promise that the document was
+/// not taken: finding it committed breaks it. An unknown outcome may go either way; the
+/// verdict counts how each resolved.
+pub fn refused_not_committed(net: &Testnet, node: usize, ops: &[Op]) -> Verdict {
+    let mut problems = Vec::new();
+    let (mut refused, mut unknown_in, mut unknown_out) = (0, 0, 0);
+    let client = match net.client(node) {
+        Ok(c) => c,
+        Err(e) => return Verdict::from_problems("refused_not_committed", String::new(), &[e.to_string()]),
+    };
+    for op in ops {
+        let refusal = match &op.outcome {
+            Outcome::Ok { .. } => continue,
+            Outcome::Failed { problem, .. } => Some(problem),
+            Outcome::Unknown { .. } => None,
+        };
+        let found = match client.post_json("/v1/lookup", &serde_json::json!({"leaf_hash": op.leaf_hash})) {
+            Ok((200, body)) => body.get("on_ledger").and_then(serde_json::Value::as_bool),
+            Ok((status, body)) => {
+                problems.push(format!("lookup of operation {} answered {status}: {body}", op.op));
+                continue;
+            }
+            Err(e) => {
+                problems.push(format!("lookup of operation {}: {e}", op.op));
+                continue;
+            }
+        };
+        match (refusal, found) {
+            (_, None) => problems.push(format!("lookup of operation {} has no on_ledger", op.op)),
+            (Some(problem), Some(true)) => problems.push(format!(
+                "operation {} ({}) was refused by {} ({problem}) but is on the ledger",
+                op.op, op.leaf_hash, op.node
+            )),
+            (Some(_), Some(false)) => refused += 1,
+            (None, Some(true)) => unknown_in += 1,
+            (None, Some(false)) => unknown_out += 1,
+        }
+    }
+    Verdict::from_problems(
+        "refused_not_committed",
+        format!(
+            "{refused} refused operations none on the ledger; {} unknown: {unknown_in} committed, {unknown_out} not",
+            unknown_in + unknown_out
+        ),
         &problems,
     )
 }
@@ -314,6 +383,13 @@ mod tests {
         assert!(v.detail.contains("1 committed blocks lost"), "{}", v.detail);
         // Never answered: judged by catch_up, not here.
         assert!(no_rollback(&[CatchUp { first_height: None, ..kept }]).passed);
+    }
+
+    #[test]
+    fn crash_points_fail_only_when_none_fired() {
+        assert!(crash_points(0, 0).passed);
+        assert!(crash_points(3, 1).passed);
+        assert!(!crash_points(2, 0).passed);
     }
 
     #[test]

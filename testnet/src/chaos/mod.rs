@@ -39,6 +39,7 @@ use check::Verdict;
 use history::Load;
 use monitor::{Expect, Monitor};
 use schedule::{Action, Planned, Step};
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -196,6 +197,8 @@ struct Controller<'a> {
     names: Vec<String>,
     /// Graceful stops made, and those that needed SIGKILL.
     terms: (usize, Vec<String>),
+    /// Nodes started armed to crash and not yet killed, and (armed, fired) so far.
+    armed: (Vec<usize>, usize, usize),
 }
 
 impl Controller<'_> {
@@ -234,6 +237,13 @@ impl Controller<'_> {
         };
         match action {
             Action::Kill(i) => {
+                if let Some(k) = self.armed.0.iter().position(|a| a == i) {
+                    self.armed.0.remove(k);
+                    self.armed.1 += 1;
+                    if !net.is_running(*i) {
+                        self.armed.2 += 1;
+                    }
+                }
                 let r = monitor.transition(*i, Expect::Down, || net.kill(*i));
                 if *i < layout::VALIDATORS
                     && let Ok(dir) = net.node_dir(*i)
@@ -255,6 +265,29 @@ impl Controller<'_> {
                     fault,
                     "start",
                     serde_json::json!({"node": self.name(*i), "result": result(r)}),
+                );
+            }
+            Action::StartWith(i, env) => {
+                let r = monitor.transition(*i, Expect::Running, || net.start_with(*i, env));
+                monitor.started(*i, "start");
+                let env: BTreeMap<&str, &str> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                self.log(
+                    planned,
+                    fault,
+                    "start",
+                    serde_json::json!({"node": self.name(*i), "env": env, "result": result(r)}),
+                );
+            }
+            Action::StartArmed(i, env) => {
+                // Expected down: its abort is the point, not a crash to report.
+                let r = monitor.transition(*i, Expect::Down, || net.start_with(*i, env));
+                self.armed.0.push(*i);
+                let env: BTreeMap<&str, &str> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                self.log(
+                    planned,
+                    fault,
+                    "start_armed",
+                    serde_json::json!({"node": self.name(*i), "env": env, "result": result(r)}),
                 );
             }
             Action::Term(i) => {
@@ -416,9 +449,8 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     )?;
     match &options.vouchd {
         Some(path) => net.set_vouchd(path.clone()),
-        None => {
-            net.prepare()?;
-        }
+        None => net
+            .set_vouchd(crate::process::locate_vouchd_faults(Build::IfMissing).map_err(TestnetError::from)?),
     }
     let members = net.members();
     let names: Vec<String> = net.manifest().nodes.iter().map(|n| n.name.clone()).collect();
@@ -466,6 +498,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     let steps = schedule::steps(&schedule, members.len());
     let mut liveness = None;
     let mut graceful = None;
+    let mut crash_points = None;
     std::thread::scope(|s| {
         s.spawn(|| load.run());
         s.spawn(|| sampler.run(&net, SAMPLE_EVERY, &resources_path));
@@ -481,6 +514,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
             actions: std::io::BufWriter::new(actions),
             names: names.clone(),
             terms: (0, Vec::new()),
+            armed: (Vec::new(), 0, 0),
         };
         let _ = writeln!(out, "faults: {} steps, load {:.1} documents/s", steps.len(), options.rate);
         controller.run(&steps);
@@ -494,6 +528,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
         controller.heal();
         liveness = Some(check_liveness(&net, &members, &monitor));
         graceful = Some(check::graceful(controller.terms.0, &controller.terms.1));
+        crash_points = Some(check::crash_points(controller.armed.1, controller.armed.2));
         load.stop();
         monitor.stop();
         sampler.stop();
@@ -507,7 +542,11 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     let mut verdicts = Vec::new();
     verdicts.extend(liveness);
     verdicts.extend(graceful);
+    verdicts.extend(crash_points);
     verdicts.push(check::acknowledged(&net, &members, &load.ops()));
+    if let Some(last) = members.last() {
+        verdicts.push(check::refused_not_committed(&net, *last, &load.ops()));
+    }
     verdicts.push(check::one_block_per_height(&net, &members));
     verdicts.push(check::no_evidence(&net, &members));
     verdicts.push(check::catch_up(&monitor.catch_ups()));

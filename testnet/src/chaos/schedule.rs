@@ -32,9 +32,9 @@ pub const GAP_MS: (u64, u64) = (2_000, 4_000);
 /// The same for a soak: one fault every 15–30 s, for hours.
 pub const SOAK_GAP_MS: (u64, u64) = (15_000, 30_000);
 
-/// The fault kinds with their weights, after the CI weights of `RELIABILITY.md`; slow
-/// fsync is not built yet.
-pub const WEIGHTS: [(Kind, u32); 10] = [
+/// The fault kinds with their weights, after the CI weights of `RELIABILITY.md`. The last
+/// three restart a node armed through `vouchd-faults`' `VOUCH_FAULT_*` variables.
+pub const WEIGHTS: [(Kind, u32); 13] = [
     (Kind::Kill, 25),
     (Kind::DoubleKill, 8),
     (Kind::Pause, 12),
@@ -45,7 +45,21 @@ pub const WEIGHTS: [(Kind, u32); 10] = [
     (Kind::Delay, 12),
     (Kind::Reset, 8),
     (Kind::WalCut, 6),
+    (Kind::Clock, 4),
+    (Kind::SlowCommit, 4),
+    (Kind::CrashAfter, 4),
 ];
+
+/// The variable arming a clock offset in `vouchd-faults`.
+pub const CLOCK_OFFSET_VAR: &str = "VOUCH_FAULT_CLOCK_OFFSET_MS";
+/// The variable arming slow store commits.
+pub const COMMIT_DELAY_VAR: &str = "VOUCH_FAULT_COMMIT_DELAY_MS";
+/// The variable arming a crash point.
+pub const CRASH_AFTER_VAR: &str = "VOUCH_FAULT_CRASH_AFTER";
+
+/// How long a node armed with a crash point may run before it is killed anyway (it may
+/// not propose or precommit a block in that time).
+pub const CRASH_WAIT_MS: u64 = 15_000;
 
 /// What a fault does (without its parameters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -71,6 +85,13 @@ pub enum Kind {
     Reset,
     /// `kill -9`, cut the tail of the consensus write-ahead log, restart.
     WalCut,
+    /// Restart a node with its clock offset, later restart it without.
+    Clock,
+    /// Restart a node with slow store commits, later restart it without.
+    SlowCommit,
+    /// Restart a validator armed to abort right after proposing or precommitting, then
+    /// restart it unarmed.
+    CrashAfter,
 }
 
 impl Kind {
@@ -87,6 +108,9 @@ impl Kind {
             Kind::Delay => "delay",
             Kind::Reset => "reset",
             Kind::WalCut => "wal_cut",
+            Kind::Clock => "clock",
+            Kind::SlowCommit => "slow_commit",
+            Kind::CrashAfter => "crash_after",
         }
     }
 
@@ -183,6 +207,33 @@ pub enum Fault {
         /// Time down.
         down_ms: u64,
     },
+    /// Run `target` with its wall clock `offset_ms` off (either way) for `ms`.
+    Clock {
+        /// Node index.
+        target: usize,
+        /// Offset, ms.
+        offset_ms: i64,
+        /// Length.
+        ms: u64,
+    },
+    /// Run `target` with `delay_ms` added before every store commit for `ms`.
+    SlowCommit {
+        /// Node index.
+        target: usize,
+        /// Delay per commit, ms.
+        delay_ms: u64,
+        /// Length.
+        ms: u64,
+    },
+    /// Restart validator `target` armed to abort 200 ms after its first published
+    /// proposal (`propose`) or signed precommit (`precommit`); restart it unarmed once it
+    /// has (or after [`CRASH_WAIT_MS`]).
+    CrashAfter {
+        /// Validator index.
+        target: usize,
+        /// `propose` or `precommit`.
+        point: &'static str,
+    },
 }
 
 impl Fault {
@@ -199,6 +250,9 @@ impl Fault {
             Fault::Delay { .. } => Kind::Delay,
             Fault::Reset { .. } => Kind::Reset,
             Fault::WalCut { .. } => Kind::WalCut,
+            Fault::Clock { .. } => Kind::Clock,
+            Fault::SlowCommit { .. } => Kind::SlowCommit,
+            Fault::CrashAfter { .. } => Kind::CrashAfter,
         }
     }
 
@@ -213,7 +267,10 @@ impl Fault {
             Fault::Isolate { ms, .. }
             | Fault::IsolateOneWay { ms, .. }
             | Fault::Split { ms, .. }
-            | Fault::Delay { ms, .. } => *ms,
+            | Fault::Delay { ms, .. }
+            | Fault::Clock { ms, .. }
+            | Fault::SlowCommit { ms, .. } => *ms,
+            Fault::CrashAfter { .. } => CRASH_WAIT_MS,
             Fault::Reset { .. } => 0,
         }
     }
@@ -229,7 +286,10 @@ impl Fault {
             | Fault::IsolateOneWay { target, .. }
             | Fault::Delay { target, .. }
             | Fault::Reset { target }
-            | Fault::WalCut { target, .. } => Some(*target),
+            | Fault::WalCut { target, .. }
+            | Fault::Clock { target, .. }
+            | Fault::SlowCommit { target, .. }
+            | Fault::CrashAfter { target, .. } => Some(*target),
             Fault::Split { .. } => None,
         }
     }
@@ -295,6 +355,12 @@ pub enum Action {
     /// Cut this many bytes from the end of the node's consensus write-ahead log (it is
     /// down).
     CutWal(usize, u64),
+    /// Start the node with these variables added to its environment (a clock offset or
+    /// slow commits); judged on catching up like any start.
+    StartWith(usize, Vec<(String, String)>),
+    /// Start the node armed to crash (these variables): its exit is expected, so it is
+    /// neither judged on catching up nor reported as dying on its own.
+    StartArmed(usize, Vec<(String, String)>),
 }
 
 /// An action at its planned time, with the index of the fault it belongs to.
@@ -358,6 +424,22 @@ pub fn draw(seed: u64, length_ms: u64, nodes: usize, validators: usize, gap_ms: 
                 target,
                 cut_bytes: 1u64 << rng.gen_range(0..=20),
                 down_ms: rng.gen_range(0..=3_000),
+            },
+            // Up to 5 minutes either way: well past the 2 s a block time may lead the
+            // clock of the node checking it.
+            Kind::Clock => Fault::Clock {
+                target,
+                offset_ms: rng.gen_range(1_000..=300_000) * if rng.gen_bool(0.5) { 1 } else { -1 },
+                ms: rng.gen_range(10_000..=20_000),
+            },
+            Kind::SlowCommit => Fault::SlowCommit {
+                target,
+                delay_ms: rng.gen_range(200..=1_000),
+                ms: rng.gen_range(10_000..=20_000),
+            },
+            Kind::CrashAfter => Fault::CrashAfter {
+                target: rng.gen_range(0..validators.clamp(1, nodes)),
+                point: if rng.gen_bool(0.5) { "propose" } else { "precommit" },
             },
         };
         let gap = rng.gen_range(gap_ms.0..=gap_ms.1.max(gap_ms.0));
@@ -433,6 +515,24 @@ pub fn steps(schedule: &[Planned], nodes: usize) -> Vec<Step> {
                 push(0, Action::CutWal(*target, *cut_bytes));
                 push(*down_ms, Action::Start(*target));
             }
+            Fault::Clock { target, offset_ms, ms } => {
+                push(0, Action::Kill(*target));
+                push(0, Action::StartWith(*target, vec![(CLOCK_OFFSET_VAR.into(), offset_ms.to_string())]));
+                push(*ms, Action::Kill(*target));
+                push(*ms, Action::Start(*target));
+            }
+            Fault::SlowCommit { target, delay_ms, ms } => {
+                push(0, Action::Kill(*target));
+                push(0, Action::StartWith(*target, vec![(COMMIT_DELAY_VAR.into(), delay_ms.to_string())]));
+                push(*ms, Action::Kill(*target));
+                push(*ms, Action::Start(*target));
+            }
+            Fault::CrashAfter { target, point } => {
+                push(0, Action::Kill(*target));
+                push(0, Action::StartArmed(*target, vec![(CRASH_AFTER_VAR.into(), (*point).into())]));
+                push(CRASH_WAIT_MS, Action::Kill(*target));
+                push(CRASH_WAIT_MS, Action::Start(*target));
+            }
         }
     }
     // Stable: steps at the same time keep the schedule's order.
@@ -489,7 +589,7 @@ mod tests {
             assert!(s.iter().all(|p| p.at_ms < 360_000));
         }
         let total: usize = (0..200).map(|seed| draw(seed, 360_000, 5, 4, GAP_MS).len()).sum();
-        assert!(total >= 200 * 45, "mean {} faults in 6 minutes, fewer than 45", total as f64 / 200.0);
+        assert!(total >= 200 * 42, "mean {} faults in 6 minutes, fewer than 42", total as f64 / 200.0);
     }
 
     #[test]
@@ -542,7 +642,9 @@ mod tests {
             match &st.action {
                 Action::Kill(i) | Action::Term(i) | Action::Stop(i) => down[*i] += 1,
                 Action::CutWal(i, _) => assert_eq!(down[*i], 1, "the log is cut while the node is down"),
-                Action::Start(i) | Action::Cont(i) => down[*i] -= 1,
+                Action::Start(i) | Action::Cont(i) | Action::StartWith(i, _) | Action::StartArmed(i, _) => {
+                    down[*i] -= 1
+                }
                 Action::Cut(f) => f.iter().for_each(|x| *cut.entry(*x).or_default() += 1),
                 Action::Mend(f, _) => f.iter().for_each(|x| *cut.entry(*x).or_default() -= 1),
                 Action::Delay(..) | Action::Reset(..) => {}

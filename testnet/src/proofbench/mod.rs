@@ -406,7 +406,7 @@ fn serve_and_load(
     let node_dir = dir.join("node");
     let log = node_dir.join("node.log");
     let started = Instant::now();
-    let child = process::spawn(&vouchd, &node_dir.join("node.toml"), &log, true)?;
+    let child = process::spawn(&vouchd, &node_dir.join("node.toml"), &log, true, &[])?;
     let mut node = Node { child, stopped: false };
     let base = config::http_url(spec.http_port);
     line(out, format!("\nstarted {} (pid {}), log {}", vouchd.display(), node.pid(), log.display()));

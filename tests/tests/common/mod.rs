@@ -17,7 +17,7 @@ use vouch_testnet::Testnet;
 use vouch_testnet::client::Committed;
 use vouch_testnet::demo::{commit_pending, run_tag, sync_clock};
 use vouch_testnet::layout::Options;
-use vouch_testnet::process::{Build, locate_vouchd};
+use vouch_testnet::process::{Build, locate_vouchd, locate_vouchd_faults};
 use vouch_testnet::wave::{Fate, submit_wave};
 
 /// Until every node has committed its first block.
@@ -37,6 +37,13 @@ pub fn serial() -> MutexGuard<'static, ()> {
 pub fn vouchd() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| locate_vouchd(Build::Always).unwrap_or_else(|e| panic!("{e}"))).clone()
+}
+
+/// `vouchd-faults` (the fault campaign's build, with `VOUCH_FAULT_*` points): `$VOUCHD`, or
+/// built from this workspace once per test binary.
+pub fn vouchd_faults() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| locate_vouchd_faults(Build::Always).unwrap_or_else(|e| panic!("{e}"))).clone()
 }
 
 /// A scenario's temporary directory: removed when the scenario passes, kept (and its
