@@ -182,6 +182,10 @@ fn route_through(net: &Testnet, mesh: &proxy::Mesh) -> Result<(), ChaosError> {
             .filter(|(j, _)| *j != i)
             .filter_map(|(j, o)| mesh.port(i, j).map(|port| config::p2p_peer(port, &o.peer_id)))
             .collect();
+        toml.http.peers = (0..manifest.nodes.len())
+            .filter(|j| *j != i)
+            .filter_map(|j| mesh.http_port(i, j).map(config::http_url))
+            .collect();
         net.write_config(i, &toml)?;
     }
     Ok(())
@@ -456,12 +460,13 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     let names: Vec<String> = net.manifest().nodes.iter().map(|n| n.name.clone()).collect();
     let p2p: Vec<u16> = net.manifest().nodes.iter().map(|n| n.p2p_port).collect();
     let used: Vec<u16> = net.manifest().nodes.iter().flat_map(|n| [n.http_port, n.p2p_port]).collect();
-    let mesh = proxy::Mesh::start(&p2p, &used)?;
+    let http: Vec<u16> = net.manifest().nodes.iter().map(|n| n.http_port).collect();
+    let mesh = proxy::Mesh::start(&p2p, &http, &used)?;
     route_through(&net, &mesh)?;
     writeln!(
         out,
-        "{} link proxies on 127.0.0.1; starting {} nodes",
-        p2p.len() * (p2p.len() - 1),
+        "{} link proxies on 127.0.0.1 (p2p and document forwarding); starting {} nodes",
+        2 * p2p.len() * (p2p.len() - 1),
         members.len()
     )?;
     net.start_all()?;

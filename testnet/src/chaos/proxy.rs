@@ -75,6 +75,7 @@ impl Rules {
 pub struct Mesh {
     n: usize,
     ports: BTreeMap<(usize, usize), u16>,
+    http_ports: BTreeMap<(usize, usize), u16>,
     rules: watch::Sender<Rules>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -86,10 +87,12 @@ impl std::fmt::Debug for Mesh {
 }
 
 impl Mesh {
-    /// Start one proxy per ordered pair of `targets` (each node's real p2p port), on free
-    /// ports of 127.0.0.1 other than those in `avoid` (the testnet's ports, chosen free
-    /// but not bound until its nodes start). All pass everything until told otherwise.
-    pub fn start(targets: &[u16], avoid: &[u16]) -> Result<Mesh, ProxyError> {
+    /// Start one proxy per ordered pair of `targets` (each node's real p2p port), and one
+    /// per ordered pair of `http_targets` (each node's HTTP port, which the others forward
+    /// submitted documents to), on free ports of 127.0.0.1 other than those in `avoid`
+    /// (the testnet's ports, chosen free but not bound until its nodes start). A rule on
+    /// a flow holds for both. All pass everything until told otherwise.
+    pub fn start(targets: &[u16], http_targets: &[u16], avoid: &[u16]) -> Result<Mesh, ProxyError> {
         let n = targets.len();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -97,26 +100,28 @@ impl Mesh {
             .enable_all()
             .build()?;
         let (rules, _) = watch::channel(Rules::default());
-        let mut ports = BTreeMap::new();
-        for i in 0..n {
-            for (j, target) in targets.iter().enumerate() {
-                if i == j {
-                    continue;
+        let (mut ports, mut http_ports) = (BTreeMap::new(), BTreeMap::new());
+        for (layer, map) in [(targets, &mut ports), (http_targets, &mut http_ports)] {
+            for i in 0..n {
+                for (j, target) in layer.iter().enumerate() {
+                    if i == j {
+                        continue;
+                    }
+                    // Bound here, synchronously, so the port is known before any config is written.
+                    let std_listener = bind_avoiding(avoid)?;
+                    std_listener.set_nonblocking(true)?;
+                    map.insert((i, j), std_listener.local_addr()?.port());
+                    let to = SocketAddr::from((Ipv4Addr::LOCALHOST, *target));
+                    let rx = rules.subscribe();
+                    let listener = {
+                        let _guard = runtime.enter();
+                        TcpListener::from_std(std_listener)?
+                    };
+                    runtime.spawn(accept_loop(listener, (i, j), to, rx));
                 }
-                // Bound here, synchronously, so the port is known before any config is written.
-                let std_listener = bind_avoiding(avoid)?;
-                std_listener.set_nonblocking(true)?;
-                ports.insert((i, j), std_listener.local_addr()?.port());
-                let to = SocketAddr::from((Ipv4Addr::LOCALHOST, *target));
-                let rx = rules.subscribe();
-                let listener = {
-                    let _guard = runtime.enter();
-                    TcpListener::from_std(std_listener)?
-                };
-                runtime.spawn(accept_loop(listener, (i, j), to, rx));
             }
         }
-        Ok(Mesh { n, ports, rules, runtime: Some(runtime) })
+        Ok(Mesh { n, ports, http_ports, rules, runtime: Some(runtime) })
     }
 
     /// Number of nodes.
@@ -127,6 +132,11 @@ impl Mesh {
     /// The port node `i` dials to reach node `j`.
     pub fn port(&self, i: usize, j: usize) -> Option<u16> {
         self.ports.get(&(i, j)).copied()
+    }
+
+    /// The port node `i` forwards documents to, to reach node `j`'s HTTP API.
+    pub fn http_port(&self, i: usize, j: usize) -> Option<u16> {
+        self.http_ports.get(&(i, j)).copied()
     }
 
     /// The current rules.
@@ -372,7 +382,7 @@ mod tests {
     fn passes_blocks_delays_and_resets() {
         let a = echo();
         let b = echo();
-        let mesh = Mesh::start(&[a, b], &[a, b]).expect("mesh");
+        let mesh = Mesh::start(&[a, b], &[a, b], &[a, b]).expect("mesh");
         assert_eq!(mesh.flows_of(0), vec![(0, 1), (1, 0)]);
         let mut s = connect(&mesh, 0, 1);
         assert_eq!(round_trip(&mut s, b"ping").as_deref(), Some(&b"ping"[..]));
@@ -402,6 +412,12 @@ mod tests {
         mesh.block(&mesh.flows_of(1), true);
         let mut t = connect(&mesh, 0, 1);
         assert_eq!(round_trip(&mut t, b"nope"), None);
+        // The forwarding (HTTP) proxies obey the same rules.
+        let port = mesh.http_port(0, 1).expect("http proxy");
+        assert_ne!(Some(port), mesh.port(0, 1));
+        let mut h = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect");
+        h.set_read_timeout(Some(Duration::from_millis(700))).expect("timeout");
+        assert_eq!(round_trip(&mut h, b"nope"), None);
         mesh.heal();
         let mut u = connect(&mesh, 1, 0);
         assert_eq!(round_trip(&mut u, b"back").as_deref(), Some(&b"back"[..]));
