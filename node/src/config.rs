@@ -239,7 +239,13 @@ impl Config {
         }
         let mut config: Config = Figment::new()
             .merge(Toml::file_exact(path))
-            .merge(Env::prefixed("VOUCH_").split("__").ignore(&["CONFIG", "KEYSTORE_PASSPHRASE", "CANARY"]))
+            .merge(
+                Env::prefixed("VOUCH_")
+                    .split("__")
+                    .ignore(&["CONFIG", "KEYSTORE_PASSPHRASE", "CANARY"])
+                    // `VOUCH_FAULT_*` arm fault points of `vouchd-faults` (`faults`), not settings.
+                    .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("fault_")),
+            )
             .extract()
             .map_err(|e| ConfigError::Invalid { path: path.to_path_buf(), reason: e.to_string() })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -20,3 +20,4 @@ pub mod node;
 pub mod shared;
 pub mod store;
 pub mod tokens;
+pub mod wal;

@@ -273,6 +273,21 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
     shared.metrics.height.set(i64::try_from(summary.height).unwrap_or(i64::MAX));
     let http = tokio::spawn(crate::http::serve(listener, shared.clone(), p.cfg.clone()));
     let wal = p.cfg.data_dir.join("wal").join("consensus.wal");
+    match crate::wal::check_at_start(&wal, crate::shared::now_ms()) {
+        Ok(crate::wal::WalAtStart::Usable) => {}
+        Ok(crate::wal::WalAtStart::SetAside { to, reason }) => warn!(
+            reason = %reason,
+            kept_as = %to.display(),
+            "the consensus write-ahead log could not be opened; set aside, starting a fresh one (the signing guard still prevents signing twice)"
+        ),
+        Err(e) => {
+            http.abort();
+            return Err(anyhow!(
+                "cannot set aside the unreadable consensus write-ahead log {}: {e}",
+                wal.display()
+            ));
+        }
+    }
     let mut chain = p.chain.clone();
     // Set after the guard refused a signature the engine asked for: see below.
     let mut follow_past_guard = false;

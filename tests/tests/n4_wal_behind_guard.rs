@@ -5,9 +5,13 @@
 //! refuse (signing would equivocate), and the node must then sit that height out instead
 //! of dying, and vote again from the next height.
 //!
-//! Regression (found by the fault campaign's `wal_cut` fault, seed 424242, 2026-11-24):
-//! the refused signature stopped the engine, `vouchd` exited, and every restart replayed
-//! the same log and failed the same way; the validator never came back.
+//! Regressions, both found by the fault campaign's `wal_cut` fault (seed 424242,
+//! 2026-11-24), both leaving the validator dead at every restart:
+//! - the refused signature stopped the engine and `vouchd` exited; every restart replayed
+//!   the same log and failed the same way;
+//! - a log whose 12-byte header was torn (here cut to 4 bytes, as a crash between
+//!   Malachite's two header writes leaves it) made Malachite's open fail ("Failed to read
+//!   sequence number"); the node now sets such a log aside and starts a fresh one.
 //!
 //! The halt makes the refusal certain: with two validators down the other two cannot
 //! commit, so the victim's height is the network's and the engine must ask it to vote at
@@ -29,8 +33,25 @@ const GUARD_ROUND: u64 = 1_000;
 
 #[test]
 fn n4_validator_whose_wal_is_behind_its_guard_sits_out_the_height_and_votes_again() {
+    // An empty log (a cut to nothing, but the file is there): Malachite opens it as new,
+    // replays nothing, and asks for a signature the guard refuses.
+    scenario(117, 0, "write-ahead log is behind");
+}
+
+#[test]
+fn n4_validator_whose_wal_header_is_torn_sets_it_aside_and_votes_again() {
+    // 4 of its 12 header bytes left, as a crash between Malachite's two header writes
+    // leaves it: set aside, and the node starts without a log, following until past its
+    // guard's height.
+    scenario(119, 4, "could not be opened; set aside");
+}
+
+/// Halt the network, leave the victim's guard one height ahead with its log cut to
+/// `wal_bytes`, and check it says `expected` in its log, stays up, sits the height out
+/// and votes again.
+fn scenario(seed: u64, wal_bytes: u64, expected: &str) {
     let _serial = serial();
-    let (_tmp, net) = start(117);
+    let (_tmp, net) = start(seed);
     let mut cast = Cast::enroll(&net);
     let (victim, other) = (1, 0);
     let validators = net.validators();
@@ -52,7 +73,7 @@ fn n4_validator_whose_wal_is_behind_its_guard_sits_out_the_height_and_votes_agai
     let network = net.height(2).unwrap_or(0);
 
     // The guard says the key precommitted at round 1000 of the next height; the log is cut
-    // to nothing (it still exists: a cut, not a wipe).
+    // to `wal_bytes` (it still exists: a cut, not a wipe).
     let guard_path = node_dir.join("key.pem.guard");
     let record = serde_json::json!({
         "height": tip + 1,
@@ -66,18 +87,22 @@ fn n4_validator_whose_wal_is_behind_its_guard_sits_out_the_height_and_votes_agai
     std::fs::OpenOptions::new()
         .write(true)
         .open(&wal)
-        .and_then(|f| f.set_len(0))
+        .and_then(|f| f.set_len(wal_bytes))
         .unwrap_or_else(|e| panic!("{}: {e}", wal.display()));
 
     net.start(victim).unwrap_or_else(|e| panic!("{e}"));
     let log = net.log_path(victim).unwrap_or_else(|e| panic!("{e}"));
+    let said = vouch_testnet::wait_until(FOLLOW_TIMEOUT, Duration::from_millis(200), || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains(expected))
+    });
+    assert!(said, "the victim did not log \"{expected}\"\n{}", net.log_tail(victim, 40));
     if network == tip {
         let sat_out = vouch_testnet::wait_until(FOLLOW_TIMEOUT, Duration::from_millis(200), || {
-            std::fs::read_to_string(&log).is_ok_and(|l| l.contains("write-ahead log is behind"))
+            std::fs::read_to_string(&log).is_ok_and(|l| l.contains("following the chain without signing"))
         });
         assert!(
             sat_out,
-            "the victim did not say its log is behind its guard (network and victim at {tip})\n{}",
+            "the victim did not sit the height out (network and victim at {tip})\n{}",
             net.log_tail(victim, 40)
         );
     } else {
