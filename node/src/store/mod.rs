@@ -42,6 +42,8 @@ mod check;
 mod checkpoints;
 mod consensus;
 mod error;
+#[cfg(test)]
+mod fault_disk;
 mod ledger;
 mod nodes;
 mod schema;
@@ -92,9 +94,30 @@ impl Store {
     /// ledger's size and are paid once per start: a file altered outside redb is then
     /// refused with an error instead of being trusted, where a plain open may panic.
     pub fn open(path: &Path, genesis_hash: &Hash) -> Result<Store, StoreError> {
+        let db = Self::builder().create(path).map_err(|e| storage_error(path, "open", e.into()))?;
+        Self::opened(db, path, genesis_hash)
+    }
+
+    /// [`Store::open`] over any redb storage backend (the storage fault tests run the store
+    /// on a disk that fails on purpose); `label` names it in errors.
+    pub fn open_with_backend(
+        backend: impl redb::StorageBackend,
+        label: &Path,
+        genesis_hash: &Hash,
+    ) -> Result<Store, StoreError> {
+        let db = Self::builder()
+            .create_with_backend(backend)
+            .map_err(|e| storage_error(label, "open", e.into()))?;
+        Self::opened(db, label, genesis_hash)
+    }
+
+    fn builder() -> Builder {
         let mut builder = Builder::new();
         builder.set_check_integrity_on_open(true);
-        let db = builder.create(path).map_err(|e| storage_error(path, "open", e.into()))?;
+        builder
+    }
+
+    fn opened(db: Database, path: &Path, genesis_hash: &Hash) -> Result<Store, StoreError> {
         let store = Store { db, path: path.to_path_buf() };
         store.initialize(genesis_hash)?;
         store.check_invariants()?;

@@ -15,13 +15,13 @@ use vouch_core::testkit;
 use vouch_core::verify::ChainVerifier;
 
 /// The demo ledger, cut into what `commit_block` takes.
-struct Chain {
-    genesis: Hash,
-    blocks: Vec<Block>,
-    leaves: Vec<Vec<Vec<u8>>>,
-    index: Vec<Vec<IndexEntry>>,
+pub(super) struct Chain {
+    pub(super) genesis: Hash,
+    pub(super) blocks: Vec<Block>,
+    pub(super) leaves: Vec<Vec<Vec<u8>>>,
+    pub(super) index: Vec<Vec<IndexEntry>>,
     /// A checkpoint of the whole chain cosigned by every validator.
-    checkpoint: String,
+    pub(super) checkpoint: String,
 }
 
 impl Chain {
@@ -38,7 +38,7 @@ impl Chain {
     }
 }
 
-fn chain() -> &'static Chain {
+pub(super) fn chain() -> &'static Chain {
     static CHAIN: OnceLock<Chain> = OnceLock::new();
     CHAIN.get_or_init(|| {
         let (ledger, _) = testkit::demo_ledger(11).unwrap();
