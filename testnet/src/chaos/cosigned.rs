@@ -2,7 +2,9 @@
 //! campaign, and hold it to the cosigner's rules (C2SP tlog-witness; `docs/PROTOCOL.md`):
 //!
 //! - never two roots for one tree size;
-//! - never a smaller tree after a larger one (by the cosignatures' own timestamps);
+//! - never a smaller tree after a larger one (by the cosignatures' own timestamps, except
+//!   those a validator made while the campaign had set its clock off: a `clock` fault
+//!   moves its timestamps, not its order);
 //! - never a cosignature released before it was recorded: whenever a validator is killed,
 //!   the record it keeps beside its key (`key.pem.cosigned`) must already cover the
 //!   largest size anyone has seen it cosign.
@@ -25,6 +27,8 @@ type Seen = BTreeMap<String, BTreeMap<u64, (String, u64)>>;
 #[derive(Debug, Default)]
 pub struct Cosignings {
     seen: Mutex<Seen>,
+    /// Per validator: timestamp ranges (seconds) its clock may have given while set off.
+    skewed: Mutex<BTreeMap<String, Vec<(u64, u64)>>>,
     problems: Mutex<BTreeSet<String>>,
     notes: AtomicU64,
     records_checked: AtomicU64,
@@ -60,21 +64,44 @@ impl Cosignings {
                 }
                 None => {}
             }
-            let t = cos.timestamp;
-            if let Some((bigger, (_, t2))) = mine.range(size + 1..).find(|(_, (_, t2))| *t2 < t) {
-                problems.push(format!(
-                    "{who} cosigned size {size} at {t} s after size {bigger} at {t2} s: a smaller tree after a larger one"
-                ));
-            }
-            if let Some((smaller, (_, t2))) = mine.range(..size).find(|(_, (_, t2))| *t2 > t) {
-                problems.push(format!(
-                    "{who} cosigned size {smaller} at {t2} s after size {size} at {t} s: a smaller tree after a larger one"
-                ));
-            }
-            mine.insert(size, (root.clone(), t));
+            mine.insert(size, (root.clone(), cos.timestamp));
         }
         drop(seen);
         lock(&self.problems).extend(problems);
+    }
+
+    /// `name`'s clock was set `offset_ms` off from `from_ms` to `to_ms` (Unix ms, true
+    /// time): its cosignature timestamps in that span, moved by the offset, say nothing
+    /// about order.
+    pub fn clock_set_off(&self, name: &str, offset_ms: i64, from_ms: u64, to_ms: u64) {
+        let shift = |t: u64| t.saturating_add_signed(offset_ms) / 1_000;
+        // A second either side for rounding.
+        let span = (shift(from_ms).saturating_sub(1), shift(to_ms).saturating_add(1));
+        lock(&self.skewed).entry(name.to_string()).or_default().push(span);
+    }
+
+    /// Smaller trees cosigned after larger ones: walking each validator's sizes upwards,
+    /// a size whose timestamp is earlier than that of a smaller size. Timestamps in a span
+    /// where the validator's clock was set off are left out.
+    fn order_problems(&self) -> Vec<String> {
+        let seen = lock(&self.seen);
+        let skewed = lock(&self.skewed);
+        let mut problems = Vec::new();
+        for (who, sizes) in seen.iter() {
+            let spans = skewed.get(who).map(Vec::as_slice).unwrap_or_default();
+            let true_clock = |t: u64| !spans.iter().any(|(a, b)| (*a..=*b).contains(&t));
+            let mut latest: Option<(u64, u64)> = None;
+            for (size, (_, t)) in sizes.iter().filter(|(_, (_, t))| true_clock(*t)) {
+                match latest {
+                    Some((smaller, t_smaller)) if *t < t_smaller => problems.push(format!(
+                        "{who} cosigned size {smaller} at {t_smaller} s, after size {size} at {t} s: a smaller tree after a larger one"
+                    )),
+                    Some((_, t_smaller)) if t_smaller >= *t => {}
+                    _ => latest = Some((*size, *t)),
+                }
+            }
+        }
+        problems
     }
 
     /// The largest size `name` has been seen to cosign.
@@ -104,7 +131,10 @@ impl Cosignings {
     pub fn verdict(&self) -> Verdict {
         let seen = lock(&self.seen);
         let sizes: usize = seen.values().map(BTreeMap::len).sum();
-        let problems: Vec<String> = lock(&self.problems).iter().cloned().collect();
+        drop(seen);
+        let mut problems: Vec<String> = lock(&self.problems).iter().cloned().collect();
+        problems.extend(self.order_problems());
+        let seen = lock(&self.seen);
         Verdict::from_problems(
             "cosigning",
             format!(
@@ -161,6 +191,21 @@ mod tests {
         let c = Cosignings::default();
         c.observe(&note(5, 5, 11));
         c.observe(&note(9, 9, 10));
+        assert!(!c.verdict().passed);
+    }
+
+    #[test]
+    fn a_clock_set_off_excuses_its_timestamps_only() {
+        let c = Cosignings::default();
+        c.observe(&note(5, 5, 1_000));
+        // Cosigned with its clock 300 s ahead, between 1 010 s and 1 020 s true time.
+        c.observe(&note(9, 9, 1_315));
+        c.observe(&note(12, 12, 1_030));
+        assert!(!c.verdict().passed, "before the campaign says so, it is a smaller tree later");
+        c.clock_set_off("bank-a", 300_000, 1_010_000, 1_020_000);
+        assert!(c.verdict().passed, "{}", c.verdict().detail);
+        // A true-clock smaller tree after a larger one still fails.
+        c.observe(&note(3, 3, 1_040));
         assert!(!c.verdict().passed);
     }
 

@@ -203,6 +203,8 @@ struct Controller<'a> {
     terms: (usize, Vec<String>),
     /// Nodes started armed to crash and not yet killed, and (armed, fired) so far.
     armed: (Vec<usize>, usize, usize),
+    /// Nodes running with their clock set off: (offset ms, since Unix ms).
+    clocks: BTreeMap<usize, (i64, u64)>,
 }
 
 impl Controller<'_> {
@@ -241,6 +243,9 @@ impl Controller<'_> {
         };
         match action {
             Action::Kill(i) => {
+                if let Some((offset, since)) = self.clocks.remove(i) {
+                    monitor.cosignings.clock_set_off(&self.name(*i), offset, since, layout::now_ms());
+                }
                 if let Some(k) = self.armed.0.iter().position(|a| a == i) {
                     self.armed.0.remove(k);
                     self.armed.1 += 1;
@@ -272,6 +277,13 @@ impl Controller<'_> {
                 );
             }
             Action::StartWith(i, env) => {
+                if let Some(offset) = env
+                    .iter()
+                    .find(|(k, _)| k == schedule::CLOCK_OFFSET_VAR)
+                    .and_then(|(_, v)| v.parse().ok())
+                {
+                    self.clocks.insert(*i, (offset, layout::now_ms()));
+                }
                 let r = monitor.transition(*i, Expect::Running, || net.start_with(*i, env));
                 monitor.started(*i, "start");
                 let env: BTreeMap<&str, &str> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -520,6 +532,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
             names: names.clone(),
             terms: (0, Vec::new()),
             armed: (Vec::new(), 0, 0),
+            clocks: BTreeMap::new(),
         };
         let _ = writeln!(out, "faults: {} steps, load {:.1} documents/s", steps.len(), options.rate);
         controller.run(&steps);
