@@ -1,27 +1,28 @@
-//! Run a seeded fault campaign against real `vouchd` processes, then heal everything and
-//! check that nothing acknowledged was lost and no two nodes disagree (issue 7, phase 1).
+//! Run a seeded fault campaign against real `vouchd-faults` processes, then heal everything
+//! and check that nothing acknowledged was lost and no two nodes disagree (issue 7).
 //!
 //! # Design
 //!
-//! - [`proxy`]: a userspace TCP proxy on every directed p2p link, which can block a flow,
-//!   delay it or reset its connections; the nodes' configs name the proxies as their peers.
+//! - [`proxy`]: a userspace TCP proxy on every directed link, p2p and HTTP forwarding,
+//!   which can block a flow, delay it or reset its connections; the nodes' configs name
+//!   the proxies as their peers.
 //! - [`schedule`]: the faults, drawn from the seed before anything starts
 //!   (`schedule.jsonl`), and the timed steps they expand to.
 //! - [`history`]: a steady load of pre-signed documents round-robin over the nodes, every
 //!   operation recorded with its outcome (`history.jsonl`).
 //! - [`monitor`]: per-node status polling during the campaign; catch-up times of
-//!   restarted nodes; processes that died on their own.
+//!   restarted nodes; processes that died on their own; what the validators cosigned
+//!   ([`cosigned`]).
+//! - [`resources`]: memory, open files and data size sampled every 30 s.
 //! - [`check`]: the checkers run after healing.
 //!
 //! A run directory holds `testnet/` (configs, data and each node's `node.log`),
 //! `schedule.jsonl`, `actions.jsonl` (each step as carried out, with its real time),
-//! `history.jsonl` and `verdict.json`. It is kept whatever the outcome.
+//! `history.jsonl`, `resources.jsonl` and `verdict.json`. It is kept whatever the outcome.
 //!
 //! The controller (faults, healing, checks) runs on the calling thread: nodes are started
 //! tied to the thread that starts them (`PR_SET_PDEATHSIG`), so it must live as long as
-//! they do. Not built yet (see `docs/RELIABILITY.md`): scripted scenarios, the WAL-tail
-//! cut, slow fsync, the storage fault backend, the bad-input burst, canaries, the soak
-//! profile and `.ci/run` wiring.
+//! they do. What is not built yet is listed in `docs/RELIABILITY.md`.
 
 pub mod check;
 pub mod cosigned;
