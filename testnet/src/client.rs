@@ -274,6 +274,32 @@ impl Client {
         })
     }
 
+    /// `GET /v1/export?from=<from>&to=<to>` (needs the node's operator token): blocks
+    /// `from..=to` in order, or `None` if the node has no block at `to`.
+    pub fn blocks(&self, from: u64, to: u64) -> Result<Option<Vec<Block>>, ClientError> {
+        let path = format!("/v1/export?from={from}&to={to}");
+        let (status, body) = self.get(&path)?;
+        if status == 404 {
+            return Ok(None);
+        }
+        self.expect_ok(&path, status, &body)?;
+        let not_blocks =
+            |why: String| ClientError::Unexpected { url: format!("{}{path}", self.base), status, body: why };
+        let blocks = body
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| Block::from_json(line).map_err(|e| not_blocks(format!("not a block: {e}"))))
+            .collect::<Result<Vec<Block>, ClientError>>()?;
+        let wanted = to.checked_sub(from).map_or(0, |d| d.saturating_add(1));
+        if u64::try_from(blocks.len()).ok() != Some(wanted) {
+            return Err(not_blocks(format!(
+                "{} blocks for {wanted} heights (export cut short?)",
+                blocks.len()
+            )));
+        }
+        Ok(Some(blocks))
+    }
+
     /// `GET /v1/headers/<height>`: the block header and its certificate as JSON, or
     /// `None` if the node has no block at that height.
     pub fn header(&self, height: u64) -> Result<Option<serde_json::Value>, ClientError> {

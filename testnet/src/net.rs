@@ -433,6 +433,11 @@ impl Testnet {
         Ok(self.client(i)?.block(h)?)
     }
 
+    /// Blocks `from..=to` from node `i`, or `None` if it has no block `to`.
+    pub fn blocks(&self, i: usize, from: u64, to: u64) -> Result<Option<Vec<Block>>, TestnetError> {
+        Ok(self.client(i)?.blocks(from, to)?)
+    }
+
     /// The checkpoint note of node `i`.
     pub fn checkpoint(&self, i: usize) -> Result<String, TestnetError> {
         Ok(self.client(i)?.checkpoint()?)

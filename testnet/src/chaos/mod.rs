@@ -562,18 +562,19 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     verdicts.extend(liveness);
     verdicts.extend(graceful);
     verdicts.extend(crash_points);
-    verdicts.push(check::acknowledged(&net, &members, &load.ops()));
-    if let Some(last) = members.last() {
-        verdicts.push(check::refused_not_committed(&net, *last, &load.ops()));
+    let scans = check::scan_all(&net, &members);
+    verdicts.push(check::acknowledged(&scans, &load.ops()));
+    if let Some(last) = scans.last() {
+        verdicts.push(check::refused_not_committed(last, &load.ops()));
     }
-    verdicts.push(check::one_block_per_height(&net, &members));
+    verdicts.push(check::one_block_per_height(&scans));
     verdicts.push(check::no_evidence(&net, &members));
     verdicts.push(check::catch_up(&monitor.catch_ups()));
     verdicts.push(check::no_rollback(&monitor.catch_ups()));
     verdicts.push(monitor.cosignings.verdict());
     verdicts.push(check::no_unexpected_exit(&monitor.exits()));
     verdicts.push(resources::check(&sampler.peaks()));
-    verdicts.push(check::self_test(&net, &members));
+    verdicts.push(check::self_test(&scans));
     let report = Report { seed: options.seed, run_dir: dir.clone(), faults, tally, verdicts };
     write_verdict(&report, &monitor, &sampler.peaks())?;
     print_report(&report, &net, out)?;

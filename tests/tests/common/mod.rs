@@ -8,12 +8,12 @@
 
 #![allow(dead_code)] // each test binary uses part of this module
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use vouch_core::testkit::{Client, Ledger, Person};
 use vouch_testnet::Testnet;
+use vouch_testnet::chaos::check;
 use vouch_testnet::client::Committed;
 use vouch_testnet::demo::{commit_pending, run_tag, sync_clock};
 use vouch_testnet::layout::Options;
@@ -212,57 +212,42 @@ pub fn commit_all(net: &Testnet, targets: &[usize], documents: &[Vec<u8>]) -> Ve
     acks
 }
 
+/// Every node's ledger read once ([`check::scan`]); a node that cannot be read fails
+/// the test.
+fn scans(net: &Testnet, nodes: &[usize]) -> Vec<check::Scan> {
+    let scans = check::scan_all(net, nodes);
+    for s in &scans {
+        if let Some(e) = &s.error {
+            panic!("{}: {e}\n{}", s.name, net.logs(15));
+        }
+    }
+    scans
+}
+
 /// Checker: every node in `nodes` has the same block header at every height up to the
 /// lowest height among them (one block per height everywhere). Returns that height.
 pub fn one_block_per_height(net: &Testnet, nodes: &[usize]) -> u64 {
-    let heights: Vec<u64> = nodes
-        .iter()
-        .map(|i| net.height(*i).unwrap_or_else(|| panic!("node {i} does not answer\n{}", net.logs(15))))
-        .collect();
-    let top = heights.iter().copied().min().unwrap_or(0);
-    for h in 1..=top {
-        let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for i in nodes {
-            let block =
-                net.block(*i, h).unwrap_or_else(|e| panic!("{e}\n{}", net.logs(15))).unwrap_or_else(|| {
-                    panic!("node {i} reports height ≥ {h} but has no block {h}\n{}", net.logs(15))
-                });
-            let name = net.info(*i).map(|n| n.name.clone()).unwrap_or_default();
-            seen.entry(block.header.hash().to_hex()).or_default().push(name);
-        }
-        assert!(seen.len() == 1, "FORK at height {h}: headers by node {seen:?}\n{}", net.logs(15));
-    }
-    top
+    let scans = scans(net, nodes);
+    let v = check::one_block_per_height(&scans);
+    assert!(v.passed, "{}\n{}", v.detail, net.logs(15));
+    scans.iter().map(|s| s.headers.len() as u64).min().unwrap_or(0)
 }
 
 /// Checker: every acknowledged document is in every node's block at its height, at its
 /// leaf index (nothing acknowledged is lost).
 pub fn acknowledged_present(net: &Testnet, nodes: &[usize], acks: &[Committed]) {
-    let mut by_height: BTreeMap<u64, Vec<&Committed>> = BTreeMap::new();
-    for a in acks {
-        by_height.entry(a.height).or_default().push(a);
-    }
-    for i in nodes {
-        for (h, wanted) in &by_height {
-            let block = net.block(*i, *h).unwrap_or_else(|e| panic!("{e}\n{}", net.logs(15)));
-            let Some(block) = block else {
-                panic!(
-                    "node {i} has no block {h}, which acknowledged {} documents\n{}",
-                    wanted.len(),
-                    net.logs(15)
-                )
-            };
-            for a in wanted {
-                let found = vouch_testnet::net::leaf_in_block(&block, &a.leaf_hash);
-                assert_eq!(
-                    found.as_ref().map(|c| c.leaf_index),
-                    Some(a.leaf_index),
-                    "node {i}: acknowledged leaf {} ({}) missing from block {h}\n{}",
-                    a.leaf_index,
-                    a.leaf_hash,
-                    net.logs(15)
-                );
-            }
+    for s in scans(net, nodes) {
+        for a in acks {
+            assert_eq!(
+                s.leaves.get(&a.leaf_hash),
+                Some(&(a.height, a.leaf_index)),
+                "{}: acknowledged leaf {} ({}) of block {} is not there\n{}",
+                s.name,
+                a.leaf_index,
+                a.leaf_hash,
+                a.height,
+                net.logs(15)
+            );
         }
     }
 }
