@@ -594,7 +594,7 @@ mod tests {
 
     #[test]
     fn the_ci_seed_draws_at_least_40_faults_in_6_minutes() {
-        // tests/tests/chaos.rs runs this seed in `.ci/run`; issue 7 asks for 40 events.
+        // tests/tests/e2e/chaos.rs runs this seed in `.ci/run`; issue 7 asks for 40 events.
         let s = draw(424_242, 360_000, 5, 4, GAP_MS);
         assert!(s.len() >= 40, "{} faults: {:?}", s.len(), counts(&s));
     }

@@ -4,7 +4,7 @@
 //! pipefail`, with two changes only: the build line is skipped (this test builds the same
 //! binaries in its own profile) and `PATH` points at them instead of `target/release`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

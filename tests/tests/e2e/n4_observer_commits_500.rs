@@ -3,7 +3,7 @@
 //! per height, every acknowledged document in place; and each node's checkpoint verifies
 //! against genesis with `vouch-core`.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,10 +3,8 @@
 //! Every scenario runs real `vouchd` processes in a temporary directory on free ports.
 //! Every wait has a deadline, and a failure message carries the last lines of each node's
 //! log. Dropping the `Testnet` kills its processes, so a failing test cleans up too.
-//! Scenarios in one test binary run one at a time ([`serial`]): five nodes already load
+//! Scenarios run one at a time ([`serial`]): five nodes already load
 //! a two-core machine.
-
-#![allow(dead_code)] // each test binary uses part of this module
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -27,7 +25,7 @@ pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Until nodes agree on one root.
 pub const AGREE_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// One scenario at a time per test binary.
+/// One scenario at a time.
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -17,7 +17,7 @@
 //! commit, so the victim's height is the network's and the engine must ask it to vote at
 //! the very height its guard is ahead at.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;

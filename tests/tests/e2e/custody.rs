@@ -4,7 +4,7 @@
 //! response (maker, then checker) → acceptance through `POST /v1/drafts` and `…/sign` only.
 //! Every signature is made by the node; the test never signs.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! validators' heights stay put while their rounds time out again and again); restarted,
 //! the network resumes and commits what was submitted meanwhile.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::{Duration, Instant};

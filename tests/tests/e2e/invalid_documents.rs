@@ -2,7 +2,7 @@
 //! a flipped signature byte, an answer by a bank the request was not addressed to, a
 //! replay of a committed envelope (no second leaf), an answer to a withdrawn request.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;

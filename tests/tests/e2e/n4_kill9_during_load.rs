@@ -2,7 +2,7 @@
 //! validator each time); after restart no acknowledged (200) document is missing on any
 //! node and every root agrees.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -10,7 +10,7 @@
 //! The campaign's nodes are tied to this test's thread and killed when the campaign's
 //! testnet is dropped, also on a panic; a failed run keeps its directory and prints it.
 
-mod common;
+use crate::common;
 
 use common::{serial, vouchd_faults};
 use std::time::Duration;

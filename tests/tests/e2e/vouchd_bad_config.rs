@@ -3,7 +3,7 @@
 //! message on stderr naming the problem. And the configs `vouch-testnet` writes load
 //! with the node's own `Config::load`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

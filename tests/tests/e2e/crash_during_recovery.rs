@@ -2,7 +2,7 @@
 //! again within 2 s, restart: no committed document lost, roots agree, and no node holds
 //! equivocation evidence against it (status field `evidence` stays 0).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! document is in place), and the equivocation is detected and reported (`evidence` > 0
 //! on at least one honest node in bounded time).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;

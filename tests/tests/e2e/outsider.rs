@@ -2,7 +2,7 @@
 //! height stay 0 while the network keeps committing), and a document signed by a
 //! non-member is refused with a named rule.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::{Duration, Instant};

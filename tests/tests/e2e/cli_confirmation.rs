@@ -8,7 +8,7 @@
 //! and its output (`--nocapture`), which is where the examples of `docs/CLI.md` §Documents
 //! come from.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Scenario 2: one validator killed with SIGKILL; the other three keep committing;
 //! restarted, it catches up to the same root.
 
-mod common;
+use crate::common;
 
 use common::*;
 

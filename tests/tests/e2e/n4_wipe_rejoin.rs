@@ -11,7 +11,7 @@
 //! (`NoPeersSubscribedToTopic channel=Consensus`). This test failed that way before the
 //! fix in `node::run` (stop the engine's children first).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;
