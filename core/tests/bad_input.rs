@@ -11,8 +11,6 @@
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed, TestRunner};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +30,7 @@ use vouch_core::ids::NetworkId;
 use vouch_core::keys::SigningKey;
 use vouch_core::limits::{ENVELOPE_BYTES_MAX, RESPONSE_DAYS_MAX};
 use vouch_core::note;
+use vouch_core::testkit::mutate::{INTERESTING, Mutation, Mutator};
 use vouch_core::testkit::{DemoNetwork, Ledger};
 use vouch_core::verify::verify_chain;
 
@@ -729,43 +728,6 @@ fn r_gen_bad_genesis_documents_are_refused() {
     eprintln!("genesis: {cases} inputs, each refused with its rule (or accepted at a valid boundary)");
 }
 
-// ---------------------------------------------------------------------------------------
-// Byte mutations, shared by the checkpoint, note, bundle, envelope and chain tests.
-// ---------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone)]
-enum Mutation {
-    /// XOR one byte with a non-zero mask.
-    Flip {
-        at: usize,
-        mask: u8,
-    },
-    /// Overwrite one byte.
-    Set {
-        at: usize,
-        byte: u8,
-    },
-    Insert {
-        at: usize,
-        byte: u8,
-    },
-    Delete {
-        at: usize,
-    },
-    Truncate {
-        at: usize,
-    },
-    /// Copy `len` bytes of another input over (or into) this one.
-    Splice {
-        from: usize,
-        src: usize,
-        len: usize,
-        dst: usize,
-        overwrite: bool,
-    },
-}
-
-/// JSON- and note-significant bytes, so mutations often stay well-formed.
 /// `y + p` for `y = 3`: a point on the curve, of large order, in a non-canonical encoding
 /// (the canonical one is `AwAA…AAA=`).
 const NON_CANONICAL_KEY: &str = "8P///////////////////////////////////////38=";
@@ -822,7 +784,10 @@ fn r_env_3_a_future_envelope_with_new_fields_asks_to_upgrade() {
     assert!(refused(&to_canonical(&v), "R-ENV-3").contains("upgrade"));
 }
 
-const INTERESTING: &[u8] = b"{}[]\":,\\ \n0123456789-+.eE/=AQZaqzntrufl\xe2\x80\x94";
+// ---------------------------------------------------------------------------------------
+// Byte mutations (`vouch_core::testkit::mutate`) as proptest strategies, for the bundle,
+// envelope and chain tests; the checkpoint and note loops draw from a seeded `Mutator`.
+// ---------------------------------------------------------------------------------------
 
 fn byte_strategy() -> impl Strategy<Value = u8> {
     prop_oneof![any::<u8>(), proptest::sample::select(INTERESTING.to_vec())]
@@ -843,76 +808,6 @@ fn mutation_strategy() -> impl Strategy<Value = Mutation> {
 
 fn mutations_strategy() -> impl Strategy<Value = Vec<Mutation>> {
     prop::collection::vec(mutation_strategy(), 1..4)
-}
-
-fn apply(bytes: &mut Vec<u8>, m: &Mutation, pool: &[&[u8]]) {
-    let pos = |at: &usize, len: usize| if len == 0 { 0 } else { at % len };
-    match m {
-        Mutation::Flip { at, mask } if !bytes.is_empty() => {
-            let i = pos(at, bytes.len());
-            bytes[i] ^= mask;
-        }
-        Mutation::Set { at, byte } if !bytes.is_empty() => {
-            let i = pos(at, bytes.len());
-            bytes[i] = *byte;
-        }
-        Mutation::Insert { at, byte } => {
-            let i = pos(at, bytes.len() + 1);
-            bytes.insert(i, *byte);
-        }
-        Mutation::Delete { at } if !bytes.is_empty() => {
-            let i = pos(at, bytes.len());
-            bytes.remove(i);
-        }
-        Mutation::Truncate { at } => {
-            let i = pos(at, bytes.len());
-            bytes.truncate(i);
-        }
-        Mutation::Splice { from, src, len, dst, overwrite } if !pool.is_empty() => {
-            let source = pool[from % pool.len()];
-            if source.is_empty() {
-                return;
-            }
-            let s = src % source.len();
-            let piece = &source[s..(s + len).min(source.len())];
-            let d = pos(dst, bytes.len() + 1);
-            if *overwrite {
-                let end = (d + piece.len()).min(bytes.len());
-                bytes.splice(d..end, piece.iter().copied());
-            } else {
-                bytes.splice(d..d, piece.iter().copied());
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The same mutations from a seeded `rand` generator, for the plain loops.
-fn random_mutation(rng: &mut StdRng) -> Mutation {
-    let at = rng.r#gen::<usize>();
-    let byte = if rng.gen_bool(0.5) { rng.r#gen() } else { INTERESTING[rng.gen_range(0..INTERESTING.len())] };
-    match rng.gen_range(0..13) {
-        0..=2 => Mutation::Flip { at, mask: 1 << rng.gen_range(0..8) },
-        3..=5 => Mutation::Set { at, byte },
-        6..=7 => Mutation::Insert { at, byte },
-        8..=9 => Mutation::Delete { at },
-        10 => Mutation::Truncate { at },
-        _ => Mutation::Splice {
-            from: rng.r#gen(),
-            src: rng.r#gen(),
-            len: rng.gen_range(1..96),
-            dst: rng.r#gen(),
-            overwrite: rng.r#gen(),
-        },
-    }
-}
-
-fn mutate_randomly(original: &[u8], rng: &mut StdRng, pool: &[&[u8]]) -> Vec<u8> {
-    let mut bytes = original.to_vec();
-    for _ in 0..rng.gen_range(1..4) {
-        apply(&mut bytes, &random_mutation(rng), pool);
-    }
-    bytes
 }
 
 fn config(cases: u32, seed: u64) -> ProptestConfig {
@@ -945,11 +840,11 @@ fn mutated_checkpoints_never_panic_and_never_change_what_is_verified() {
     let genesis = &f.ledger.net.genesis;
     let original = verify_checkpoint_note(f.checkpoint.as_bytes(), genesis).unwrap().0.checkpoint;
     let pool: Vec<&[u8]> = vec![f.checkpoint.as_bytes()];
-    let mut rng = StdRng::seed_from_u64(0x5eed_c4e7);
+    let mut mutator = Mutator::new(0x5eed_c4e7);
     let mut counts = BTreeMap::<String, usize>::new();
-    const CASES: usize = 1_500;
+    const CASES: usize = 20_000;
     for _ in 0..CASES {
-        let bytes = mutate_randomly(f.checkpoint.as_bytes(), &mut rng, &pool);
+        let bytes = mutator.mutate(f.checkpoint.as_bytes(), &pool);
         let parsed = CosignedCheckpoint::parse_note(&bytes);
         let verified = verify_checkpoint_note(&bytes, genesis);
         if let Err(parse_error) = parsed {
@@ -990,11 +885,11 @@ fn mutated_signed_notes_never_panic_and_never_change_what_is_verified() {
     let (t, signers) = note::open_verified(both.as_bytes(), &trusted).unwrap();
     assert_eq!(t, text);
     let pool: Vec<&[u8]> = vec![both.as_bytes(), signed.as_bytes(), also.as_bytes()];
-    let mut rng = StdRng::seed_from_u64(0x5eed_0007);
+    let mut mutator = Mutator::new(0x5eed_0007);
     let mut counts = BTreeMap::<String, usize>::new();
-    const CASES: usize = 1_500;
+    const CASES: usize = 20_000;
     for _ in 0..CASES {
-        let bytes = mutate_randomly(both.as_bytes(), &mut rng, &pool);
+        let bytes = mutator.mutate(both.as_bytes(), &pool);
         let opened = note::open_note(&bytes);
         let outcome = match note::open_verified(&bytes, &trusted) {
             Ok((t, s)) => {
@@ -1040,7 +935,7 @@ fn mutated_bundles_never_panic_and_never_change_the_report() {
     let result = runner.run(&(any::<bool>(), mutations_strategy()), |(use_pretty, mutations)| {
         let mut bytes = if use_pretty { pretty.clone() } else { f.bundle.clone() };
         for m in &mutations {
-            apply(&mut bytes, m, &pool);
+            m.apply(&mut bytes, &pool);
         }
         let outcome = match verify_bundle(&bytes, &pinned) {
             Ok(report) => {
@@ -1076,12 +971,12 @@ fn proptest_mutated_envelopes_are_refused_or_identical() {
     let originals: BTreeSet<Hash> = f.ledger.committed.iter().map(|e| e.id).collect();
     let pool: Vec<&[u8]> = f.ledger.committed.iter().map(|e| e.bytes.as_slice()).collect();
     let counts = RefCell::new(BTreeMap::<String, usize>::new());
-    let mut runner = TestRunner::new(config(2_000, 0x5eed_e1e0));
+    let mut runner = TestRunner::new(config(10_000, 0x5eed_e1e0));
     let result = runner.run(&(any::<Index>(), mutations_strategy()), |(which, mutations)| {
         let original = pool[which.index(pool.len())];
         let mut bytes = original.to_vec();
         for m in &mutations {
-            apply(&mut bytes, m, &pool);
+            m.apply(&mut bytes, &pool);
         }
         let outcome = match Envelope::decode(&bytes, network()) {
             Ok(e) => {
@@ -1143,7 +1038,7 @@ fn mutate_json<T: serde::Serialize + serde::de::DeserializeOwned>(
 ) -> Option<T> {
     let mut bytes = serde_json::to_vec(value).unwrap();
     for m in mutations {
-        apply(&mut bytes, m, pool);
+        m.apply(&mut bytes, pool);
     }
     serde_json::from_slice(&bytes).ok()
 }

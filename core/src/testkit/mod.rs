@@ -8,6 +8,7 @@
 //! anything real.
 
 pub mod golden;
+pub mod mutate;
 
 use crate::block::{Block, Certificate, CommitSignature, sign_precommit};
 use crate::calendar::CalendarYear;
