@@ -67,13 +67,17 @@ impl Mutation {
     pub fn apply(&self, bytes: &mut Vec<u8>, pool: &[&[u8]]) {
         let pos = |at: usize, len: usize| if len == 0 { 0 } else { at % len };
         match *self {
-            Mutation::Flip { at, mask } if !bytes.is_empty() => {
+            Mutation::Flip { at, mask } => {
                 let i = pos(at, bytes.len());
-                bytes[i] ^= mask;
+                if let Some(b) = bytes.get_mut(i) {
+                    *b ^= mask;
+                }
             }
-            Mutation::Set { at, byte } if !bytes.is_empty() => {
+            Mutation::Set { at, byte } => {
                 let i = pos(at, bytes.len());
-                bytes[i] = byte;
+                if let Some(b) = bytes.get_mut(i) {
+                    *b = byte;
+                }
             }
             Mutation::Insert { at, byte } => {
                 let i = pos(at, bytes.len() + 1);
@@ -88,12 +92,9 @@ impl Mutation {
                 bytes.truncate(i);
             }
             Mutation::Splice { from, src, len, dst, overwrite } if !pool.is_empty() => {
-                let source = pool[from % pool.len()];
-                if source.is_empty() {
-                    return;
-                }
+                let Some(source) = pool.get(from % pool.len()).filter(|s| !s.is_empty()) else { return };
                 let s = src % source.len();
-                let piece = &source[s..s.saturating_add(len).min(source.len())];
+                let piece = source.get(s..s.saturating_add(len).min(source.len())).unwrap_or_default();
                 let d = pos(dst, bytes.len() + 1);
                 let end = if overwrite { d.saturating_add(piece.len()).min(bytes.len()) } else { d };
                 bytes.splice(d..end, piece.iter().copied());
@@ -126,10 +127,11 @@ impl Mutator {
     }
 
     fn byte(&mut self) -> u8 {
+        let [any, ..] = self.rng.next_u32().to_le_bytes();
         if self.below(2) == 0 {
-            self.rng.next_u32() as u8
+            any
         } else {
-            INTERESTING[self.below(INTERESTING.len())]
+            INTERESTING.get(self.below(INTERESTING.len())).copied().unwrap_or(any)
         }
     }
 
