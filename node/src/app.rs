@@ -43,6 +43,14 @@ use crate::store::IndexEntry;
 const MAX_FUTURE_MS: u64 = 30_000;
 /// Most heights returned for one sync request.
 const SYNC_HEIGHTS_MAX: u64 = 32;
+/// The heights served for a peer's request `from..=to` when this node's tip is `tip`: at
+/// most [`SYNC_HEIGHTS_MAX`] of them, none above the tip, none below 1, and empty when the
+/// request holds none of ours. Peers choose both ends freely.
+fn served_heights(from: u64, to: u64, tip: u64) -> std::ops::RangeInclusive<u64> {
+    let from = from.max(1);
+    from..=to.min(tip).min(from.saturating_add(SYNC_HEIGHTS_MAX - 1))
+}
+
 /// Most bytes of blocks returned for one sync request (the engine's response cap is 10 MiB).
 const SYNC_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Most partial proposal streams kept at once.
@@ -713,12 +721,9 @@ impl App {
 
     fn decided_values(&self, from: u64, to: u64) -> Result<Vec<RawDecidedValue<VouchContext>>, Fatal> {
         let tip = self.chain()?.height();
-        let from = from.max(1);
-        let to = to.min(tip).min(from.saturating_add(SYNC_HEIGHTS_MAX - 1));
         let mut out = Vec::new();
         let mut bytes = 0usize;
-        let mut h = from;
-        while h <= to {
+        for h in served_heights(from, to, tip) {
             let Some(json) = self.shared.store.block_json(h).map_err(|e| Fatal(format!("store: {e}")))?
             else {
                 break;
@@ -746,7 +751,6 @@ impl App {
                     .collect(),
             };
             out.push(RawDecidedValue::new(Bytes::from(value), certificate));
-            h += 1;
         }
         Ok(out)
     }
@@ -911,4 +915,57 @@ fn parties_of(env: &Envelope) -> Vec<String> {
         out.push(c.org.to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vouch_core::testkit::mutate::Mutator;
+
+    /// Inputs of the sync-range part of issue 7's bad-input burst.
+    const RANGE_BURST: usize = 20_000;
+
+    /// A peer's end of a range: an edge value, near the tip, small, or anything.
+    fn end(m: &mut Mutator, tip: u64) -> u64 {
+        const EDGES: [u64; 8] = [0, 1, 2, 31, 32, 33, u64::MAX - 1, u64::MAX];
+        match m.below(4) {
+            0 => EDGES[m.below(EDGES.len())],
+            1 => (tip + 1).saturating_sub(m.below(3) as u64),
+            2 => m.below(100) as u64,
+            _ => m.next_u64(),
+        }
+    }
+
+    #[test]
+    fn a_burst_of_hostile_sync_ranges_serves_only_what_is_there_and_at_most_the_cap() {
+        let mut m = Mutator::new(0x5eed_5ca1);
+        let (mut served, mut empty) = (0u64, 0usize);
+        for _ in 0..RANGE_BURST {
+            let tip = match m.below(3) {
+                0 => 0,
+                1 => m.below(100) as u64,
+                _ => m.next_u64() >> m.below(64),
+            };
+            let (from, to) = (end(&mut m, tip), end(&mut m, tip));
+            let r = served_heights(from, to, tip);
+            let what = format!("request {from}..={to} at tip {tip} served {r:?}");
+            if r.is_empty() {
+                assert!(from.max(1) > to.min(tip), "{what}: nothing, though the node has some");
+                empty += 1;
+                continue;
+            }
+            let (a, b) = (*r.start(), *r.end());
+            assert!(a == from.max(1) && b <= to && b <= tip, "{what}: outside the request or the chain");
+            assert!(b - a < SYNC_HEIGHTS_MAX, "{what}: more than {SYNC_HEIGHTS_MAX} heights");
+            assert!(b - a + 1 == SYNC_HEIGHTS_MAX || b == to.min(tip), "{what}: fewer than it could");
+            served += b - a + 1;
+        }
+        assert!(
+            empty > 0 && served > 0,
+            "the burst tried both kinds: {empty} empty, {served} heights served"
+        );
+        eprintln!(
+            "hostile sync ranges: {RANGE_BURST} inputs; {empty} served nothing, {served} heights served"
+        );
+    }
 }

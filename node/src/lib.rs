@@ -2,6 +2,8 @@
 //! the HTTP API (the `vouch-api` crate, served by `api`), metrics and logs. The protocol
 //! itself lives in `vouch-core`.
 
+#[cfg(test)]
+mod alloc_probe;
 pub mod api;
 pub mod app;
 pub mod canary;
