@@ -171,6 +171,51 @@ pub fn router_with_console(
         .with_state(ctx.clone())
         .merge(openapi::swagger_ui())
         .merge(console::router(ctx, options))
+        .layer(axum::middleware::from_fn(named_refusals))
+}
+
+/// Middleware: a refusal axum answers itself, before any handler of ours runs, becomes a
+/// named one. A body cut short ("Failed to buffer the request body"), a method no route
+/// serves: axum answers those in plain text or with an empty body. Under the API's paths
+/// they become problems (`invalid-parameter` for a body that cannot be read, as
+/// `docs/API.md` says), elsewhere the console's page. Found by the bad-input burst.
+/// `vouchd` layers it over its own routes too.
+pub async fn named_refusals(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse as _;
+    let headers = request.headers().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain =
+        response.headers().get(header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 2048).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let detail = match (text.trim(), status.canonical_reason()) {
+        ("", Some(reason)) => reason.to_string(),
+        ("", None) => format!("refused with status {}", status.as_u16()),
+        (said, _) => said.to_string(),
+    };
+    if console::owns_path(&path) {
+        return console::refusal_page(&headers, &path, status, &detail);
+    }
+    let kind = match status {
+        StatusCode::NOT_FOUND => problem::Kind::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => problem::Kind::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => problem::Kind::BodyTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => problem::Kind::UnsupportedMediaType,
+        StatusCode::UNAUTHORIZED => problem::Kind::Unauthorized,
+        StatusCode::FORBIDDEN => problem::Kind::Forbidden,
+        s if s.is_server_error() => problem::Kind::Internal,
+        _ => problem::Kind::InvalidParameter,
+    };
+    Problem::new(kind, format!("{} {}: {detail}", status.as_u16(), path)).into_response()
 }
 
 /// No route: a problem under the API's paths, the console's "not found" page elsewhere.

@@ -65,6 +65,7 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: 
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
+        .layer(axum::middleware::from_fn(vouch_api::named_refusals))
         .with_state(ctx);
     // Opening the keystore derives its key (Argon2id): off the async threads.
     let keystore_cfg = cfg.clone();

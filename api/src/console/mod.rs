@@ -140,6 +140,14 @@ pub(crate) fn not_found(headers: &HeaderMap, here: &str) -> Response {
     error_page(StatusCode::NOT_FOUND, &chrome, "error.not_found", None)
 }
 
+/// The console's page for a refusal axum made before any console handler ran (see
+/// [`crate::named_refusals`]), saying what axum said.
+pub(crate) fn refusal_page(headers: &HeaderMap, here: &str, status: StatusCode, detail: &str) -> Response {
+    let chrome = Chrome { lang: Lang::of(headers), signed: None, here: layout::local_path(here) };
+    let key = if status == StatusCode::NOT_FOUND { "error.not_found" } else { "error.bad_request" };
+    error_page(status, &chrome, key, Some(detail))
+}
+
 /// A page answered instead of the one asked for (sign-in redirect, refusal), boxed: a
 /// `Response` is large, and the happy path should not carry its size.
 pub(crate) type Refused = Box<Response>;

@@ -242,3 +242,30 @@ async fn nothing_odd_is_a_500() {
         }
     }
 }
+
+/// A body that breaks off after its first bytes, as a client that disconnects mid-way
+/// sends it.
+fn broken_body() -> Body {
+    let parts: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+        Ok(axum::body::Bytes::from_static(b"token=abc&csrf=")),
+        Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "peer went away")),
+    ];
+    Body::from_stream(futures_util::stream::iter(parts))
+}
+
+#[tokio::test]
+async fn refusals_axum_makes_itself_are_named_too() {
+    // Found by the bad-input burst (tests/tests/e2e/bad_input_burst.rs): axum answered a
+    // body cut short with plain text, and a method no route serves with an empty 405.
+    let h = Harness::new();
+    let form = Some("application/x-www-form-urlencoded");
+    let page = h.send(Method::POST, "/sign-in", None, form, broken_body()).await;
+    assert_eq!(page.status.as_u16(), 400, "{}", page.text());
+    assert!(page.content_type().starts_with("text/html"), "{}", page.content_type());
+    assert!(page.text().contains("Failed to buffer the request body"), "{}", page.text());
+    let odd = Method::from_bytes(b"GE").expect("method");
+    let page = h.send(odd.clone(), "/sign-in", None, None, Body::empty()).await;
+    assert_eq!(page.status.as_u16(), 405, "{}", page.text());
+    assert!(page.content_type().starts_with("text/html"), "{}", page.content_type());
+    h.send(odd, "/v1/checkpoint", None, None, Body::empty()).await.problem(405, "method-not-allowed");
+}

@@ -59,13 +59,15 @@ pub struct Sampler {
     stop: AtomicBool,
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
+/// A process's resident memory (`VmRSS`), KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn fds(pid: u32) -> Option<u64> {
+/// A process's open file descriptors.
+pub fn fds(pid: u32) -> Option<u64> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
 }
 

@@ -8,6 +8,7 @@
 
 mod common;
 
+mod bad_input_burst;
 mod chaos;
 mod cli_confirmation;
 mod crash_during_recovery;
