@@ -2,6 +2,9 @@
 //!
 //! - [`add_twin`]: a second process with a validator's key (a copy of it, with its own
 //!   signing guard), its own ports and data: the same validator votes twice.
+//! - [`split_with_twins`]: twins of several validators on the far side of a partition
+//!   that no message crosses: the Twins method's fork when twins hold more than a third
+//!   of the power (a canary: the checkers must see the fork).
 //! - [`add_outsider`]: a node whose key is not in the network's genesis. It runs with a
 //!   copy of genesis that adds it as an observer, so its genesis hash differs and its
 //!   config does not pin one.
@@ -71,6 +74,66 @@ pub fn add_twin(net: &mut Testnet, of: usize, side: &[usize]) -> Result<usize, T
     let mut twin = twin;
     twin.token = Some(layout::issue_token(&net.dir().join(&twin.dir), &net.demo_network().genesis, &org)?);
     net.add_node(twin, &key, &toml)
+}
+
+/// Add (not start) a twin of each validator in `twinned`, and cut the network in two with
+/// no link across: side B is the nodes in `side_b` and the twins, side A everyone else
+/// (the twins' originals among them). Each side peers only within itself. With twins
+/// holding more than a third of the power, each side can hold a quorum and decide its own
+/// blocks: a fork that BFT consensus does not promise to prevent, and that the campaign's
+/// `one_block_per_height` checker must report. Rewrites every member's config; returns the
+/// twins' indices.
+pub fn split_with_twins(
+    net: &mut Testnet,
+    twinned: &[usize],
+    side_b: &[usize],
+) -> Result<Vec<usize>, TestnetError> {
+    if let Some(both) = twinned.iter().find(|i| side_b.contains(i)) {
+        return Err(scenario(format!("node {both} cannot be on its own twin's side")));
+    }
+    let genesis_hash = net.manifest().genesis_hash.clone();
+    let members: Vec<(usize, NodeInfo)> =
+        net.members().into_iter().filter_map(|i| net.info(i).ok().cloned().map(|n| (i, n))).collect();
+    let mut twins = Vec::new();
+    for of in twinned {
+        let original = net.info(*of)?.clone();
+        let org = original.org.clone().ok_or_else(|| scenario(format!("node {of} has no org")))?;
+        let key =
+            node_key(net.demo_network(), &org).ok_or_else(|| scenario(format!("no key for {org}")))?.clone();
+        let ports = ports::free_ports(2).map_err(LayoutError::from)?;
+        let mut twin = NodeInfo {
+            name: format!("{}-twin", original.name),
+            dir: format!("nodes/{}-twin", original.name),
+            http_port: ports.first().copied().unwrap_or_default(),
+            p2p_port: ports.get(1).copied().unwrap_or_default(),
+            ..original
+        };
+        twin.token =
+            Some(layout::issue_token(&net.dir().join(&twin.dir), &net.demo_network().genesis, &org)?);
+        twins.push((twin, key));
+    }
+    let side_b_nodes: Vec<&NodeInfo> = members
+        .iter()
+        .filter(|(i, _)| side_b.contains(i))
+        .map(|(_, n)| n)
+        .chain(twins.iter().map(|(t, _)| t))
+        .collect();
+    let side_a_nodes: Vec<&NodeInfo> =
+        members.iter().filter(|(i, _)| !side_b.contains(i)).map(|(_, n)| n).collect();
+    let config = |node: &NodeInfo, side: &[&NodeInfo]| {
+        let peers: Vec<&NodeInfo> = side.iter().copied().filter(|p| p.name != node.name).collect();
+        node_toml(node, &peers, Some(&genesis_hash), "../../genesis.json")
+    };
+    for (i, node) in &members {
+        let side = if side_b.contains(i) { &side_b_nodes } else { &side_a_nodes };
+        net.write_config(*i, &config(node, side))?;
+    }
+    let mut added = Vec::new();
+    for (twin, key) in &twins {
+        let toml = config(twin, &side_b_nodes);
+        added.push(net.add_node(twin.clone(), key, &toml)?);
+    }
+    Ok(added)
 }
 
 /// Add (not start) an outsider: a fresh key from `seed`, a genesis copy naming it as an

@@ -80,6 +80,12 @@ pub fn start(seed: u64) -> (ScenarioDir, Testnet) {
     (tmp, net)
 }
 
+/// The environment that sets a node's shortest time between empty blocks (the config's
+/// `consensus.block_interval_ms`), for scenarios that need many heights.
+pub fn block_interval(ms: u64) -> Vec<(String, String)> {
+    vec![("VOUCH_CONSENSUS__BLOCK_INTERVAL_MS".into(), ms.to_string())]
+}
+
 /// People and clients on the ledger, and the local ledger to sign more with.
 pub struct Cast {
     /// The local ledger (same genesis).

@@ -2,13 +2,17 @@
 //! (every node has one block per height, the same everywhere, and every acknowledged
 //! document is in place), and the equivocation is detected and reported (`evidence` > 0
 //! on at least one honest node in bounded time).
+//!
+//! And issue 7's canary: twins holding more than a third of the power do fork the
+//! network, and the campaign's checker reports it.
 
 use crate::common;
 
 use common::*;
 use std::time::Duration;
 use vouch_testnet::Testnet;
-use vouch_testnet::actors::add_twin;
+use vouch_testnet::actors::{add_twin, split_with_twins};
+use vouch_testnet::chaos::check;
 use vouch_testnet::client::Committed;
 
 /// The validator that gets a twin.
@@ -120,4 +124,35 @@ fn check_equivocation(e: &serde_json::Value) {
         messages.push((domain, message));
     }
     assert_ne!(messages[0], messages[1], "the two messages are the same: {e}");
+}
+
+/// Canary (issue 7): twins holding more than a third of the power. Validators 2 and 3 run
+/// twice, half the power between them; a partition no message crosses puts their twins
+/// with validator 1 on one side, their originals with validator 0 and the observer on the
+/// other. Each side holds three of four votes and decides its own blocks: the fork that
+/// BFT consensus does not promise to prevent beyond a third. The campaign's
+/// `one_block_per_height` checker must report it.
+#[test]
+fn canary_twins_over_a_third_fork_and_the_checker_reports_it() {
+    let _serial = serial();
+    let (_tmp, mut net) = create(127);
+    let twins = split_with_twins(&mut net, &[2, 3], &[1]).unwrap_or_else(|e| panic!("{e}"));
+    net.start_all().unwrap_or_else(|e| panic!("{e}"));
+    for t in &twins {
+        net.start(*t).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let side_b: Vec<usize> = std::iter::once(1).chain(twins.iter().copied()).collect();
+    let side_a: Vec<usize> = net.members().into_iter().filter(|i| *i != 1).collect();
+    for side in [&side_a, &side_b] {
+        net.wait_for_height(side, 3, START_TIMEOUT).unwrap_or_else(|e| panic!("{e}\n{}", net.logs(15)));
+    }
+    let everyone: Vec<usize> = (0..net.len()).collect();
+    let verdict = check::one_block_per_height(&check::scan_all(&net, &everyone));
+    assert!(
+        !verdict.passed && verdict.detail.contains("FORK at height"),
+        "twins with half the power did not fork, or the checker missed it: {}\n{}",
+        verdict.detail,
+        net.logs(15)
+    );
+    eprintln!("canary twins-over-a-third: {}", verdict.detail);
 }
