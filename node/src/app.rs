@@ -43,14 +43,6 @@ use crate::store::IndexEntry;
 const MAX_FUTURE_MS: u64 = 30_000;
 /// Most heights returned for one sync request.
 const SYNC_HEIGHTS_MAX: u64 = 32;
-/// The heights served for a peer's request `from..=to` when this node's tip is `tip`: at
-/// most [`SYNC_HEIGHTS_MAX`] of them, none above the tip, none below 1, and empty when the
-/// request holds none of ours. Peers choose both ends freely.
-fn served_heights(from: u64, to: u64, tip: u64) -> std::ops::RangeInclusive<u64> {
-    let from = from.max(1);
-    from..=to.min(tip).min(from.saturating_add(SYNC_HEIGHTS_MAX - 1))
-}
-
 /// Most bytes of blocks returned for one sync request (the engine's response cap is 10 MiB).
 const SYNC_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Most partial proposal streams kept at once.
@@ -906,6 +898,14 @@ fn assemble(
     )
 }
 
+/// The heights served for a peer's request `from..=to` when this node's tip is `tip`: at
+/// most [`SYNC_HEIGHTS_MAX`] of them, none above the tip, none below 1, and empty when the
+/// request holds none of ours. Peers choose both ends freely.
+fn served_heights(from: u64, to: u64, tip: u64) -> std::ops::RangeInclusive<u64> {
+    let from = from.max(1);
+    from..=to.min(tip).min(from.saturating_add(SYNC_HEIGHTS_MAX - 1))
+}
+
 /// The orgs a document concerns, for the by-party index: its author's and checker's.
 fn parties_of(env: &Envelope) -> Vec<String> {
     let mut out = vec![env.author.org.to_string()];
@@ -930,7 +930,7 @@ mod tests {
         const EDGES: [u64; 8] = [0, 1, 2, 31, 32, 33, u64::MAX - 1, u64::MAX];
         match m.below(4) {
             0 => EDGES[m.below(EDGES.len())],
-            1 => (tip + 1).saturating_sub(m.below(3) as u64),
+            1 => tip.saturating_add(1).saturating_sub(m.below(3) as u64),
             2 => m.below(100) as u64,
             _ => m.next_u64(),
         }
