@@ -804,8 +804,9 @@ impl App {
 
 /// Check a proposed block against the chain: it extends the tip, its time is in order
 /// (and, for a live proposal, not ahead of this node's clock by more than
-/// `MAX_FUTURE_MS`), its proposer is the one named, and the header is exactly what
-/// applying its documents to the tip's state produces.
+/// `MAX_FUTURE_MS`), its proposer is a validator (for a fresh live proposal, the one that
+/// streams it), and the header is exactly what applying its documents to the tip's state
+/// produces (R-CMSG-4).
 fn check_candidate(chain: &ChainVerifier, c: &Candidate, live: bool) -> Result<(), String> {
     let h = &c.header;
     if h.height != chain.height() + 1 {
@@ -820,8 +821,17 @@ fn check_candidate(chain: &ChainVerifier, c: &Candidate, live: bool) -> Result<(
     if live && h.time_ms > now_ms().saturating_add(MAX_FUTURE_MS) {
         return Err(format!("time {} is more than {MAX_FUTURE_MS} ms ahead of this node's clock", h.time_ms));
     }
-    if Address::of(&h.proposer) != c.proposer {
+    // A fresh proposal's block names the proposer that streams it. A value re-proposed from
+    // an earlier round (`pol_round` set), or fetched while catching up (the engine names
+    // the proposer of the certificate's round), names the validator that first built it,
+    // which may be another: requiring a match made such blocks invalid, and a node that
+    // fell behind a height decided in a later round than it was built could never fetch it
+    // (found by `n4_twins_no_fork`). R-BLK-5 still holds: a validator's key.
+    if live && c.pol_round == Round::Nil && Address::of(&h.proposer) != c.proposer {
         return Err("header proposer differs from the stream's proposer".into());
+    }
+    if !chain.validators().iter().any(|v| v.key == h.proposer) {
+        return Err(format!("proposer {} is not a validator", h.proposer.to_b64()));
     }
     let expected =
         chain.propose(&c.envelopes, h.time_ms, h.proposer).map_err(|(i, e)| format!("document {i}: {e}"))?;
@@ -934,6 +944,53 @@ mod tests {
             2 => m.below(100) as u64,
             _ => m.next_u64(),
         }
+    }
+
+    /// An empty block at height 1 built by validator `builder`, streamed (or named by the
+    /// engine) as proposed by validator `named`.
+    fn first_block(builder: usize, named: usize, pol_round: Round) -> (ChainVerifier, Candidate) {
+        let net = vouch_core::testkit::DemoNetwork::new(7).unwrap();
+        let chain = ChainVerifier::new(&net.genesis);
+        let key = |i: usize| chain.validators()[i].key;
+        let header = chain.propose(&[], chain.next_min_time_ms(), key(builder)).unwrap();
+        let body = BlockBody { header: vouch_core::canonical::to_canonical(&header), documents: Vec::new() };
+        let c = Candidate {
+            height: 1,
+            round: Round::new(1),
+            pol_round,
+            proposer: Address::of(&key(named)),
+            header,
+            envelopes: Vec::new(),
+            body,
+        };
+        (chain, c)
+    }
+
+    #[test]
+    fn a_block_built_in_an_earlier_round_is_valid_when_another_proposer_brings_it() {
+        // Regression (n4_twins_no_fork, 2026-12-07): a block built by one validator in round
+        // 0 and decided in round 1, whose proposer is another, was refused while catching
+        // up ("header proposer differs from the stream's proposer"), and the node stayed
+        // behind that height for good. Re-proposed live with its pol_round, likewise.
+        let (chain, fetched) = first_block(0, 1, Round::Nil);
+        assert_eq!(check_candidate(&chain, &fetched, false), Ok(()));
+        let (chain, reproposed) = first_block(0, 1, Round::new(0));
+        assert_eq!(check_candidate(&chain, &reproposed, true), Ok(()));
+        // A fresh proposal must still be built by the validator that streams it.
+        let (chain, fresh) = first_block(0, 1, Round::Nil);
+        let refused = check_candidate(&chain, &fresh, true).unwrap_err();
+        assert!(refused.contains("differs from the stream's proposer"), "{refused}");
+        let (chain, own) = first_block(2, 2, Round::Nil);
+        assert_eq!(check_candidate(&chain, &own, true), Ok(()));
+    }
+
+    #[test]
+    fn a_block_whose_proposer_is_no_validator_is_refused_even_while_catching_up() {
+        let (chain, mut c) = first_block(0, 1, Round::Nil);
+        let outsider = vouch_core::keys::SigningKey::from_seed(&[42; 32]).public();
+        c.header = chain.propose(&[], chain.next_min_time_ms(), outsider).unwrap();
+        let refused = check_candidate(&chain, &c, false).unwrap_err();
+        assert!(refused.contains("is not a validator"), "{refused}");
     }
 
     #[test]
