@@ -151,7 +151,7 @@ impl CalendarYear {
 ///
 /// Years never published count weekdays only, so a missing document shortens no
 /// deadline below the weekday rule.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Calendar {
     /// Holidays of every published year.
     pub holidays: BTreeSet<Date>,

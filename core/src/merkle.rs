@@ -493,6 +493,11 @@ impl MemoryTree {
         self.size
     }
 
+    /// The leaf hashes, in order: everything the tree is built from.
+    pub fn leaf_hashes(&self) -> &[Hash] {
+        self.levels.first().map_or(&[], Vec::as_slice)
+    }
+
     /// Number of nodes stored, over all levels.
     pub fn stored_nodes(&self) -> usize {
         self.levels.iter().map(Vec::len).sum()

@@ -303,8 +303,9 @@ pub struct Applied {
     pub late: bool,
 }
 
-/// The ledger state every validator keeps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The ledger state every validator keeps. Serializable only so that a node can keep it
+/// as a resume point ([`crate::verify::Resumable`]); it is never hashed or signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     network: NetworkId,
     utc_offset_minutes: i16,

@@ -16,6 +16,7 @@ use crate::ids::NetworkId;
 use crate::limits::{BLOCK_BYTES_MAX, BLOCK_DOCUMENTS_MAX};
 use crate::merkle::{MemoryTree, MerkleError};
 use crate::state::{Applied, Rejection, State};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What failed in a block.
@@ -459,6 +460,119 @@ impl ChainVerifier {
         self.prev = hash;
         self.min_time_ms = h.time_ms.saturating_add(1);
         Ok(BlockSummary { height: h.height, hash, signed_power, applied })
+    }
+}
+
+/// What a [`ChainVerifier`] holds after a height beyond the header at that height: the
+/// state and the Merkle log's leaf hashes. A node keeps one so that a restart resumes
+/// there instead of re-verifying every block from genesis. It is a cache of the node's
+/// own verification: never exchanged, never hashed or signed, and checked against the
+/// header at its height when resumed ([`ChainVerifier::resume`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resumable {
+    /// Height of the last block applied.
+    pub height: u64,
+    /// The state after it.
+    pub state: State,
+    /// The leaf hashes of the log after it, in order.
+    pub leaves: Vec<Hash>,
+}
+
+/// Why a [`Resumable`] does not fit the header it was to resume at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResumeError {
+    /// Another height.
+    #[error("the resume point is at height {got}, the header at height {expected}")]
+    Height {
+        /// The resume point's.
+        got: u64,
+        /// The header's.
+        expected: u64,
+    },
+    /// Another network.
+    #[error("the resume point's state is of network {got}, the genesis of {expected}")]
+    Network {
+        /// The state's.
+        got: NetworkId,
+        /// The genesis'.
+        expected: NetworkId,
+    },
+    /// The header names another validator set or network than the genesis.
+    #[error("header {height} is not of this genesis (network or validator set differs)")]
+    Header {
+        /// The header's height.
+        height: u64,
+    },
+    /// The leaves are not the log the header commits to.
+    #[error(
+        "the resume point's {leaves} leaves give tree size {leaves} and root {root}; header {height} says {tree_size} and {expected}"
+    )]
+    Log {
+        /// The header's height.
+        height: u64,
+        /// Leaves held.
+        leaves: u64,
+        /// Their root.
+        root: Hash,
+        /// The header's tree size.
+        tree_size: u64,
+        /// The header's root.
+        expected: Hash,
+    },
+    /// The leaves do not fit in a log.
+    #[error("the resume point's leaves do not form a log: {0}")]
+    Tree(#[from] MerkleError),
+}
+
+impl ChainVerifier {
+    /// What to keep to [`ChainVerifier::resume`] at this height later.
+    pub fn resumable(&self) -> Resumable {
+        Resumable { height: self.height, state: self.state.clone(), leaves: self.tree.leaf_hashes().to_vec() }
+    }
+
+    /// A verifier after `header`, from what [`ChainVerifier::resumable`] kept at its height.
+    /// The caller vouches that every block up to `header` was verified (by this node,
+    /// which then kept `point`) and that `header` is the stored header at that height;
+    /// this checks that `point` fits it: height, network, validator set, and the tree
+    /// size and root of the rebuilt log. The next block must link to `header`.
+    pub fn resume(
+        genesis: &Genesis,
+        point: Resumable,
+        header: &Header,
+    ) -> Result<ChainVerifier, ResumeError> {
+        if point.height != header.height {
+            return Err(ResumeError::Height { got: point.height, expected: header.height });
+        }
+        if *point.state.network() != genesis.network {
+            return Err(ResumeError::Network {
+                got: point.state.network().clone(),
+                expected: genesis.network.clone(),
+            });
+        }
+        let mut verifier = ChainVerifier::new(genesis);
+        if header.network != verifier.network || header.validators != verifier.validators_hash {
+            return Err(ResumeError::Header { height: header.height });
+        }
+        let mut tree = MemoryTree::new();
+        for leaf in point.leaves {
+            tree.push_hash(leaf)?;
+        }
+        let root = tree.root()?;
+        if tree.size() != header.tree_size || root != header.root {
+            return Err(ResumeError::Log {
+                height: header.height,
+                leaves: tree.size(),
+                root,
+                tree_size: header.tree_size,
+                expected: header.root,
+            });
+        }
+        verifier.state = point.state;
+        verifier.tree = tree;
+        verifier.height = header.height;
+        verifier.prev = header.hash();
+        verifier.min_time_ms = header.time_ms.saturating_add(1);
+        Ok(verifier)
     }
 }
 

@@ -672,12 +672,35 @@ impl App {
         m.mempool.set(i64::try_from(self.shared.mempool.len()).unwrap_or(i64::MAX));
         info!(height, documents = ids.len(), tree_size = summary.tree_size, "committed");
         self.cosign(summary.tree_size, summary.root)?;
+        if height.is_multiple_of(crate::resume::EVERY) {
+            self.keep_resume_point(&chain);
+        }
         self.chain = Some(chain);
         self.candidates.retain(|_, c| c.height > height);
         if let Err(e) = self.shared.store.prune_values_below(height.saturating_sub(1)) {
             warn!(error = %e, "could not prune old proposed values");
         }
         Ok(())
+    }
+
+    /// Keep where `chain` stands as the store's resume point, in the background: the state
+    /// is shared, not copied, and encoding it takes a while on a long ledger. A failure
+    /// only costs a longer restart, so it is logged, not fatal.
+    fn keep_resume_point(&self, chain: &ChainVerifier) {
+        let point = chain.resumable();
+        let store = self.shared.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let height = point.height;
+            let kept = crate::resume::encode(&point)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| store.put_resume_point(height, &bytes).map_err(|e| e.to_string()));
+            match kept {
+                Ok(()) => debug!(height, "resume point kept"),
+                Err(e) => {
+                    warn!(height, error = %e, "cannot keep a resume point; a restart will verify more blocks")
+                }
+            }
+        });
     }
 
     /// Cosign the new checkpoint (validators), count it, send it to the other nodes, and

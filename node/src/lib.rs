@@ -19,6 +19,7 @@ pub mod keystore;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
+pub mod resume;
 pub mod shared;
 pub mod store;
 pub mod tokens;

@@ -150,7 +150,13 @@ fn run(config: &Path) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(vouch_node::node::run(config))
+    let result = runtime.block_on(vouch_node::node::run(config));
+    // Dropping the runtime would wait for every blocking task, and a stop right after a
+    // start would then wait for the API's index of a long ledger or the store's
+    // re-verification. Both only read, and every write is committed before `run`
+    // returns, so give them a moment and no more.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 fn token(command: TokenCommand) -> anyhow::Result<()> {

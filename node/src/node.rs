@@ -1,5 +1,5 @@
 //! Own start-up and shutdown: load and check the configuration, genesis and key; open the
-//! store and re-verify it from genesis; start the Malachite engine, the HTTP server and
+//! store and re-verify it (from its resume point, see `crate::resume`); start the Malachite engine, the HTTP server and
 //! the application loop; and stop cleanly on SIGTERM or Ctrl-C.
 
 use anyhow::{Context as _, anyhow, bail};
@@ -145,18 +145,63 @@ fn prepare(config_path: &Path) -> anyhow::Result<Prepared> {
     let guard = Arc::new(Guard::open(&cfg.guard_path())?);
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    let opening = std::time::Instant::now();
     let store = Arc::new(Store::open(&cfg.data_dir.join("ledger.redb"), &genesis_hash)?);
-    let chain = replay(&genesis, &store)?;
-    info!(height = chain.height(), tree_size = chain.tree().size(), "store verified from genesis");
+    let open_ms = opening.elapsed().as_millis();
+    let verifying = std::time::Instant::now();
+    let (chain, resumed_at) = open_chain(&genesis, &store)?;
+    let verify_ms = verifying.elapsed().as_millis();
+    let (height, tree_size) = (chain.height(), chain.tree().size());
+    if resumed_at == 0 {
+        info!(height, tree_size, open_ms, verify_ms, "store verified from genesis");
+    } else {
+        info!(height, tree_size, resumed_at, open_ms, verify_ms, "store verified from its resume point");
+    }
     Ok(Prepared { cfg, genesis, key, validator, guard, store, chain, peers })
 }
 
 /// Re-verify every stored block from genesis: links, certificates, signatures, state
 /// transitions and roots. A store that fails is reported with the first bad height.
 pub(crate) fn replay(genesis: &Genesis, store: &Store) -> anyhow::Result<ChainVerifier> {
-    let mut chain = ChainVerifier::new(genesis);
+    verify_from(ChainVerifier::new(genesis), store)
+}
+
+/// The chain verifier after the stored tip, and the height it resumed at (0: genesis).
+/// Resumes at the store's resume point when it fits (see `crate::resume`) and re-verifies
+/// the blocks above it; otherwise, with a warning, every block from genesis.
+pub(crate) fn open_chain(genesis: &Genesis, store: &Store) -> anyhow::Result<(ChainVerifier, u64)> {
     let tip = store.tip()?;
-    for h in 1..=tip {
+    let resumed = match store.resume_point()? {
+        Some((height, _)) if height > tip => {
+            warn!(height, tip, "the resume point is ahead of the stored tip; verifying from genesis");
+            None
+        }
+        Some((height, bytes)) => {
+            let header = store
+                .header(height)?
+                .ok_or_else(|| anyhow!("store is corrupt: header {height} of {tip} is missing"))?;
+            match crate::resume::decode(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|point| ChainVerifier::resume(genesis, point, &header).map_err(|e| e.to_string()))
+            {
+                Ok(chain) => Some(chain),
+                Err(e) => {
+                    warn!(height, error = %e, "the resume point cannot be used; verifying from genesis");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let chain = resumed.unwrap_or_else(|| ChainVerifier::new(genesis));
+    let resumed_at = chain.height();
+    Ok((verify_from(chain, store)?, resumed_at))
+}
+
+/// Verify and apply the stored blocks above `chain`'s height, up to the tip.
+fn verify_from(mut chain: ChainVerifier, store: &Store) -> anyhow::Result<ChainVerifier> {
+    let tip = store.tip()?;
+    for h in chain.height().saturating_add(1)..=tip {
         let json = store
             .block_json(h)?
             .ok_or_else(|| anyhow!("store is corrupt: block {h} of {tip} is missing; next: restore the data directory or wipe it and let the node catch up"))?;
@@ -204,7 +249,19 @@ fn engine_config(p: &Prepared) -> anyhow::Result<EngineConfig> {
 
 /// Run the node until SIGTERM/Ctrl-C (exit 0) or a fatal fault (an error).
 pub async fn run(config_path: &Path) -> anyhow::Result<()> {
-    let p = prepare(config_path)?;
+    // Listen for the stop signals before anything else: a SIGTERM while the store is
+    // re-verified (seconds on a long chain) is then a clean stop, not the default action.
+    let mut stop = StopSignal::install()?;
+    let path = config_path.to_path_buf();
+    let preparing = tokio::task::spawn_blocking(move || prepare(&path));
+    let p = tokio::select! {
+        prepared = preparing => prepared.map_err(|e| anyhow!("the start-up task failed: {e}"))??,
+        _ = stop.recv() => {
+            // The start-up task only reads; main gives it no time to finish.
+            info!("stopped on signal while starting");
+            return Ok(());
+        }
+    };
     let listener = tokio::net::TcpListener::bind(&p.cfg.http.listen).await.with_context(|| {
         format!(
             "cannot listen for HTTP on {} (http.listen); next: free the port or choose another",
@@ -312,7 +369,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         let app = App::new(p.cfg.clone(), shared.clone(), chain, public, catch_up.then_some(signed));
         let outcome = tokio::select! {
             r = app.run(channels) => r.map_err(|e| anyhow!("stopping: {e}")),
-            _ = shutdown_signal() => { info!("shutting down on signal"); Err(anyhow!("signal")) }
+            _ = stop.recv() => { info!("shutting down on signal"); Err(anyhow!("signal")) }
         };
         // Stopping the node actor alone leaves its children running: the old network
         // actor would keep its connections open, peers would count the new engine's
@@ -340,8 +397,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
                     last_signed = p.guard.last_height(),
                     "the consensus write-ahead log is behind this key's signing guard; following without signing until past the last signed height"
                 );
-                chain = match replay(&p.genesis, &shared.store) {
-                    Ok(c) => c,
+                chain = match open_chain(&p.genesis, &shared.store) {
+                    Ok((c, _)) => c,
                     Err(e) => break Err(e),
                 };
                 follow_past_guard = true;
@@ -409,24 +466,107 @@ fn p2p_port(listen: &str) -> Option<u16> {
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM or Ctrl-C. The handlers are installed when this is made, so a signal that
+/// arrives before anyone awaits it is kept, not handled by the default action (exit 143).
+struct StopSignal {
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn install() -> anyhow::Result<StopSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+            let interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+            Ok(StopSignal { term, interrupt })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
         tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            _ = self.term.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vouch_core::testkit::{Ledger, demo_ledger};
+
+    /// The demo ledger's blocks committed to a fresh store.
+    fn stored(ledger: &Ledger) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("ledger.redb"), &ledger.net.genesis.hash()).unwrap();
+        let mut envelopes = ledger.committed.iter();
+        for block in &ledger.blocks {
+            let leaves: Vec<Vec<u8>> =
+                (0..block.header.documents).map(|_| envelopes.next().unwrap().bytes.clone()).collect();
+            store.commit_block(block, &leaves, &[]).unwrap();
+        }
+        (dir, store)
+    }
+
+    #[test]
+    fn a_start_resumes_at_the_kept_point_and_ends_where_verifying_from_genesis_ends() {
+        let (l, _) = demo_ledger(5).unwrap();
+        let (_dir, store) = stored(&l);
+        let (full, at) = open_chain(&l.net.genesis, &store).unwrap();
+        assert_eq!(at, 0, "no point kept yet");
+        assert_eq!(full.summary(), l.verifier.summary());
+
+        let mut verifier = ChainVerifier::new(&l.net.genesis);
+        for block in &l.blocks[..3] {
+            verifier.push(block).unwrap();
+        }
+        store.put_resume_point(3, &crate::resume::encode(&verifier.resumable()).unwrap()).unwrap();
+        let (resumed, at) = open_chain(&l.net.genesis, &store).unwrap();
+        assert_eq!(at, 3);
+        assert_eq!(resumed.summary(), full.summary());
+        assert_eq!(resumed.state(), full.state());
+    }
+
+    #[test]
+    fn a_point_that_does_not_fit_is_ignored_and_the_chain_verified_from_genesis() {
+        let (l, _) = demo_ledger(6).unwrap();
+        let (_dir, store) = stored(&l);
+        let full = replay(&l.net.genesis, &store).unwrap();
+        let mut verifier = ChainVerifier::new(&l.net.genesis);
+        for block in &l.blocks[..4] {
+            verifier.push(block).unwrap();
+        }
+        let good = crate::resume::encode(&verifier.resumable()).unwrap();
+        // Kept under another height than the one it was taken at.
+        store.put_resume_point(3, &good).unwrap();
+        let (chain, at) = open_chain(&l.net.genesis, &store).unwrap();
+        assert_eq!((at, chain.summary()), (0, full.summary()));
+        // Damaged bytes.
+        let mut damaged = good.clone();
+        let last = damaged.len() - 1;
+        damaged.truncate(last);
+        store.put_resume_point(4, &damaged).unwrap();
+        let (chain, at) = open_chain(&l.net.genesis, &store).unwrap();
+        assert_eq!((at, chain.summary()), (0, full.summary()));
+        // A point ahead of the tip is refused by the store.
+        let tip = store.tip().unwrap();
+        assert!(matches!(
+            store.put_resume_point(tip + 1, &good),
+            Err(crate::store::StoreError::ResumeAhead { .. })
+        ));
+        // And the good one is used.
+        store.put_resume_point(4, &good).unwrap();
+        assert_eq!(open_chain(&l.net.genesis, &store).unwrap().1, 4);
     }
 }

@@ -93,6 +93,16 @@ pub enum StoreError {
         /// The stored tip.
         tip: u64,
     },
+    /// A resume point for a height the store has not committed.
+    #[error(
+        "a resume point for height {height} is ahead of the tip {tip}; keep points only for committed heights"
+    )]
+    ResumeAhead {
+        /// The point's height.
+        height: u64,
+        /// The stored tip.
+        tip: u64,
+    },
     /// Heights start at 1.
     #[error("block height 0 refused: heights start at 1")]
     HeightZero,

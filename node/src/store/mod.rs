@@ -32,7 +32,8 @@
 //! - `nodes`: `vouch_core::merkle::NodeReader` over the node table;
 //! - `check`: the invariants verified at open;
 //! - `ledger`: committing blocks, and reading blocks, leaves, proofs and indexes;
-//! - `checkpoints`, `consensus`: signed checkpoints; consensus values and evidence.
+//! - `checkpoints`, `consensus`: signed checkpoints; consensus values and evidence;
+//! - `resume`: the one resume point a restart starts from.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
@@ -46,6 +47,7 @@ mod error;
 mod fault_disk;
 mod ledger;
 mod nodes;
+mod resume;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -189,6 +191,7 @@ impl Store {
             txn.open_table(schema::VALUE_IDS).map_err(self.storage("create tables"))?;
             txn.open_table(schema::OTHER_VALUES).map_err(self.storage("create tables"))?;
             txn.open_table(schema::EVIDENCE).map_err(self.storage("create tables"))?;
+            txn.open_table(schema::RESUME).map_err(self.storage("create tables"))?;
         }
         self.commit(txn)
     }

@@ -21,6 +21,7 @@
 //! | `consensus_values` | (height, round) | value bytes |
 //! | `consensus_value_ids` | (height, value id) | round |
 //! | `evidence` | sequence number | evidence JSON |
+//! | `resume_point` | height | the chain verifier after that height (`crate::resume`) |
 
 use super::error::{StoreError, corrupt};
 use redb::{MultimapTableDefinition, TableDefinition};
@@ -57,6 +58,10 @@ pub(super) const VALUE_IDS: TableDefinition<(u64, &[u8; 32]), u32> =
 pub(super) const OTHER_VALUES: TableDefinition<(u64, u32, &[u8; 32]), &[u8]> =
     TableDefinition::new("consensus_values_other");
 pub(super) const EVIDENCE: TableDefinition<u64, &[u8]> = TableDefinition::new("evidence");
+/// Where the chain verifier stood after a height (see `crate::resume`): at most one entry.
+/// A cache of the node's own verification, so it is not covered by [`FORMAT`]: a store
+/// without the table, or with a point this build cannot read, replays from genesis.
+pub(super) const RESUME: TableDefinition<u64, &[u8]> = TableDefinition::new("resume_point");
 
 /// A big-endian u64 meta record.
 pub(super) fn decode_u64(bytes: &[u8], what: &str) -> Result<u64, StoreError> {

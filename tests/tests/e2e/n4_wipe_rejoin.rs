@@ -7,6 +7,10 @@
 //! another validator stopped, the network can only commit if it does. No node records
 //! equivocation evidence, and every node holds the same block at every height.
 //!
+//! On the long chain, another validator is also stopped while it re-verifies its store at
+//! start and right after it starts: both stops must be clean and prompt, and the start
+//! must resume from the node's last resume point rather than verify from genesis.
+//!
 //! Regression: the switch from following to voting restarted the engine in-process, but
 //! stopping Malachite's node actor left its network actor running with the old
 //! connections; peers then treated the new connections as second ones, never sent their
@@ -28,6 +32,8 @@ const REJOIN_HEIGHTS: u64 = 2_000;
 const BLOCK_INTERVAL_MS: u64 = 20;
 /// Until the chain is [`REJOIN_HEIGHTS`] long.
 const HEIGHTS_TIMEOUT: Duration = Duration::from_secs(900);
+/// A graceful stop, start-up or not, takes at most this.
+const STOP_PROMPTLY: Duration = Duration::from_secs(5);
 /// Until the wiped validator has fetched and verified them all.
 const REJOIN_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -49,6 +55,7 @@ fn n4_wiped_validator_rejoins_from_peers_without_signing_twice() {
     let t = std::time::Instant::now();
     net.wait_for_height(&net.members(), REJOIN_HEIGHTS, HEIGHTS_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("the chain reached height {REJOIN_HEIGHTS} in {:.0} s", t.elapsed().as_secs_f64());
+    stops_promptly_on_a_long_chain(&net, 2, &env);
 
     let node_dir = net.node_dir(victim).unwrap_or_else(|e| panic!("{e}"));
     let guard_path = node_dir.join("key.pem.guard");
@@ -119,4 +126,52 @@ fn n4_wiped_validator_rejoins_from_peers_without_signing_twice() {
         let evidence = net.status(*i).unwrap_or_else(|e| panic!("{e}")).evidence.unwrap_or(0);
         assert_eq!(evidence, 0, "node {i} recorded equivocation evidence\n{}", net.logs(20));
     }
+}
+
+/// Regression (the 2-hour soak of 2026-12-07, `graceful_stop`): a SIGTERM while the node
+/// re-verified its store at start killed it with the default action, and one right after
+/// the start waited for the API's blocking index build of the whole ledger. Both stops
+/// must now be clean (logged) and prompt, with the chain long enough that re-verifying
+/// and indexing it take seconds in a debug build.
+fn stops_promptly_on_a_long_chain(net: &vouch_testnet::Testnet, i: usize, env: &[(String, String)]) {
+    let log = net.log_path(i).unwrap_or_else(|e| panic!("{e}"));
+    let since = |from: usize| {
+        let text = std::fs::read(&log).unwrap_or_default();
+        String::from_utf8_lossy(text.get(from..).unwrap_or_default()).into_owned()
+    };
+    let offset = || std::fs::metadata(&log).map(|m| m.len() as usize).unwrap_or(0);
+    assert!(net.stop(i, STOP_PROMPTLY).unwrap_or_else(|e| panic!("{e}")), "node {i} did not stop");
+
+    // While it re-verifies the store.
+    let from = offset();
+    net.start_with(i, env).unwrap_or_else(|e| panic!("{e}"));
+    vouch_testnet::wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
+        since(from).contains("node identity")
+    });
+    let exited = net.stop(i, STOP_PROMPTLY).unwrap_or_else(|e| panic!("{e}"));
+    let text = since(from);
+    assert!(exited, "node {i} did not exit within {STOP_PROMPTLY:?} of a SIGTERM at start\n{text}");
+    let during = text.contains("stopped on signal while starting");
+    assert!(
+        during || text.contains("shutting down on signal"),
+        "node {i} exited without a clean stop (killed by the signal?)\n{text}"
+    );
+    eprintln!("stop at start: {}", if during { "while re-verifying the store" } else { "after it" });
+
+    // Right after it is running, while the API indexes the ledger.
+    let from = offset();
+    net.start_with(i, env).unwrap_or_else(|e| panic!("{e}"));
+    let running = vouch_testnet::wait_until(START_TIMEOUT, Duration::from_millis(20), || {
+        since(from).contains("vouchd running")
+    });
+    assert!(running, "node {i} did not start\n{}", since(from));
+    let exited = net.stop(i, STOP_PROMPTLY).unwrap_or_else(|e| panic!("{e}"));
+    let text = since(from);
+    assert!(exited, "node {i} did not exit within {STOP_PROMPTLY:?} of a SIGTERM after start\n{text}");
+    assert!(text.contains("shutting down on signal"), "node {i} did not stop cleanly\n{text}");
+    // Past height 500 a node keeps resume points, so a start re-verifies only the blocks
+    // above the last one (`vouch_node::resume`).
+    assert!(text.contains("store verified from its resume point"), "node {i} verified from genesis\n{text}");
+
+    net.start_with(i, env).unwrap_or_else(|e| panic!("{e}"));
 }
