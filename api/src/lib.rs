@@ -186,8 +186,10 @@ pub async fn named_refusals(
 ) -> axum::response::Response {
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse as _;
-    let headers = request.headers().clone();
     let path = request.uri().path().to_string();
+    // Only a console refusal needs the request's headers (for its language): read them
+    // now, since the request is gone once handled, but copy nothing.
+    let lang = console::owns_path(&path).then(|| console::language(request.headers()));
     let response = next.run(request).await;
     let status = response.status();
     let plain =
@@ -202,8 +204,8 @@ pub async fn named_refusals(
         ("", None) => format!("refused with status {}", status.as_u16()),
         (said, _) => said.to_string(),
     };
-    if console::owns_path(&path) {
-        return console::refusal_page(&headers, &path, status, &detail);
+    if let Some(lang) = lang {
+        return console::refusal_page(lang, &path, status, &detail);
     }
     let kind = match status {
         StatusCode::NOT_FOUND => problem::Kind::NotFound,

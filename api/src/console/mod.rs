@@ -134,6 +134,11 @@ pub(crate) fn owns_path(path: &str) -> bool {
         || path.starts_with("/openapi"))
 }
 
+/// The language a request's headers ask the console for.
+pub(crate) fn language(headers: &HeaderMap) -> Lang {
+    Lang::of(headers)
+}
+
 /// The console's "not found" page for a path no route serves.
 pub(crate) fn not_found(headers: &HeaderMap, here: &str) -> Response {
     let chrome = Chrome { lang: Lang::of(headers), signed: None, here: layout::local_path(here) };
@@ -141,9 +146,10 @@ pub(crate) fn not_found(headers: &HeaderMap, here: &str) -> Response {
 }
 
 /// The console's page for a refusal axum made before any console handler ran (see
-/// [`crate::named_refusals`]), saying what axum said.
-pub(crate) fn refusal_page(headers: &HeaderMap, here: &str, status: StatusCode, detail: &str) -> Response {
-    let chrome = Chrome { lang: Lang::of(headers), signed: None, here: layout::local_path(here) };
+/// [`crate::named_refusals`]), saying what axum said, in the visitor's language `lang`
+/// ([`language`] of the request).
+pub(crate) fn refusal_page(lang: Lang, here: &str, status: StatusCode, detail: &str) -> Response {
+    let chrome = Chrome { lang, signed: None, here: layout::local_path(here) };
     let key = if status == StatusCode::NOT_FOUND { "error.not_found" } else { "error.bad_request" };
     error_page(status, &chrome, key, Some(detail))
 }
