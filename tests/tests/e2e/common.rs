@@ -25,10 +25,43 @@ pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Until nodes agree on one root.
 pub const AGREE_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// One scenario at a time.
-pub fn serial() -> MutexGuard<'static, ()> {
+/// One scenario at a time: hold this for the whole scenario.
+///
+/// When `VOUCH_E2E_TIMES` names a file, each scenario appends a line to it when it ends:
+/// its name, seconds taken, and `passed` or `failed`. `.ci/run` prints that file, which is
+/// how we know what the reliability part of CI costs.
+#[track_caller]
+pub fn serial() -> Serial {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    let lock = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let name = match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_string(),
+        _ => std::panic::Location::caller().to_string(),
+    };
+    Serial { _lock: lock, name, started: std::time::Instant::now() }
+}
+
+/// The guard [`serial`] returns.
+pub struct Serial {
+    _lock: MutexGuard<'static, ()>,
+    name: String,
+    started: std::time::Instant,
+}
+
+impl Drop for Serial {
+    fn drop(&mut self) {
+        let Some(path) = std::env::var_os("VOUCH_E2E_TIMES") else { return };
+        let outcome = if std::thread::panicking() { "failed" } else { "passed" };
+        let line = format!("{:>7.1} s  {outcome}  {}\n", self.started.elapsed().as_secs_f64(), self.name);
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("cannot record the scenario's time in {}: {e}", PathBuf::from(path).display());
+        }
+    }
 }
 
 /// The `vouchd` to run: `$VOUCHD`, or built from this workspace once per test binary.
