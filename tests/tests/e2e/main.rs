@@ -13,6 +13,7 @@ mod chaos;
 mod cli_confirmation;
 mod crash_during_recovery;
 mod custody;
+mod disk_full;
 mod invalid_documents;
 mod n4_f1_crash_restart;
 mod n4_f2_halt_no_fork;
