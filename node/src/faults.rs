@@ -8,11 +8,14 @@
 //!   neither sign twice nor lose what it proposed;
 //! - `VOUCH_FAULT_CLOCK_OFFSET_MS=<ms>` (may be negative): added to the wall clock the node
 //!   reads (block times, cosignature timestamps, document windows);
+//! - the file `<data_dir>/fault-clock-offset` (not a variable: read while the node runs):
+//!   when it holds an integer, that is the offset instead, from within 100 ms of its
+//!   writing, so that the campaign can jump a running node's clock either way;
 //! - `VOUCH_FAULT_COMMIT_DELAY_MS=<ms>`: sleep that long before every store commit (a slow
 //!   fsync, with the commit still durable when it returns).
 //!
 //! Without the feature every function here is an inline no-op and `vouchd` reads none of
-//! these variables.
+//! these variables or files.
 
 /// Where a crash can be armed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +30,7 @@ pub enum Point {
 mod armed {
     use super::Point;
     use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
     fn var<T: std::str::FromStr>(name: &str) -> Option<T> {
         let text = std::env::var(name).ok()?;
@@ -66,9 +69,42 @@ mod armed {
         }
     }
 
-    pub fn clock_offset_ms() -> i64 {
+    fn start_offset_ms() -> i64 {
         static OFFSET: OnceLock<i64> = OnceLock::new();
         *OFFSET.get_or_init(|| var("VOUCH_FAULT_CLOCK_OFFSET_MS").unwrap_or(0))
+    }
+
+    static LIVE_OFFSET: AtomicI64 = AtomicI64::new(0);
+    static WATCHED: AtomicBool = AtomicBool::new(false);
+
+    pub fn clock_offset_ms() -> i64 {
+        if WATCHED.load(Ordering::Acquire) { LIVE_OFFSET.load(Ordering::Acquire) } else { start_offset_ms() }
+    }
+
+    pub fn watch_clock(data_dir: &std::path::Path) {
+        let path = data_dir.join(super::CLOCK_FILE);
+        LIVE_OFFSET.store(start_offset_ms(), Ordering::Release);
+        if WATCHED.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let spawned = std::thread::Builder::new().name("fault-clock".into()).spawn(move || {
+            loop {
+                let read = std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse::<i64>().ok());
+                let offset = read.unwrap_or_else(start_offset_ms);
+                let before = LIVE_OFFSET.swap(offset, Ordering::AcqRel);
+                if before != offset {
+                    tracing::warn!(
+                        from_ms = before,
+                        to_ms = offset,
+                        "FAULT INJECTION: the clock offset jumped"
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot watch the fault clock file");
+        }
     }
 
     pub fn before_commit() {
@@ -96,6 +132,18 @@ pub fn clock_offset_ms() -> i64 {
     return armed::clock_offset_ms();
     #[cfg(not(feature = "fault-injection"))]
     0
+}
+
+/// The file in the data directory whose integer, while it is there, is the clock offset.
+pub const CLOCK_FILE: &str = "fault-clock-offset";
+
+/// Read the clock offset from [`CLOCK_FILE`] in `data_dir` from now on, as it changes.
+#[inline]
+pub fn watch_clock(data_dir: &std::path::Path) {
+    #[cfg(feature = "fault-injection")]
+    armed::watch_clock(data_dir);
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = data_dir;
 }
 
 /// Called before every store commit: sleeps when a slow commit is armed.

@@ -142,6 +142,7 @@ fn prepare(config_path: &Path) -> anyhow::Result<Prepared> {
             None => bail!("p2p.peers entry {p} has no /p2p/<peer id>; every peer must be named by its key"),
         }
     }
+    crate::faults::watch_clock(&cfg.data_dir);
     let guard = Arc::new(Guard::open(&cfg.guard_path())?);
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;

@@ -114,6 +114,9 @@ pub const COSIGNER_RECORD: &str = "key.pem.cosigned";
 /// A node's consensus write-ahead log, in its node directory (the testnet's layout).
 pub const WAL_FILE: &str = "data/wal/consensus.wal";
 
+/// The data directory, in a node directory (the testnet's layout).
+const DATA_DIR: &str = "data";
+
 /// Cut `cut` bytes from the end of `path` (all of it when shorter); its sizes before and
 /// after. A missing log is left missing (size 0).
 fn cut_tail(path: &Path, cut: u64) -> std::io::Result<(u64, u64)> {
@@ -294,6 +297,31 @@ impl Controller<'_> {
                     "start",
                     serde_json::json!({"node": self.name(*i), "env": env, "result": result(r)}),
                 );
+            }
+            Action::JumpClock(i, offset) => {
+                // The offset the node ran with until now excuses its timestamps until now.
+                if let Some((before, since)) = self.clocks.remove(i) {
+                    monitor.cosignings.clock_set_off(&self.name(*i), before, since, layout::now_ms());
+                }
+                let path = net.node_dir(*i).map(|d| d.join(DATA_DIR).join(vouch_node::faults::CLOCK_FILE));
+                let done = match (&path, offset) {
+                    (Ok(path), Some(ms)) => {
+                        self.clocks.insert(*i, (*ms, layout::now_ms()));
+                        std::fs::write(path, ms.to_string()).map_err(|e| format!("{}: {e}", path.display()))
+                    }
+                    (Ok(path), None) => match std::fs::remove_file(path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            Err(format!("{}: {e}", path.display()))
+                        }
+                        _ => Ok(()),
+                    },
+                    (Err(e), _) => Err(e.to_string()),
+                };
+                let detail = match done {
+                    Ok(()) => serde_json::json!({"node": self.name(*i), "offset_ms": offset}),
+                    Err(e) => serde_json::json!({"node": self.name(*i), "offset_ms": offset, "error": e}),
+                };
+                self.log(planned, fault, "jump_clock", detail);
             }
             Action::StartArmed(i, env) => {
                 // Expected down: its abort is the point, not a crash to report.

@@ -85,7 +85,8 @@ pub enum Kind {
     Reset,
     /// `kill -9`, cut the tail of the consensus write-ahead log, restart.
     WalCut,
-    /// Restart a node with its clock offset, later restart it without.
+    /// Restart a node with its clock offset, halfway jump its running clock to the
+    /// opposite offset, later restart it without.
     Clock,
     /// Restart a node with slow store commits, later restart it without.
     SlowCommit,
@@ -207,7 +208,8 @@ pub enum Fault {
         /// Time down.
         down_ms: u64,
     },
-    /// Run `target` with its wall clock `offset_ms` off (either way) for `ms`.
+    /// Run `target` with its wall clock `offset_ms` off (either way) for `ms`, its clock
+    /// jumping to `-offset_ms` while it runs halfway through.
     Clock {
         /// Node index.
         target: usize,
@@ -361,6 +363,9 @@ pub enum Action {
     /// Start the node armed to crash (these variables): its exit is expected, so it is
     /// neither judged on catching up nor reported as dying on its own.
     StartArmed(usize, Vec<(String, String)>),
+    /// Set the clock offset of the node, running or not, to this many ms (`None`: back to
+    /// the one it was started with), through `vouchd-faults`' clock file.
+    JumpClock(usize, Option<i64>),
 }
 
 /// An action at its planned time, with the index of the fault it belongs to.
@@ -518,7 +523,9 @@ pub fn steps(schedule: &[Planned], nodes: usize) -> Vec<Step> {
             Fault::Clock { target, offset_ms, ms } => {
                 push(0, Action::Kill(*target));
                 push(0, Action::StartWith(*target, vec![(CLOCK_OFFSET_VAR.into(), offset_ms.to_string())]));
+                push(ms / 2, Action::JumpClock(*target, Some(-offset_ms)));
                 push(*ms, Action::Kill(*target));
+                push(*ms, Action::JumpClock(*target, None));
                 push(*ms, Action::Start(*target));
             }
             Fault::SlowCommit { target, delay_ms, ms } => {
@@ -638,6 +645,7 @@ mod tests {
         assert!(steps.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
         let mut down = [0i32; 5];
         let mut cut = std::collections::BTreeMap::<(usize, usize), i32>::new();
+        let mut jumped = [false; 5];
         for st in &steps {
             match &st.action {
                 Action::Kill(i) | Action::Term(i) | Action::Stop(i) => down[*i] += 1,
@@ -648,12 +656,25 @@ mod tests {
                 Action::Cut(f) => f.iter().for_each(|x| *cut.entry(*x).or_default() += 1),
                 Action::Mend(f, _) => f.iter().for_each(|x| *cut.entry(*x).or_default() -= 1),
                 Action::Delay(..) | Action::Reset(..) => {}
+                Action::JumpClock(i, Some(_)) => {
+                    assert_eq!(down[*i], 0, "the clock jumps on a running node");
+                    jumped[*i] = true;
+                }
+                Action::JumpClock(i, None) => {
+                    assert_eq!(down[*i], 1, "the jump is undone while the node is down");
+                    jumped[*i] = false;
+                }
             }
             assert!(down.iter().all(|d| (0..=1).contains(d)), "{st:?}");
             assert!(down.iter().filter(|d| **d == 1).count() <= 1, "two nodes down at once at {st:?}");
         }
         assert!(down.iter().all(|d| *d == 0));
         assert!(cut.values().all(|c| *c == 0));
+        assert!(jumped.iter().all(|j| !j), "a clock jump left in place");
+        assert!(
+            steps.iter().any(|st| matches!(st.action, Action::JumpClock(_, Some(_)))),
+            "no clock jump in 10 minutes of faults"
+        );
     }
 
     #[test]
