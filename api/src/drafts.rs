@@ -713,7 +713,7 @@ pub(crate) async fn sign_batch_as(
                     Ok(crate::service::Submitted::Committed { leaf_hash, .. }) => {
                         ("committed", doc_id, Some(leaf_hash), None)
                     }
-                    Ok(crate::service::Submitted::Pending { leaf_hash }) => {
+                    Ok(crate::service::Submitted::Pending { leaf_hash, .. }) => {
                         ("pending", doc_id, Some(leaf_hash), None)
                     }
                     Err(e) => ("refused", doc_id, None, Some(e.to_string())),

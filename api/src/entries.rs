@@ -50,6 +50,11 @@ pub struct Pending {
     pub id: String,
     /// Its RFC 9162 leaf hash (hex): look for it with `GET /v1/proofs/inclusion`.
     pub leaf_hash: String,
+    /// Present when this node dropped the document from its pool after it had passed it
+    /// to the other nodes: why (the rule first). Another node may still commit it, so it
+    /// is not a refusal: look for it by its leaf hash before signing it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<String>,
 }
 
 /// Submit one signed document.
@@ -62,7 +67,7 @@ pub struct Pending {
         A document already committed answers 200 as the first time (a replay adds nothing).",
     responses(
         (status = 200, description = "Committed", body = Committed),
-        (status = 202, description = "Pooled, not committed within the node's wait (or at once with `wait=false`)", body = Pending),
+        (status = 202, description = "Pooled, not committed within the node's wait (or at once with `wait=false`); with `dropped` when this node dropped it from its pool after passing it on (another node may still commit it)", body = Pending),
         (status = 400, description = "`invalid-envelope` or `invalid-parameter`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 413, description = "`body-too-large`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
         (status = 415, description = "`unsupported-media-type`: not `application/json`", content_type = "application/problem+json", body = crate::problem::ProblemBody),
@@ -101,9 +106,9 @@ pub(crate) fn submission(
             Ok((StatusCode::OK, Json(Committed { id, leaf_index, height, leaf_hash: leaf_hash.to_hex() }))
                 .into_response())
         }
-        Ok(Submitted::Pending { leaf_hash }) => Ok((
+        Ok(Submitted::Pending { leaf_hash, dropped }) => Ok((
             StatusCode::ACCEPTED,
-            Json(Pending { status: "pending".into(), id, leaf_hash: leaf_hash.to_hex() }),
+            Json(Pending { status: "pending".into(), id, leaf_hash: leaf_hash.to_hex(), dropped }),
         )
             .into_response()),
         Err(SubmitError::Invalid { detail, rule }) => {

@@ -98,6 +98,10 @@ pub enum Submitted {
     Pending {
         /// Its leaf hash.
         leaf_hash: Hash,
+        /// Why this node dropped it from its pool, if it did after passing it to the other
+        /// nodes: they may still commit it (a rule that depends on the block time can pass
+        /// in a block another validator proposes), so this is no refusal.
+        dropped: Option<String>,
     },
 }
 

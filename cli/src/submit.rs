@@ -264,6 +264,7 @@ impl Destination {
             out: None,
             leaf_index: None,
             height: None,
+            dropped: None,
         };
         if let Some(out) = &self.out {
             files::write_public(out, &envelope.bytes, self.force)?;
@@ -280,7 +281,11 @@ impl Destination {
                     report.leaf_index = answer.get("leaf_index").and_then(serde_json::Value::as_u64);
                     report.height = answer.get("height").and_then(serde_json::Value::as_u64);
                 }
-                202 => report.status = "pending",
+                202 => {
+                    report.status = "pending";
+                    report.dropped =
+                        answer.get("dropped").and_then(serde_json::Value::as_str).map(str::to_string);
+                }
                 400 | 409 | 413 | 415 | 422 => return Err(refused(status, &answer, &body)),
                 _ => {
                     return Err(SubmitError::Unexpected {
@@ -325,6 +330,9 @@ struct SubmitReport {
     leaf_index: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     height: Option<u64>,
+    /// Pending, but the node dropped it from its pool after passing it on (why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dropped: Option<String>,
 }
 
 impl SubmitReport {
@@ -340,6 +348,11 @@ impl SubmitReport {
             ("committed", _, _) => human.push_str("committed\n"),
             ("pending", _, _) => human.push_str("accepted by the node, not committed yet\n"),
             _ => {}
+        }
+        if let Some(why) = &self.dropped {
+            human.push_str(&format!(
+                "the node dropped it from its pool after passing it to the other nodes ({why}); another node may still commit it: look it up by id before signing anew\n"
+            ));
         }
         Report::new(&self, human)
     }

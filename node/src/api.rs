@@ -263,17 +263,27 @@ impl Ledger for NodeLedger {
             }
         }
         if !options.wait {
-            return Ok(Submitted::Pending { leaf_hash: lh });
+            return Ok(Submitted::Pending { leaf_hash: lh, dropped: None });
         }
-        match tokio::time::timeout(self.commit_wait, waiter).await {
-            Ok(Ok(Outcome::Committed { leaf_index, height })) => {
-                Ok(Submitted::Committed { leaf_index, height, leaf_hash: lh })
-            }
-            Ok(Ok(Outcome::Dropped { reason, rule })) => {
-                Err(SubmitError::Refused { detail: reason, rule: Some(rule).filter(|r| r.starts_with("R-")) })
-            }
-            _ => Ok(Submitted::Pending { leaf_hash: lh }),
+        let outcome = tokio::time::timeout(self.commit_wait, waiter).await.ok().and_then(Result::ok);
+        Ok(answer_after_pooling(outcome, lh))
+    }
+}
+
+/// The answer to a submission that was pooled, from what became of it (`None`: nothing
+/// within the wait). Never a refusal: pooled documents are passed to every other node
+/// (by this node, or by the one that passed it here), so this node's drop is not the
+/// network's, and with another block time another validator may still commit it. Found
+/// by the campaign's `clock` fault: a node whose clock jumped back dropped a pooled
+/// document as "not an active key at block time" and answered 422, and the other nodes
+/// committed it.
+fn answer_after_pooling(outcome: Option<Outcome>, leaf_hash: Hash) -> Submitted {
+    match outcome {
+        Some(Outcome::Committed { leaf_index, height }) => {
+            Submitted::Committed { leaf_index, height, leaf_hash }
         }
+        Some(Outcome::Dropped { reason }) => Submitted::Pending { leaf_hash, dropped: Some(reason) },
+        None => Submitted::Pending { leaf_hash, dropped: None },
     }
 }
 
@@ -395,6 +405,21 @@ mod tests {
         let last = n.ledger.view().expect("view");
         assert_eq!(last.state(), n.demo.verifier.state(), "the same state as the chain verifier's");
         assert_eq!(last.documents_of(&n.request).len(), 5);
+    }
+
+    #[test]
+    fn a_pooled_document_dropped_here_is_pending_with_the_reason_never_refused() {
+        let lh = Hash([3; 32]);
+        let reason = "R-ST-3: key … is not an active key of audit-y at block time".to_string();
+        assert_eq!(
+            answer_after_pooling(Some(Outcome::Dropped { reason: reason.clone() }), lh),
+            Submitted::Pending { leaf_hash: lh, dropped: Some(reason) }
+        );
+        assert_eq!(answer_after_pooling(None, lh), Submitted::Pending { leaf_hash: lh, dropped: None });
+        assert_eq!(
+            answer_after_pooling(Some(Outcome::Committed { leaf_index: 4, height: 2 }), lh),
+            Submitted::Committed { leaf_index: 4, height: 2, leaf_hash: lh }
+        );
     }
 
     #[test]

@@ -423,9 +423,7 @@ impl App {
                     warn!(id = %env.id, %rejection, "dropping a pooled document that no longer applies");
                     self.shared.mempool.remove(&env.id);
                     let _ = self.shared.take_arrival(&env.id);
-                    let text = rejection.to_string();
-                    let rule = crate::shared::rule_of(&text).unwrap_or_default();
-                    self.shared.resolve(&env.id, Outcome::Dropped { reason: text, rule });
+                    self.shared.resolve(&env.id, Outcome::Dropped { reason: rejection.to_string() });
                 }
             }
         };
@@ -651,9 +649,7 @@ impl App {
             }
         }
         for (id, rejection) in self.shared.mempool.recheck(&ids, chain.state(), state_now) {
-            let text = rejection.to_string();
-            let rule = crate::shared::rule_of(&text).unwrap_or_default();
-            self.shared.resolve(&id, Outcome::Dropped { reason: text, rule });
+            self.shared.resolve(&id, Outcome::Dropped { reason: rejection.to_string() });
             let _ = self.shared.take_arrival(&id);
         }
         let summary = chain.summary();

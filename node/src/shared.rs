@@ -21,12 +21,11 @@ pub enum Outcome {
         /// Block height.
         height: u64,
     },
-    /// Dropped from the mempool because it no longer applies.
+    /// Dropped from this node's mempool because it no longer applies here (other nodes,
+    /// which it was passed to, may still commit it).
     Dropped {
         /// The refusal, rule first.
         reason: String,
-        /// The rule id.
-        rule: String,
     },
 }
 

@@ -112,6 +112,8 @@ pub enum Submitted {
     Pending {
         /// Leaf hash (hex).
         leaf_hash: String,
+        /// Why the node dropped it from its pool after passing it on, if it did.
+        dropped: Option<String>,
     },
     /// 4xx: refused.
     Refused(Problem),
@@ -341,9 +343,11 @@ impl Client {
                 #[derive(Deserialize)]
                 struct Pending {
                     leaf_hash: String,
+                    #[serde(default)]
+                    dropped: Option<String>,
                 }
                 let p: Pending = self.json(path, status, &body)?;
-                Ok(Submitted::Pending { leaf_hash: p.leaf_hash })
+                Ok(Submitted::Pending { leaf_hash: p.leaf_hash, dropped: p.dropped })
             }
             503 => Ok(Submitted::Busy(clip(&String::from_utf8_lossy(&body)))),
             400..=499 => {

@@ -294,7 +294,7 @@ impl Ledger for Fake {
             SubmitError::Refused { rule: vouch_api::problem::rule_of(&detail), detail }
         })?;
         self.submitted.lock().expect("lock").push(env.id);
-        Ok(Submitted::Pending { leaf_hash })
+        Ok(Submitted::Pending { leaf_hash, dropped: None })
     }
 }
 

@@ -194,7 +194,12 @@ impl Load {
                     detail: p.detail.clone(),
                 },
                 Ok(Submitted::Busy(body)) => Outcome::Failed { problem: "busy".into(), detail: body },
-                Ok(Submitted::Pending { .. }) => Outcome::Unknown { reason: "202 pending".into() },
+                Ok(Submitted::Pending { dropped: None, .. }) => {
+                    Outcome::Unknown { reason: "202 pending".into() }
+                }
+                Ok(Submitted::Pending { dropped: Some(why), .. }) => {
+                    Outcome::Unknown { reason: format!("202 pending, dropped by the node: {why}") }
+                }
                 Err(e) => Outcome::Unknown { reason: e.to_string() },
             };
             let op = Op {

@@ -37,7 +37,7 @@ fn n4_f2_halts_without_forking_and_resumes() {
                 panic!("committed with half the power stopped: {c:?}\n{}", net.logs(15))
             }
             Submitted::Refused(p) => panic!("a valid document was refused: {p}"),
-            Submitted::Pending { leaf_hash } => pending.push(leaf_hash),
+            Submitted::Pending { leaf_hash, .. } => pending.push(leaf_hash),
             Submitted::Busy(b) => panic!("mempool full on an idle network: {b}"),
         }
     }
