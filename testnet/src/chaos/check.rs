@@ -65,7 +65,9 @@ fn name(net: &Testnet, i: usize) -> String {
     net.info(i).map(|n| n.name.clone()).unwrap_or_else(|_| format!("node-{i}"))
 }
 
-/// Blocks read per export request while scanning a ledger.
+/// Blocks read per export request while scanning a ledger, at most. A read that fails is
+/// tried again with half as many blocks, down to one: 256 large blocks can exceed what the
+/// client reads in one answer (64 MiB), one block cannot (its JSON is at most 32 MiB).
 const SCAN_BLOCKS_PER_READ: u64 = 256;
 
 /// What the checkers need of one node's ledger, read once, in order, through
@@ -85,22 +87,33 @@ pub struct Scan {
 
 /// Scan node `i`'s ledger up to the height it reports now.
 pub fn scan(net: &Testnet, i: usize) -> Scan {
-    let mut scan = Scan { name: name(net, i), ..Scan::default() };
-    let top = match net.status(i) {
-        Ok(s) => s.height,
-        Err(e) => {
-            scan.error = Some(format!("no status: {e}"));
-            return scan;
-        }
-    };
+    let name = name(net, i);
+    match net.status(i) {
+        Ok(s) => scan_blocks(name, s.height, |from, to| net.blocks(i, from, to)),
+        Err(e) => Scan { name, error: Some(format!("no status: {e}")), ..Scan::default() },
+    }
+}
+
+/// Scan heights `1..=top` read with `read(from, to)` (`None`: the node has no such block).
+fn scan_blocks<E: std::fmt::Display>(
+    name: String,
+    top: u64,
+    mut read: impl FnMut(u64, u64) -> Result<Option<Vec<vouch_core::block::Block>>, E>,
+) -> Scan {
+    let mut scan = Scan { name, ..Scan::default() };
     let mut from = 1;
+    let mut per_read = SCAN_BLOCKS_PER_READ;
     while from <= top {
-        let to = from.saturating_add(SCAN_BLOCKS_PER_READ - 1).min(top);
-        let blocks = match net.blocks(i, from, to) {
+        let to = from.saturating_add(per_read - 1).min(top);
+        let blocks = match read(from, to) {
             Ok(Some(blocks)) => blocks,
             Ok(None) => {
                 scan.error = Some(format!("reports height {top} but has no block {to}"));
                 return scan;
+            }
+            Err(_) if to > from => {
+                per_read = (to - from).div_ceil(2).max(1);
+                continue;
             }
             Err(e) => {
                 scan.error = Some(format!("cannot read blocks {from} to {to}: {e}"));
@@ -397,6 +410,37 @@ mod tests {
             caught_up_ms,
             superseded,
         }
+    }
+
+    #[test]
+    fn a_scan_reads_fewer_blocks_at_a_time_when_a_read_fails_and_names_a_block_that_never_reads() {
+        let (demo, _) = vouch_core::testkit::demo_ledger(2).expect("demo");
+        let top = demo.blocks.len() as u64;
+        assert!(top >= 4);
+        let mut reads = Vec::new();
+        // Any read of more than two blocks fails, as one over the client's answer limit does.
+        let scan = scan_blocks("bank-a".into(), top, |from, to| {
+            reads.push((from, to));
+            if to - from + 1 > 2 {
+                return Err("answer too large");
+            }
+            Ok(Some(demo.blocks[(from - 1) as usize..to as usize].to_vec()))
+        });
+        assert_eq!(scan.error, None);
+        let expected: Vec<String> = demo.blocks.iter().map(|b| b.header.hash().to_hex()).collect();
+        assert_eq!(scan.headers, expected);
+        assert_eq!(scan.leaves.len(), demo.committed.len());
+        assert!(reads.iter().any(|(f, t)| t - f + 1 > 2), "the first read asks for more");
+
+        let scan = scan_blocks("bank-a".into(), top, |from, to| {
+            if (from..=to).contains(&3) {
+                Err("block 3 is unreadable")
+            } else {
+                Ok(Some(demo.blocks[(from - 1) as usize..to as usize].to_vec()))
+            }
+        });
+        assert_eq!(scan.headers.len(), 2);
+        assert_eq!(scan.error.as_deref(), Some("cannot read blocks 3 to 3: block 3 is unreadable"));
     }
 
     fn ledger(name: &str, headers: &[&str], leaves: &[(&str, u64, u64)]) -> Scan {
