@@ -505,7 +505,7 @@ pub enum ResumeError {
     },
     /// The leaves are not the log the header commits to.
     #[error(
-        "the resume point's {leaves} leaves give tree size {leaves} and root {root}; header {height} says {tree_size} and {expected}"
+        "the resume point's {leaves} leaves have root {root}; header {height} says tree size {tree_size}, root {expected}"
     )]
     Log {
         /// The header's height.

@@ -1,6 +1,7 @@
 //! Own start-up and shutdown: load and check the configuration, genesis and key; open the
-//! store and re-verify it (from its resume point, see `crate::resume`); start the Malachite engine, the HTTP server and
-//! the application loop; and stop cleanly on SIGTERM or Ctrl-C.
+//! store and re-verify it (from its resume point, see `crate::resume`); start the
+//! Malachite engine, the HTTP server and the application loop; and stop cleanly on SIGTERM
+//! or Ctrl-C, also during start-up.
 
 use anyhow::{Context as _, anyhow, bail};
 use bytes::Bytes;
