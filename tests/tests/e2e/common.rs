@@ -27,9 +27,11 @@ pub const AGREE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One scenario at a time: hold this for the whole scenario.
 ///
-/// When `VOUCH_E2E_TIMES` names a file, each scenario appends a line to it when it ends:
+/// When `E2E_TIMES_FILE` names a file, each scenario appends a line to it when it ends:
 /// its name, seconds taken, and `passed` or `failed`. `.ci/run` prints that file, which is
-/// how we know what the reliability part of CI costs.
+/// how we know what the reliability part of CI costs. (Not a `VOUCH_*` name: the nodes
+/// inherit the test's environment, and `vouchd` reads every `VOUCH_*` variable as a
+/// setting and refuses unknown ones.)
 #[track_caller]
 pub fn serial() -> Serial {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -50,7 +52,7 @@ pub struct Serial {
 
 impl Drop for Serial {
     fn drop(&mut self) {
-        let Some(path) = std::env::var_os("VOUCH_E2E_TIMES") else { return };
+        let Some(path) = std::env::var_os("E2E_TIMES_FILE") else { return };
         let outcome = if std::thread::panicking() { "failed" } else { "passed" };
         let line = format!("{:>7.1} s  {outcome}  {}\n", self.started.elapsed().as_secs_f64(), self.name);
         let written = std::fs::OpenOptions::new()
