@@ -307,7 +307,11 @@ impl Controller<'_> {
                 let done = match (&path, offset) {
                     (Ok(path), Some(ms)) => {
                         self.clocks.insert(*i, (*ms, layout::now_ms()));
-                        std::fs::write(path, ms.to_string()).map_err(|e| format!("{}: {e}", path.display()))
+                        // Written aside and renamed, so the node's poll never reads half a number.
+                        let aside = path.with_extension("tmp");
+                        std::fs::write(&aside, ms.to_string())
+                            .and_then(|()| std::fs::rename(&aside, path))
+                            .map_err(|e| format!("{}: {e}", path.display()))
                     }
                     (Ok(path), None) => match std::fs::remove_file(path) {
                         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
