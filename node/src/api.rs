@@ -226,48 +226,107 @@ impl Ledger for NodeLedger {
 
     async fn submit(&self, body: Bytes, options: SubmitOptions) -> Result<Submitted, SubmitError> {
         let shared = &self.shared;
-        let env = Envelope::decode(&body, &shared.genesis.network).map_err(|e| {
-            let detail = e.to_string();
-            SubmitError::Invalid { rule: rule_of(&detail), detail }
-        })?;
-        let lh = leaf_hash(&env.bytes);
-        // Already on the ledger: the same answer as the first time (replays add nothing).
-        match shared.store.leaf_by_hash(&lh) {
-            Ok(Some((leaf_index, height))) => {
-                return Ok(Submitted::Committed { leaf_index, height, leaf_hash: lh });
-            }
-            Ok(None) => {}
-            Err(e) => return Err(SubmitError::Store(e.to_string())),
-        }
-        let id = env.id;
-        let waiter = shared.wait_for(id);
-        match shared.mempool.offer(env, now_ms()) {
-            Ok(Offer::Added) => {
-                shared.arrived(id);
-                shared.metrics.mempool.set(i64::try_from(shared.mempool.len()).unwrap_or(i64::MAX));
-                if !options.forwarded {
-                    // Send it to every other node, so it reaches whichever validator
+        let (leaf_hash, waiter) = match admit(shared, &body, options.wait)? {
+            Admitted::Committed(done) => return Ok(done),
+            Admitted::Pooled { added, leaf_hash, waiter } => {
+                if added && !options.forwarded {
+                    // Pass it to every other node, so it reaches whichever validator
                     // proposes next. Best effort: a node that misses it gets it in a block.
-                    crate::http::broadcast(shared, "/v1/entries?wait=false", body);
+                    shared.forwarder.send(&body);
                 }
+                (leaf_hash, waiter)
             }
-            Ok(Offer::Duplicate) => {}
-            Err(e @ MempoolError::Full { .. }) => return Err(SubmitError::MempoolFull(e.to_string())),
-            Err(MempoolError::Refused(r)) => {
-                // Committed between the lookup above and the offer: answer as committed.
-                if let Ok(Some((leaf_index, height))) = shared.store.leaf_by_hash(&lh) {
-                    return Ok(Submitted::Committed { leaf_index, height, leaf_hash: lh });
-                }
-                let detail = r.to_string();
-                return Err(SubmitError::Refused { rule: rule_of(&detail), detail });
-            }
-        }
-        if !options.wait {
-            return Ok(Submitted::Pending { leaf_hash: lh, dropped: None });
-        }
+        };
+        let Some(waiter) = waiter else {
+            return Ok(Submitted::Pending { leaf_hash, dropped: None });
+        };
         let outcome = tokio::time::timeout(self.commit_wait, waiter).await.ok().and_then(Result::ok);
-        Ok(answer_after_pooling(outcome, lh))
+        Ok(answer_after_pooling(outcome, leaf_hash))
     }
+}
+
+/// What [`admit`] did with a document.
+pub enum Admitted {
+    /// Already on the ledger: the same answer as the first time (replays add nothing).
+    Committed(Submitted),
+    /// In the mempool.
+    Pooled {
+        /// Whether it was new to the pool (not a duplicate).
+        added: bool,
+        /// Its leaf hash.
+        leaf_hash: Hash,
+        /// Its outcome, when asked to wait (registered before the offer, so a commit
+        /// right after it is not missed).
+        waiter: Option<tokio::sync::oneshot::Receiver<Outcome>>,
+    },
+}
+
+/// Decode `body`, answer from the ledger if it is already there, else offer it to the
+/// mempool. A refusal names the rule. Shared by submissions and forwarded batches.
+pub fn admit(shared: &Shared, body: &[u8], wait: bool) -> Result<Admitted, SubmitError> {
+    let env = Envelope::decode(body, &shared.genesis.network).map_err(|e| {
+        let detail = e.to_string();
+        SubmitError::Invalid { rule: rule_of(&detail), detail }
+    })?;
+    let lh = leaf_hash(&env.bytes);
+    let committed = |(leaf_index, height)| {
+        Admitted::Committed(Submitted::Committed { leaf_index, height, leaf_hash: lh })
+    };
+    match shared.store.leaf_by_hash(&lh) {
+        Ok(Some(at)) => return Ok(committed(at)),
+        Ok(None) => {}
+        Err(e) => return Err(SubmitError::Store(e.to_string())),
+    }
+    let id = env.id;
+    let waiter = wait.then(|| shared.wait_for(id));
+    let added = match shared.mempool.offer(env, now_ms()) {
+        Ok(Offer::Added) => {
+            shared.arrived(id);
+            shared.metrics.mempool.set(i64::try_from(shared.mempool.len()).unwrap_or(i64::MAX));
+            true
+        }
+        Ok(Offer::Duplicate) => false,
+        Err(e @ MempoolError::Full { .. }) => return Err(SubmitError::MempoolFull(e.to_string())),
+        Err(MempoolError::Refused(r)) => {
+            // Committed between the lookup above and the offer: answer as committed.
+            if let Ok(Some(at)) = shared.store.leaf_by_hash(&lh) {
+                return Ok(committed(at));
+            }
+            let detail = r.to_string();
+            return Err(SubmitError::Refused { rule: rule_of(&detail), detail });
+        }
+    };
+    Ok(Admitted::Pooled { added, leaf_hash: lh, waiter })
+}
+
+/// What became of a forwarded batch, counted (the sending node does not wait on it).
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchTally {
+    /// Newly pooled.
+    pub pooled: u64,
+    /// Already pooled or committed.
+    pub known: u64,
+    /// Refused (invalid, or no longer applying here).
+    pub refused: u64,
+    /// Not pooled for lack of room.
+    pub full: u64,
+}
+
+/// Admit every document of a forwarded batch (one per line); never forwards them again.
+pub fn admit_batch(shared: &Shared, body: &[u8]) -> BatchTally {
+    let mut tally = BatchTally::default();
+    for doc in crate::forward::split(body) {
+        match admit(shared, doc, false) {
+            Ok(Admitted::Pooled { added: true, .. }) => tally.pooled += 1,
+            Ok(_) => tally.known += 1,
+            Err(SubmitError::MempoolFull(_)) => tally.full += 1,
+            Err(e) => {
+                tracing::debug!(error = %e, "a forwarded document was refused");
+                tally.refused += 1;
+            }
+        }
+    }
+    tally
 }
 
 /// The answer to a submission that was pooled, from what became of it (`None`: nothing
@@ -347,6 +406,7 @@ mod tests {
             cosigner: None,
             http_peers: Vec::new(),
             client: crate::http::PeerClient::new(),
+            forwarder: Default::default(),
         });
         let ledger = Arc::new(NodeLedger::new(shared, Duration::from_millis(10)));
         Node { _dir: dir, ledger, demo, request: confirmation.request.id }
@@ -420,6 +480,32 @@ mod tests {
             answer_after_pooling(Some(Outcome::Committed { leaf_index: 4, height: 2 }), lh),
             Submitted::Committed { leaf_index: 4, height: 2, leaf_hash: lh }
         );
+    }
+
+    #[test]
+    fn a_forwarded_batch_is_admitted_document_by_document() {
+        let n = node(0);
+        let shared = &n.ledger.shared;
+        // Three enrollments signed now (the demo ledger's own documents are too old for
+        // a mempool's time window, and one of them comes in as well).
+        let mut fresh = testkit::Ledger::new(n.demo.net.clone());
+        fresh.advance_ms(now_ms().saturating_sub(fresh.now_ms));
+        for person in ["p-1", "p-2", "p-3"] {
+            fresh.enroll("audit-x", person, person, "auditor").expect("enroll");
+        }
+        let docs: Vec<&[u8]> = fresh.pending.iter().map(|e| e.bytes.as_slice()).collect();
+        let mut lines = docs.clone();
+        lines.push(docs[0]);
+        lines.push(br#"{"not":"an envelope"}"#);
+        lines.push(n.demo.committed[0].bytes.as_slice());
+        let body = lines.join(&b'\n');
+        let tally = admit_batch(shared, &body);
+        assert_eq!(tally, BatchTally { pooled: 3, known: 1, refused: 2, full: 0 });
+        assert_eq!(shared.mempool.len(), 3);
+
+        let n = node(1);
+        let tally = admit_batch(&n.ledger.shared, n.demo.committed[0].bytes.as_slice());
+        assert_eq!(tally, BatchTally { pooled: 0, known: 1, refused: 0, full: 0 }, "committed: known");
     }
 
     #[test]

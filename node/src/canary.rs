@@ -17,12 +17,22 @@ pub enum Canary {
     /// `cosign-early`: the validator releases its cosignature first and records the
     /// cosigned checkpoint two seconds later, instead of recording it before releasing it.
     CosignEarly,
+    /// `skip-wal-flush`: the validator's write-ahead record of what it signed (the signing
+    /// guard, written and flushed before a signature is released) is left in a buffer that
+    /// is never flushed, so a crash loses it: after a restart the node no longer knows what
+    /// it signed. (The engine's own consensus log is flushed inside Malachite, out of reach
+    /// of a switch of ours; the guard is the record that stops a restarted validator from
+    /// signing twice.)
+    SkipWalFlush,
 }
 
 impl Canary {
     /// Every canary, by its `VOUCH_CANARY` name.
-    pub const ALL: [(&'static str, Canary); 2] =
-        [("early-ack", Canary::EarlyAck), ("cosign-early", Canary::CosignEarly)];
+    pub const ALL: [(&'static str, Canary); 3] = [
+        ("early-ack", Canary::EarlyAck),
+        ("cosign-early", Canary::CosignEarly),
+        ("skip-wal-flush", Canary::SkipWalFlush),
+    ];
 }
 
 /// Whether `canary` is the one switched on by `VOUCH_CANARY` (read once).

@@ -162,6 +162,10 @@ impl Guard {
     }
 
     fn persist(&self, record: &Record) -> Result<(), GuardError> {
+        if crate::canary::active(crate::canary::Canary::SkipWalFlush) {
+            // The deliberate bug: the record stays in memory, never written or flushed.
+            return Ok(());
+        }
         let err = |reason: String| GuardError::File { path: self.path.clone(), reason };
         let bytes = serde_json::to_vec(record).map_err(|e| err(e.to_string()))?;
         crate::durable::replace_file(&self.path, &bytes).map_err(|e| err(e.to_string()))

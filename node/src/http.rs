@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::shared::Shared;
 
 /// Header marking a document forwarded by another node (not forwarded again).
-const FORWARDED: &str = vouch_api::entries::FORWARDED;
+pub(crate) const FORWARDED: &str = vouch_api::entries::FORWARDED;
 /// Largest request body accepted by the node-internal routes (a cosigned note is far
 /// smaller; the bound is the one the node always had).
 const BODY_MAX: usize = vouch_core::limits::ENVELOPE_BYTES_MAX + 1024;
@@ -65,6 +65,10 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, cfg: 
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
+        .route(
+            crate::forward::PATH,
+            post(peer_entries).layer(axum::extract::DefaultBodyLimit::max(crate::forward::BATCH_BODY_MAX)),
+        )
         .layer(axum::middleware::from_fn(vouch_api::named_refusals))
         .with_state(ctx);
     // Opening the keystore derives its key (Argon2id): off the async threads.
@@ -157,6 +161,24 @@ async fn cosignature(State(ctx): State<Ctx>, body: Bytes) -> Response {
             StatusCode::BAD_REQUEST,
             "invalid-cosignature",
             "The cosignature was refused",
+            e.to_string(),
+            None,
+        ),
+    }
+}
+
+/// A batch of documents forwarded by another node (`forward`): each is admitted as a
+/// submission would be, and none is forwarded again. The answer counts what became of
+/// them; the sender only logs a failed request.
+async fn peer_entries(State(ctx): State<Ctx>, body: Bytes) -> Response {
+    let shared = ctx.shared.clone();
+    // Decoding verifies every signature: off the async threads.
+    match tokio::task::spawn_blocking(move || crate::api::admit_batch(&shared, &body)).await {
+        Ok(tally) => axum::Json(tally).into_response(),
+        Err(e) => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "The batch could not be admitted",
             e.to_string(),
             None,
         ),

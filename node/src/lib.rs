@@ -13,6 +13,7 @@ pub mod cosign;
 pub mod durable;
 pub mod evidence;
 pub mod faults;
+pub mod forward;
 pub mod guard;
 pub mod http;
 pub mod keystore;

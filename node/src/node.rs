@@ -304,6 +304,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         Arc::new(Mempool::new(p.chain.state().clone(), p.cfg.mempool.max_documents, p.cfg.mempool.max_bytes));
     let summary = p.chain.summary();
     let evidence = p.store.evidence().map(|e| e.len() as u64).unwrap_or(0);
+    let client = crate::http::PeerClient::new();
     let shared = Arc::new(Shared {
         genesis_hash: p.genesis.hash(),
         genesis: p.genesis.clone(),
@@ -327,7 +328,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
         collector: crate::cosign::Collector::new(&p.genesis),
         cosigner,
         http_peers: p.cfg.http.peers.clone(),
-        client: crate::http::PeerClient::new(),
+        forwarder: crate::forward::Forwarder::start(&p.cfg.http.peers, &client),
+        client,
     });
     shared.metrics.height.set(i64::try_from(summary.height).unwrap_or(i64::MAX));
     let http = tokio::spawn(crate::http::serve(listener, shared.clone(), p.cfg.clone()));

@@ -82,6 +82,8 @@ pub struct Shared {
     pub http_peers: Vec<String>,
     /// Client for talking to them.
     pub client: crate::http::PeerClient,
+    /// Passes admitted documents to them.
+    pub forwarder: crate::forward::Forwarder,
 }
 
 impl Shared {

@@ -31,6 +31,7 @@ pub mod monitor;
 pub mod proxy;
 pub mod resources;
 pub mod schedule;
+pub mod signed;
 
 use crate::config;
 use crate::layout::{self, Options};
@@ -216,6 +217,26 @@ impl Controller<'_> {
         self.names.get(i).cloned().unwrap_or_else(|| format!("node-{i}"))
     }
 
+    /// After validator `i` was killed: its guard at `path` against its latest precommit in
+    /// the certificates of the highest running node's last blocks.
+    fn check_guard(&self, i: usize, path: &Path) {
+        let name = self.name(i);
+        let genesis = &self.net.demo_network().genesis;
+        let key = genesis.orgs.iter().find(|o| o.id.as_str() == name).and_then(|o| o.validator.as_ref());
+        let Some(key) = key.map(|v| v.key) else { return };
+        let blocks = self.monitor.highest_running(i).and_then(|j| {
+            let top = self.net.height(j).filter(|t| *t > 0)?;
+            let from = top.saturating_sub(signed::BLOCKS_READ - 1).max(1);
+            self.net.blocks(j, from, top).ok().flatten()
+        });
+        match blocks {
+            Some(blocks) if !blocks.is_empty() => {
+                self.monitor.signings.check_guard(&name, &key, path, &blocks)
+            }
+            _ => self.monitor.signings.unread(),
+        }
+    }
+
     fn flows(&self, flows: &[(usize, usize)]) -> Vec<String> {
         flows.iter().map(|(a, b)| format!("{}>{}", self.name(*a), self.name(*b))).collect()
     }
@@ -262,6 +283,7 @@ impl Controller<'_> {
                     && let Ok(dir) = net.node_dir(*i)
                 {
                     monitor.cosignings.check_record(&self.name(*i), &dir.join(COSIGNER_RECORD));
+                    self.check_guard(*i, &dir.join(signed::GUARD_RECORD));
                 }
                 self.log(
                     planned,
@@ -604,6 +626,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     verdicts.push(check::catch_up(&monitor.catch_ups()));
     verdicts.push(check::no_rollback(&monitor.catch_ups()));
     verdicts.push(monitor.cosignings.verdict());
+    verdicts.push(monitor.signings.verdict());
     verdicts.push(check::no_unexpected_exit(&monitor.exits()));
     verdicts.push(resources::check(&sampler.peaks()));
     verdicts.push(check::self_test(&scans));

@@ -79,6 +79,8 @@ pub struct Monitor {
     stop: AtomicBool,
     /// What the validators cosigned, from the checkpoints the nodes serve.
     pub cosignings: super::cosigned::Cosignings,
+    /// Killed validators' signing guards against the certificates holding their precommits.
+    pub signings: super::signed::Signings,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -109,6 +111,7 @@ impl Monitor {
             exits: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             cosignings: super::cosigned::Cosignings::default(),
+            signings: super::signed::Signings::default(),
         }
     }
 
@@ -162,6 +165,16 @@ impl Monitor {
     /// The last height each node reported.
     pub fn heights(&self) -> Vec<u64> {
         lock(&self.heights).clone()
+    }
+
+    /// The node expected running, other than `except`, with the highest height seen:
+    /// where to read the latest blocks.
+    pub fn highest_running(&self, except: usize) -> Option<usize> {
+        let expect = lock(&self.expect).clone();
+        let heights = self.heights();
+        (0..expect.len())
+            .filter(|j| *j != except && expect.get(*j) == Some(&Expect::Running))
+            .max_by_key(|j| heights.get(*j).copied().unwrap_or(0))
     }
 
     /// Every restart, judged or not (open watches included, not caught up).

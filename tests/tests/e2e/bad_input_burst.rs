@@ -231,6 +231,8 @@ fn a_burst_of_mutated_http_requests_gets_named_refusals_and_leaves_the_node_whol
     for bytes in &requests {
         originals.push(Original::post("/v1/entries", "application/json", None, bytes.clone()));
     }
+    // A batch as another node forwards it: envelopes one per line.
+    originals.push(Original::post("/v1/peer/entries", "application/json", None, requests.join(&b'\n')));
     let pool: Vec<Vec<u8>> =
         originals.iter().flat_map(|o| [o.target.clone().into_bytes(), o.body.clone()]).collect();
     let pool: Vec<&[u8]> = pool.iter().map(Vec::as_slice).collect();
