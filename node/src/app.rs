@@ -555,10 +555,19 @@ impl App {
         if candidate.height < chain.height() + 1 {
             return Ok(None);
         }
+        let started = Instant::now();
         self.store_value(&candidate)?;
+        let stored = started.elapsed();
         let id = candidate.id();
         let out = if candidate.height == chain.height() + 1 {
             let check = check_candidate(chain, &candidate, true);
+            debug!(
+                height = candidate.height,
+                documents = candidate.envelopes.len(),
+                store_ms = stored.as_millis(),
+                check_ms = (started.elapsed() - stored).as_millis(),
+                "proposal received"
+            );
             if let Err(e) = &check {
                 warn!(height = candidate.height, block = %id, error = %e, "received an invalid proposal");
             }
@@ -611,6 +620,7 @@ impl App {
         let certificate = Certificate { round: certificate.round.as_u32().unwrap_or(0), signatures };
         let chain = self.chain.take().ok_or_else(|| Fatal("chain state missing".into()))?;
         let size_before = chain.tree().size();
+        let started = Instant::now();
         // The candidate's envelopes were decoded from its documents' bytes (or taken from
         // the mempool after comparing bytes), so they are applied as they are, and the
         // bytes are stored as the block's documents without another JSON round trip.
@@ -636,10 +646,12 @@ impl App {
                 status: a.status.map(|s| format!("{s:?}")),
             })
             .collect();
+        let applied = started.elapsed();
         self.shared
             .store
             .commit_parts(&candidate.header, &certificate, &candidate.body.documents, &index)
             .map_err(|e| Fatal(format!("cannot commit block {height} durably: {e}")))?;
+        let stored = started.elapsed();
         // Durable: now tell everyone.
         let state_now = now_ms();
         for (i, id) in ids.iter().enumerate() {
@@ -666,16 +678,23 @@ impl App {
         m.committed.inc_by(ids.len() as u64);
         m.block_time.observe(self.height_started.elapsed().as_secs_f64());
         m.mempool.set(i64::try_from(self.shared.mempool.len()).unwrap_or(i64::MAX));
-        info!(height, documents = ids.len(), tree_size = summary.tree_size, "committed");
+        // Where a commit's time goes: applying the block, writing it, rechecking the pool.
+        let ms = |d: Duration| d.as_millis();
+        info!(
+            height,
+            documents = ids.len(),
+            tree_size = summary.tree_size,
+            apply_ms = ms(applied),
+            store_ms = ms(stored - applied),
+            recheck_ms = ms(started.elapsed() - stored),
+            "committed"
+        );
         self.cosign(summary.tree_size, summary.root)?;
         if height.is_multiple_of(crate::resume::EVERY) {
             self.keep_resume_point(&chain);
         }
         self.chain = Some(chain);
         self.candidates.retain(|_, c| c.height > height);
-        if let Err(e) = self.shared.store.prune_values_below(height.saturating_sub(1)) {
-            warn!(error = %e, "could not prune old proposed values");
-        }
         Ok(())
     }
 

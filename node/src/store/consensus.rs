@@ -10,7 +10,7 @@
 use super::Store;
 use super::error::{StoreError, corrupt};
 use super::schema::{self, EVIDENCE, OTHER_VALUES, VALUE_IDS, VALUES};
-use redb::ReadableTable;
+use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use vouch_core::encoding::Hash;
 
@@ -168,6 +168,13 @@ impl Store {
     /// them: the block is stored).
     pub fn prune_values_below(&self, height: u64) -> Result<(), StoreError> {
         let txn = self.begin_write()?;
+        self.prune_values_in(&txn, height)?;
+        self.commit(txn)
+    }
+
+    /// [`Store::prune_values_below`] inside `txn` (a block's commit does it, saving a
+    /// durable commit per height).
+    pub(super) fn prune_values_in(&self, txn: &WriteTransaction, height: u64) -> Result<(), StoreError> {
         {
             let mut values = txn.open_table(VALUES).map_err(self.storage("open table consensus_values"))?;
             values
@@ -183,7 +190,7 @@ impl Store {
                 .retain_in((0u64, 0u32, &ID_MIN)..(height, 0u32, &ID_MIN), |_, _| false)
                 .map_err(self.storage("prune values"))?;
         }
-        self.commit(txn)
+        Ok(())
     }
 
     /// Append misbehavior evidence observed at `height`; returns its sequence number.

@@ -161,6 +161,9 @@ impl Store {
             let mut meta = txn.open_table(META).map_err(self.storage("open table meta"))?;
             meta.insert(META_TIP, height.to_be_bytes().as_slice()).map_err(self.storage("write tip"))?;
         }
+        // The values proposed below the previous height are no longer needed: the blocks
+        // are stored (the previous height's are kept for a peer still deciding it).
+        self.prune_values_in(&txn, height.saturating_sub(1))?;
         self.commit(txn)?;
         Ok(CommitOutcome::Committed)
     }

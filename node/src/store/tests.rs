@@ -592,6 +592,24 @@ fn consensus_values_round_trip_and_prune() {
 }
 
 #[test]
+fn committing_a_block_prunes_the_values_below_the_height_before_it() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let (a, b, c) = (b"value a".to_vec(), b"value b".to_vec(), b"value c".to_vec());
+    store.put_value(1, 0, &Hash::sha256(&a), &a).unwrap();
+    store.put_value(2, 1, &Hash::sha256(&b), &b).unwrap();
+    store.put_value(3, 0, &Hash::sha256(&c), &c).unwrap();
+    commit_upto(&store, 2);
+    assert_eq!(store.values_at(1).unwrap(), vec![(0, a)], "the height before block 2: kept");
+    commit_upto_from(&store, 2, 3);
+    assert_eq!(store.values_at(1).unwrap(), vec![], "below height 3 - 1: pruned with block 3");
+    assert_eq!(store.values_at(2).unwrap(), vec![(1, b)], "the height before: kept");
+    assert_eq!(store.values_at(3).unwrap(), vec![(0, c)], "the committed height's own: kept");
+    drop(store);
+    assert_eq!(open(&path).values_at(1).unwrap(), vec![], "pruned durably, with the block");
+}
+
+#[test]
 fn a_second_value_for_a_round_is_kept_beside_the_first_across_a_restart() {
     let (_dir, path) = temp();
     let store = open(&path);
