@@ -156,6 +156,11 @@ enum Command {
         /// The run directory; default ./chaos-runs/seed-<seed>-<unix time>.
         #[arg(long)]
         run_dir: Option<PathBuf>,
+        /// Add the `loss` fault: 2–20% of one node's p2p packets dropped in the kernel for
+        /// 10–20 s (iptables `statistic` rules on loopback, tagged `vouch-chaos`). Needs
+        /// root and iptables; changes the schedule a seed draws.
+        #[arg(long)]
+        packet_loss: bool,
     },
 }
 
@@ -205,7 +210,9 @@ fn main() -> ExitCode {
             };
             proofbench::run(&dir, &options, &mut std::io::stdout()).map_err(anyhow::Error::new)
         }
-        Command::Chaos { seed, minutes, hours, rate, run_dir } => chaos(seed, minutes, hours, rate, run_dir),
+        Command::Chaos { seed, minutes, hours, rate, run_dir, packet_loss } => {
+            chaos(seed, minutes, hours, rate, run_dir, packet_loss)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -342,6 +349,7 @@ fn chaos(
     hours: Option<f64>,
     rate: f64,
     run_dir: Option<PathBuf>,
+    packet_loss: bool,
 ) -> Result<()> {
     if !(minutes.is_finite() && minutes > 0.0) {
         bail!("--minutes {minutes} is not a positive number of minutes");
@@ -360,7 +368,7 @@ fn chaos(
     let run_dir = run_dir.unwrap_or_else(|| {
         PathBuf::from("chaos-runs").join(format!("seed-{seed}-{}", layout::now_ms() / 1_000))
     });
-    let options = ChaosOptions { seed, length, rate, run_dir, vouchd: None, gap_ms };
+    let options = ChaosOptions { seed, length, rate, run_dir, vouchd: None, gap_ms, packet_loss };
     let report = chaos::run(&options, &mut std::io::stdout())
         .with_context(|| format!("the campaign of seed {seed} could not run (not a verdict)"))?;
     if !report.passed() {

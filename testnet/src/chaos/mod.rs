@@ -27,6 +27,7 @@
 pub mod check;
 pub mod cosigned;
 pub mod history;
+pub mod loss;
 pub mod monitor;
 pub mod proxy;
 pub mod resources;
@@ -88,6 +89,9 @@ pub enum ChaosError {
     /// Writing the report.
     #[error("cannot write the report: {0}")]
     Out(#[from] std::io::Error),
+    /// `--packet-loss` without a usable packet filter.
+    #[error(transparent)]
+    Loss(#[from] loss::LossError),
 }
 
 /// What to run.
@@ -106,6 +110,8 @@ pub struct ChaosOptions {
     /// Time between the starts of two faults, ms (lowest, highest):
     /// [`schedule::GAP_MS`] for the CI campaign, [`schedule::SOAK_GAP_MS`] for a soak.
     pub gap_ms: (u64, u64),
+    /// Add the `loss` fault: packets dropped in the kernel (root and iptables needed).
+    pub packet_loss: bool,
 }
 
 /// A validator's record of the largest checkpoint it cosigned, in its node directory
@@ -210,6 +216,8 @@ struct Controller<'a> {
     armed: (Vec<usize>, usize, usize),
     /// Nodes running with their clock set off: (offset ms, since Unix ms).
     clocks: BTreeMap<usize, (i64, u64)>,
+    /// Whether packet-loss rules may be in place (cleared at healing).
+    packet_loss: bool,
 }
 
 impl Controller<'_> {
@@ -415,6 +423,22 @@ impl Controller<'_> {
                 }
                 self.log(planned, fault, "mend", serde_json::json!({"flows": self.flows(flows)}));
             }
+            Action::Loss(i, percent) => {
+                let r = net
+                    .info(*i)
+                    .map_err(|e| e.to_string())
+                    .and_then(|n| loss::set(n.p2p_port, *percent).map_err(|e| e.to_string()));
+                let result = match r {
+                    Ok(()) => serde_json::Value::Null,
+                    Err(e) => serde_json::json!({"error": e}),
+                };
+                self.log(
+                    planned,
+                    fault,
+                    "loss",
+                    serde_json::json!({"node": self.name(*i), "percent": percent, "result": result}),
+                );
+            }
             Action::Delay(flows, delay) => {
                 mesh.delay(flows, *delay);
                 self.log(
@@ -483,6 +507,13 @@ impl Controller<'_> {
     fn heal(&mut self) {
         self.mesh.heal();
         self.log(None, None, "heal_links", serde_json::Value::Null);
+        if self.packet_loss {
+            let detail = match loss::clear_all() {
+                Ok(n) => serde_json::json!({"rules_removed": n}),
+                Err(e) => serde_json::json!({"error": e.to_string()}),
+            };
+            self.log(None, None, "heal_loss", detail);
+        }
         for i in 0..self.names.len() {
             if self.net.is_running(i) {
                 // A paused process is running to the OS: SIGCONT is harmless otherwise.
@@ -505,6 +536,11 @@ impl Controller<'_> {
 /// Run a campaign; progress and the verdicts go to `out`.
 pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Report, ChaosError> {
     let dir = options.run_dir.clone();
+    if options.packet_loss {
+        loss::available()?;
+        // Rules an interrupted campaign left behind.
+        loss::clear_all()?;
+    }
     std::fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
     writeln!(
         out,
@@ -540,8 +576,18 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
     net.wait_for_height(&members, 1, START_TIMEOUT)?;
 
     let length_ms = ms(options.length);
-    let schedule: Vec<Planned> =
-        schedule::draw(options.seed, length_ms, members.len(), layout::VALIDATORS, options.gap_ms);
+    let mut weights = schedule::WEIGHTS.to_vec();
+    if options.packet_loss {
+        weights.push(schedule::PACKET_LOSS_WEIGHT);
+    }
+    let schedule: Vec<Planned> = schedule::draw_from(
+        &weights,
+        options.seed,
+        length_ms,
+        members.len(),
+        layout::VALIDATORS,
+        options.gap_ms,
+    );
     let path = dir.join("schedule.jsonl");
     let text: String = schedule.iter().map(|p| p.to_line(&names) + "\n").collect();
     std::fs::write(&path, text).map_err(io_err("cannot write", &path))?;
@@ -588,6 +634,7 @@ pub fn run(options: &ChaosOptions, out: &mut dyn std::io::Write) -> Result<Repor
             terms: (0, Vec::new()),
             armed: (Vec::new(), 0, 0),
             clocks: BTreeMap::new(),
+            packet_loss: options.packet_loss,
         };
         let _ = writeln!(out, "faults: {} steps, load {:.1} documents/s", steps.len(), options.rate);
         controller.run(&steps);

@@ -50,6 +50,9 @@ pub const WEIGHTS: [(Kind, u32); 13] = [
     (Kind::CrashAfter, 4),
 ];
 
+/// Added to [`WEIGHTS`] for a campaign run with `--packet-loss` (as root, with iptables).
+pub const PACKET_LOSS_WEIGHT: (Kind, u32) = (Kind::Loss, 10);
+
 /// The variable arming a clock offset in `vouchd-faults`.
 pub const CLOCK_OFFSET_VAR: &str = "VOUCH_FAULT_CLOCK_OFFSET_MS";
 /// The variable arming slow store commits.
@@ -93,6 +96,8 @@ pub enum Kind {
     /// Restart a validator armed to abort right after proposing or precommitting, then
     /// restart it unarmed.
     CrashAfter,
+    /// Drop a share of one node's consensus packets in the kernel (`--packet-loss` only).
+    Loss,
 }
 
 impl Kind {
@@ -112,12 +117,13 @@ impl Kind {
             Kind::Clock => "clock",
             Kind::SlowCommit => "slow_commit",
             Kind::CrashAfter => "crash_after",
+            Kind::Loss => "loss",
         }
     }
 
     /// Whether it takes a node out of consensus.
     pub fn disruptive(self) -> bool {
-        !matches!(self, Kind::Delay | Kind::Reset)
+        !matches!(self, Kind::Delay | Kind::Reset | Kind::Loss)
     }
 }
 
@@ -236,6 +242,15 @@ pub enum Fault {
         /// `propose` or `precommit`.
         point: &'static str,
     },
+    /// Drop `percent` % of the TCP packets to and from `target`'s p2p port for `ms`.
+    Loss {
+        /// Node index.
+        target: usize,
+        /// Share of packets dropped.
+        percent: u32,
+        /// Length.
+        ms: u64,
+    },
 }
 
 impl Fault {
@@ -255,6 +270,7 @@ impl Fault {
             Fault::Clock { .. } => Kind::Clock,
             Fault::SlowCommit { .. } => Kind::SlowCommit,
             Fault::CrashAfter { .. } => Kind::CrashAfter,
+            Fault::Loss { .. } => Kind::Loss,
         }
     }
 
@@ -271,7 +287,8 @@ impl Fault {
             | Fault::Split { ms, .. }
             | Fault::Delay { ms, .. }
             | Fault::Clock { ms, .. }
-            | Fault::SlowCommit { ms, .. } => *ms,
+            | Fault::SlowCommit { ms, .. }
+            | Fault::Loss { ms, .. } => *ms,
             Fault::CrashAfter { .. } => CRASH_WAIT_MS,
             Fault::Reset { .. } => 0,
         }
@@ -291,7 +308,8 @@ impl Fault {
             | Fault::WalCut { target, .. }
             | Fault::Clock { target, .. }
             | Fault::SlowCommit { target, .. }
-            | Fault::CrashAfter { target, .. } => Some(*target),
+            | Fault::CrashAfter { target, .. }
+            | Fault::Loss { target, .. } => Some(*target),
             Fault::Split { .. } => None,
         }
     }
@@ -366,6 +384,8 @@ pub enum Action {
     /// Set the clock offset of the node, running or not, to this many ms (`None`: back to
     /// the one it was started with), through `vouchd-faults`' clock file.
     JumpClock(usize, Option<i64>),
+    /// Drop this share (%) of the node's p2p packets from now on (0: none).
+    Loss(usize, u32),
 }
 
 /// An action at its planned time, with the index of the fault it belongs to.
@@ -386,14 +406,27 @@ fn flows_of(n: usize, node: usize) -> Vec<(usize, usize)> {
 /// Draw the faults of a campaign of `length_ms` over `nodes` nodes, of which the first
 /// `validators` vote, with `gap_ms` (lowest, highest) between the starts of two faults.
 pub fn draw(seed: u64, length_ms: u64, nodes: usize, validators: usize, gap_ms: (u64, u64)) -> Vec<Planned> {
+    draw_from(&WEIGHTS, seed, length_ms, nodes, validators, gap_ms)
+}
+
+/// [`draw`] from other kinds and weights (with `--packet-loss`: [`WEIGHTS`] and
+/// [`PACKET_LOSS_WEIGHT`]).
+pub fn draw_from(
+    weights: &[(Kind, u32)],
+    seed: u64,
+    length_ms: u64,
+    nodes: usize,
+    validators: usize,
+    gap_ms: (u64, u64),
+) -> Vec<Planned> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let Ok(pick) = WeightedIndex::new(WEIGHTS.iter().map(|(_, w)| *w)) else { return Vec::new() };
+    let Ok(pick) = WeightedIndex::new(weights.iter().map(|(_, w)| *w)) else { return Vec::new() };
     let mut out = Vec::new();
     let mut t = 0u64;
     let mut quiet_from = 0u64;
     let mut degrade_free_from = 0u64;
     while t < length_ms && nodes > 1 {
-        let kind = WEIGHTS.get(pick.sample(&mut rng)).map(|(k, _)| *k).unwrap_or(Kind::Kill);
+        let kind = weights.get(pick.sample(&mut rng)).map(|(k, _)| *k).unwrap_or(Kind::Kill);
         let target = rng.gen_range(0..nodes);
         let fault = match kind {
             Kind::Kill => Fault::Kill { target, down_ms: rng.gen_range(0..=5_000) },
@@ -446,6 +479,9 @@ pub fn draw(seed: u64, length_ms: u64, nodes: usize, validators: usize, gap_ms: 
                 target: rng.gen_range(0..validators.clamp(1, nodes)),
                 point: if rng.gen_bool(0.5) { "propose" } else { "precommit" },
             },
+            Kind::Loss => {
+                Fault::Loss { target, percent: rng.gen_range(2..=20), ms: rng.gen_range(10_000..=20_000) }
+            }
         };
         let gap = rng.gen_range(gap_ms.0..=gap_ms.1.max(gap_ms.0));
         let at = if kind.disruptive() { t.max(quiet_from) } else { t.max(degrade_free_from) };
@@ -515,6 +551,10 @@ pub fn steps(schedule: &[Planned], nodes: usize) -> Vec<Step> {
                 push(*ms, Action::Delay(flows, 0));
             }
             Fault::Reset { target } => push(0, Action::Reset(flows_of(nodes, *target))),
+            Fault::Loss { target, percent, ms } => {
+                push(0, Action::Loss(*target, *percent));
+                push(*ms, Action::Loss(*target, 0));
+            }
             Fault::WalCut { target, cut_bytes, down_ms } => {
                 push(0, Action::Kill(*target));
                 push(0, Action::CutWal(*target, *cut_bytes));
@@ -639,9 +679,21 @@ mod tests {
     }
 
     #[test]
+    fn packet_loss_is_drawn_only_when_asked_for() {
+        assert!(draw(3, 3_600_000, 5, 4, GAP_MS).iter().all(|p| p.fault.kind() != Kind::Loss));
+        assert_eq!(
+            draw(3, 600_000, 5, 4, GAP_MS),
+            draw_from(&WEIGHTS, 3, 600_000, 5, 4, GAP_MS),
+            "CI seeds replay"
+        );
+    }
+
+    #[test]
     fn steps_undo_what_they_do() {
-        let s = draw(3, 600_000, 5, 4, GAP_MS);
+        let weights = [WEIGHTS.as_slice(), &[PACKET_LOSS_WEIGHT]].concat();
+        let s = draw_from(&weights, 3, 600_000, 5, 4, GAP_MS);
         let steps = steps(&s, 5);
+        let mut lossy = [0u32; 5];
         assert!(steps.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
         let mut down = [0i32; 5];
         let mut cut = std::collections::BTreeMap::<(usize, usize), i32>::new();
@@ -656,6 +708,12 @@ mod tests {
                 Action::Cut(f) => f.iter().for_each(|x| *cut.entry(*x).or_default() += 1),
                 Action::Mend(f, _) => f.iter().for_each(|x| *cut.entry(*x).or_default() -= 1),
                 Action::Delay(..) | Action::Reset(..) => {}
+                Action::Loss(i, 0) => lossy[*i] = 0,
+                Action::Loss(i, percent) => {
+                    assert!((2..=20).contains(percent), "{st:?}");
+                    assert_eq!(lossy[*i], 0, "two losses overlap on one node");
+                    lossy[*i] = *percent;
+                }
                 Action::JumpClock(i, Some(_)) => {
                     assert_eq!(down[*i], 0, "the clock jumps on a running node");
                     jumped[*i] = true;
@@ -671,6 +729,8 @@ mod tests {
         assert!(down.iter().all(|d| *d == 0));
         assert!(cut.values().all(|c| *c == 0));
         assert!(jumped.iter().all(|j| !j), "a clock jump left in place");
+        assert!(lossy.iter().all(|l| *l == 0), "packet loss left in place");
+        assert!(steps.iter().any(|st| matches!(st.action, Action::Loss(_, 1..))), "no loss in 10 minutes");
         assert!(
             steps.iter().any(|st| matches!(st.action, Action::JumpClock(_, Some(_)))),
             "no clock jump in 10 minutes of faults"

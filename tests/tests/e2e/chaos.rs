@@ -32,6 +32,7 @@ fn campaign(seed: u64, seconds: u64, faults_min: usize) {
         run_dir: tmp.path().join("run"),
         vouchd: Some(vouchd_faults()),
         gap_ms: chaos::schedule::GAP_MS,
+        packet_loss: false,
     };
     let mut out = Vec::new();
     let result = chaos::run(&options, &mut out);
