@@ -237,6 +237,12 @@ pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
         "Signed and submitted; it will be in the next block.",
         "已签署并提交，将记入下一区块。",
     ),
+    (
+        "signing.dropped",
+        "Signed and submitted, but this node then dropped it from its pool. Another node may still commit it: look it up by its id before signing anything again.",
+        "已签署并提交，但本节点随后已将其移出待处理池。其他节点仍可能将其记入账本：再次签署前，请先按编号查询。",
+    ),
+    ("signing.dropped_reason", "This node's reason:", "本节点的原因："),
     ("signing.back", "Back to the confirmation", "返回函证"),
     ("error.back_home", "Back to the start page", "返回首页"),
     // Integrity page.

@@ -382,7 +382,12 @@ pub(crate) async fn sign(
                 dt { (l.t("col.leaf")) } dd id="document-leaf" { (leaf_index) }
             }
         },
-        Ok(SignOutcome::Submitted(doc, Ok(Submitted::Pending { .. }))) => html! {
+        Ok(SignOutcome::Submitted(doc, Ok(Submitted::Pending { dropped: Some(reason), .. }))) => html! {
+            p id="sign-result" class="notice" { (l.t("signing.dropped")) }
+            p { code id="document-id" class="hash" { (doc.to_hex()) } }
+            p { (l.t("signing.dropped_reason")) " " code id="dropped-reason" { (reason) } }
+        },
+        Ok(SignOutcome::Submitted(doc, Ok(Submitted::Pending { dropped: None, .. }))) => html! {
             p id="sign-result" class="pending" { (l.t("signing.pending")) }
             p { code id="document-id" class="hash" { (doc.to_hex()) } }
         },

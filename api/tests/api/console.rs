@@ -551,6 +551,31 @@ async fn a_client_authorizes_through_form_check_and_sign() {
 }
 
 #[tokio::test]
+async fn a_document_the_node_dropped_after_pooling_is_not_promised_to_the_next_block() {
+    let c = crate::drafts::custodial(true);
+    let router = &c.h.router;
+    let request = c.awaiting.id.to_hex();
+    let session = sign_in(router, &c.client).await;
+    let cookies = [("vouch_session", session.as_str())];
+    let (draft, hash, shown) =
+        draft_via_form(router, &session, &request, "action=authorize&valid_until=2026-12-31").await;
+    let csrf = csrf_field(&shown.text());
+    let reason = "R-ST-3: key <b>k</b> is not an active key at block time";
+    *c.h.fake.drop_reason.lock().expect("lock") = Some(reason.into());
+    let body = format!("csrf={csrf}&sha256={hash}&back={request}");
+    let r = send(router, Method::POST, &format!("/drafts/{draft}/sign"), &cookies, Some(&body), &[]).await;
+    assert_html_page(&r, StatusCode::OK, "signed, then dropped");
+    let text = r.text();
+    assert!(text.contains("dropped it from its pool"), "{text}");
+    assert!(!text.contains("it will be in the next block"), "{text}");
+    assert!(
+        text.contains("id=\"dropped-reason\">R-ST-3: key &lt;b&gt;k&lt;/b&gt; is not an active key"),
+        "the reason, escaped: {text}"
+    );
+    assert_eq!(c.submitted(), 1);
+}
+
+#[tokio::test]
 async fn the_bank_declines_and_the_auditor_accepts_and_withdraws() {
     let c = crate::drafts::custodial(true);
     let router = &c.h.router;

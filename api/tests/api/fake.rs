@@ -35,6 +35,8 @@ pub struct Fake {
     pub skew_ms: std::sync::atomic::AtomicU64,
     /// Misbehavior evidence the fake reports.
     pub alerts: Vec<vouch_api::Alert>,
+    /// When set, a pooled submission answers as one this node dropped after passing it on.
+    pub drop_reason: Mutex<Option<String>>,
 }
 
 /// What the tests need to know about the fake's contents.
@@ -149,6 +151,7 @@ impl Fake {
             fault: None,
             skew_ms: std::sync::atomic::AtomicU64::new(0),
             alerts: Vec::new(),
+            drop_reason: Mutex::new(None),
         };
         (fake, Facts { confirmation, bank_b_request, checkpoint_sizes: sizes })
     }
@@ -294,7 +297,7 @@ impl Ledger for Fake {
             SubmitError::Refused { rule: vouch_api::problem::rule_of(&detail), detail }
         })?;
         self.submitted.lock().expect("lock").push(env.id);
-        Ok(Submitted::Pending { leaf_hash, dropped: None })
+        Ok(Submitted::Pending { leaf_hash, dropped: self.drop_reason.lock().expect("lock").clone() })
     }
 }
 
